@@ -1,0 +1,117 @@
+#include "wharf/broker.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "broker/broker_impl.h"
+#include "protocol/frame.h"
+
+#ifndef WHARF_VERSION
+#define WHARF_VERSION "0.0.0"
+#endif
+
+namespace wharf {
+
+void Broker::Impl::log(std::string_view line) const {
+  if (options.log) {
+    options.log(line);
+  } else {
+    std::fprintf(stderr, "wharfd: %.*s\n", static_cast<int>(line.size()), line.data());
+  }
+}
+
+std::string_view Broker::version() noexcept { return WHARF_VERSION; }
+
+Broker::Broker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Broker::~Broker() { stop(); }
+
+result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
+  if (options.max_frame_bytes < protocol::kMinMaxFrameBytes ||
+      options.max_frame_bytes > protocol::kMaxMaxFrameBytes)
+    return status(errc::invalid_argument,
+                  fmt::format("max frame bytes must be {}-{}", protocol::kMinMaxFrameBytes,
+                              protocol::kMaxMaxFrameBytes));
+  if (options.map_size < (1u << 20))
+    return status(errc::invalid_argument, "map size must be at least 1 MiB");
+  if (options.retention_interval.count() <= 0)
+    return status(errc::invalid_argument, "retention interval must be positive");
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  Impl* raw = impl.get();
+  const BrokerOptions& o = impl->options;
+
+  storage::StorageOptions so;
+  so.dir = o.data_dir;
+  so.map_size = o.map_size;
+  so.durability = o.durability == Durability::sync ? storage::Durability::sync : storage::Durability::relaxed;
+  so.faults = &impl->faults;
+  so.log = [raw](std::string_view line) { raw->log(line); };
+  auto st = storage::Storage::open(so);
+  if (!st) return st.error();
+  impl->storage = std::move(*st);
+
+  auto logs = log::LogEngine::open(*impl->storage);
+  if (!logs) return logs.error();
+  impl->logs = std::move(*logs);
+  impl->storage->writer().start();
+  impl->retention = std::make_unique<log::Retention>(*impl->logs, o.retention_interval);
+
+  net::NetOptions& n = impl->net_options;
+  n.host = o.host;
+  n.port = o.port;
+  n.io_threads = o.io_threads;
+  n.max_frame_bytes = o.max_frame_bytes;
+  n.max_connections = o.max_connections;
+  n.max_in_flight = o.max_in_flight_per_connection;
+  n.handshake_timeout = o.handshake_timeout;
+  n.frame_timeout = o.frame_timeout;
+  n.write_timeout = o.write_timeout;
+  impl->dispatcher = std::make_unique<net::Dispatcher>(*impl->logs, n, std::string(version()));
+  impl->server = std::make_unique<net::Server>(n, *impl->dispatcher,
+                                               [raw](std::string_view line) { raw->log(line); });
+  if (status s = impl->server->start(); !s.ok()) {
+    impl->retention->stop();
+    impl->storage->writer().stop();
+    return s;
+  }
+  impl->port = impl->server->local_endpoint().port();
+  return std::unique_ptr<Broker>(new Broker(std::move(impl)));
+}
+
+void Broker::stop() {
+  std::lock_guard lock(impl_->stop_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  // Order: no new requests, then let the writer finish what it has (its
+  // completions still reach open sockets), then stop the I/O threads.
+  impl_->server->close_all();
+  impl_->retention->stop();
+  impl_->storage->writer().stop();
+  impl_->server->stop();
+  impl_->server.reset();
+  impl_->dispatcher.reset();
+  impl_->retention.reset();
+  impl_->logs.reset();
+  impl_->storage.reset();
+}
+
+const std::string& Broker::host() const noexcept { return impl_->options.host; }
+
+std::uint16_t Broker::port() const noexcept {
+  return impl_->port;
+}
+
+std::string Broker::address() const { return fmt::format("{}:{}", host(), port()); }
+
+status Broker::health() const {
+  std::lock_guard lock(impl_->stop_mu);
+  if (impl_->stopped) return status(errc::shutting_down);
+  return impl_->storage->writer().health();
+}
+
+const BrokerOptions& Broker::options() const noexcept { return impl_->options; }
+
+}  // namespace wharf

@@ -1,0 +1,34 @@
+// What a Broker is made of. In-tree code (tests, the benchmark) may include
+// this to reach internals such as the fault injector; users may not.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "broker/log/log_engine.h"
+#include "broker/log/retention.h"
+#include "broker/net/dispatcher.h"
+#include "broker/net/server.h"
+#include "broker/storage/fault_injector.h"
+#include "broker/storage/storage.h"
+#include "wharf/broker.h"
+
+namespace wharf {
+
+struct Broker::Impl {
+  BrokerOptions options;
+  storage::FaultInjector faults;
+  std::unique_ptr<storage::Storage> storage;
+  std::unique_ptr<log::LogEngine> logs;
+  std::unique_ptr<log::Retention> retention;
+  net::NetOptions net_options;
+  std::unique_ptr<net::Dispatcher> dispatcher;
+  std::unique_ptr<net::Server> server;
+  std::uint16_t port = 0;
+  std::mutex stop_mu;
+  bool stopped = false;
+
+  void log(std::string_view line) const;
+};
+
+}  // namespace wharf

@@ -1,0 +1,144 @@
+// Topics, partitions, produce, fetch, offsets and consumer-group offsets on
+// top of storage. Knows nothing of the wire: the network layer converts.
+//
+// Thread safety: every method may be called from any thread. Writes go
+// through the storage writer and complete on the writer thread (callbacks
+// must only post work elsewhere); reads run on the caller's thread in a
+// short read transaction.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/log/topic.h"
+#include "broker/storage/storage.h"
+#include "wharf/errors.h"
+
+namespace wharf::log {
+
+struct TopicConfig {
+  std::string name;
+  std::uint32_t partitions = 1;
+  std::int64_t retention_ms = -1;     // -1: keep forever
+  std::int64_t retention_bytes = -1;  // -1: no limit; per partition
+};
+
+struct PartitionState {
+  std::uint32_t partition = 0;
+  std::uint64_t log_start = 0;
+  std::uint64_t high_watermark = 0;  // offset of the next record
+  std::uint64_t bytes = 0;
+  std::uint64_t batches = 0;
+};
+
+struct TopicDescription {
+  TopicConfig config;
+  std::int64_t created_ms = 0;
+  std::vector<PartitionState> partitions;
+};
+
+// A fetch's result, handed to the sink while the read snapshot is open:
+// `batches` point into the memory map and are valid only during the call.
+struct FetchView {
+  std::uint64_t log_start = 0;
+  std::uint64_t high_watermark = 0;
+  std::span<const std::span<const std::uint8_t>> batches;
+};
+
+enum class OffsetSpec { earliest, latest, timestamp };
+
+struct GroupOffset {
+  std::string topic;
+  std::uint32_t partition = 0;
+  std::uint64_t offset = 0;
+  std::int64_t commit_time_ms = 0;
+};
+
+// offset_out_of_range carries the valid range.
+struct FetchError {
+  status error;
+  std::uint64_t log_start = 0;
+  std::uint64_t high_watermark = 0;
+};
+
+class LogEngine final : public storage::GroupListener {
+ public:
+  using Done = std::function<void(status)>;
+  using ProduceDone = std::function<void(result<std::uint64_t>)>;
+
+  // Loads topics and partition state; registers with the writer (the caller
+  // starts the writer afterwards).
+  static result<std::unique_ptr<LogEngine>> open(storage::Storage& storage);
+  ~LogEngine() override;
+
+  // --- topics ---
+  void create_topic(TopicConfig config, Done done);
+  void delete_topic(std::string name, Done done);
+  std::vector<TopicDescription> list_topics() const;
+  result<TopicDescription> describe_topic(std::string_view name) const;
+  std::shared_ptr<Topic> find_topic(std::string_view name) const;
+
+  // --- data ---
+  // Validates the batch (corrupt_batch), appends it, and reports the base
+  // offset after the commit. `batch` is taken over.
+  void produce(std::string_view topic, std::uint32_t partition, std::vector<std::uint8_t> batch,
+               ProduceDone done);
+  // Reads whole batches from the one holding `offset`, up to max_bytes
+  // (at least one). offset == high watermark gives an empty view (the
+  // caller may wait on the partition's WaitList).
+  FetchError fetch(std::string_view topic, std::uint32_t partition, std::uint64_t offset,
+                   std::size_t max_bytes, const std::function<void(const FetchView&)>& sink);
+  result<std::uint64_t> list_offset(std::string_view topic, std::uint32_t partition,
+                                    OffsetSpec spec, std::int64_t timestamp_ms);
+
+  // --- consumer groups ---
+  void commit_offsets(std::string group, std::string topic,
+                      std::vector<std::pair<std::uint32_t, std::uint64_t>> offsets, Done done);
+  result<std::vector<GroupOffset>> group_offsets(std::string_view group, std::string_view topic);
+
+  // --- background work (retention thread) ---
+  // Submits deletes for batches past the topic's retention; returns how
+  // many partitions had something to delete.
+  std::size_t enforce_retention(std::int64_t now_ms);
+  // Deletes part of a deleted topic's data; false when nothing is left.
+  bool purge_deleted_topics();
+
+  // GroupListener, writer thread.
+  status before_commit(storage::WriteTxn& txn) override;
+  void after_commit() override;
+  void after_abort() override;
+
+ private:
+  explicit LogEngine(storage::Storage& storage) : storage_(storage) {}
+  status load();
+  std::shared_ptr<Topic> make_topic(const storage::TopicRecord& record);
+  void mark_dirty(Partition* p);
+
+  class CreateTopicOp;
+  class DeleteTopicOp;
+  class ProduceOp;
+  class CommitOffsetsOp;
+  class RetentionOp;
+  class PurgeOp;
+
+  storage::Storage& storage_;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;  // guarded by mu_
+
+  // Writer thread only: effects of the group being written.
+  std::vector<Partition*> dirty_;
+  std::vector<std::shared_ptr<Topic>> created_pending_;
+  std::vector<std::shared_ptr<Topic>> deleted_pending_;
+  std::atomic<bool> purge_busy_{false};
+};
+
+}  // namespace wharf::log

@@ -1,0 +1,254 @@
+#include "broker/net/connection.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+#include "broker/net/dispatcher.h"
+#include "broker/net/server.h"
+#include "protocol/frame.h"
+#include "protocol/varint.h"
+#include "wharf_generated.h"
+
+namespace wharf::net {
+namespace {
+constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t kInitialReadBuffer = 64u << 10;
+}  // namespace
+
+Connection::Connection(Server& server, asio::ip::tcp::socket socket, std::uint64_t id)
+    : server_(server),
+      socket_(std::move(socket)),
+      id_(id),
+      writer_wake_(socket_.get_executor(), Clock::time_point::max()),
+      reader_wake_(socket_.get_executor(), Clock::time_point::max()),
+      watchdog_timer_(socket_.get_executor()),
+      accepted_at_(Clock::now()) {
+  in_.resize(kInitialReadBuffer);
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  asio::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  auto self = shared_from_this();
+  asio::co_spawn(executor(), [self] { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(executor(), [self] { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(executor(), [self] { return self->watchdog(); }, asio::detached);
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  writer_wake_.cancel();
+  reader_wake_.cancel();
+  watchdog_timer_.cancel();
+  for (auto& weak : timers_)
+    if (auto t = weak.lock()) t->cancel();
+  timers_.clear();
+  server_.on_closed(*this);
+}
+
+void Connection::close_after_flush() {
+  closing_ = true;
+  wake_writer();
+  wake_reader();
+}
+
+flatbuffers::FlatBufferBuilder& Connection::builder() {
+  fbb_.Clear();
+  return fbb_;
+}
+
+void Connection::send(const flatbuffers::FlatBufferBuilder& fbb) {
+  if (closed_) return;
+  protocol::append_frame(out_, fbb);
+  wake_writer();
+}
+
+void Connection::send_error(std::uint64_t correlation_id, const status& error, std::uint64_t log_start,
+                            std::uint64_t high_watermark) {
+  auto& fbb = builder();
+  auto message = fbb.CreateString(error.message().data(), error.message().size());
+  auto body = wire::CreateError(fbb, static_cast<std::uint16_t>(error.code()), message, log_start,
+                                high_watermark);
+  fbb.Finish(wire::CreateFrame(fbb, correlation_id, wire::Body::Error, body.Union()));
+  send(fbb);
+}
+
+void Connection::send_ok(std::uint64_t correlation_id) {
+  auto& fbb = builder();
+  auto body = wire::CreateOk(fbb);
+  fbb.Finish(wire::CreateFrame(fbb, correlation_id, wire::Body::Ok, body.Union()));
+  send(fbb);
+}
+
+bool Connection::try_begin_async() {
+  if (in_flight_ >= server_.options().max_in_flight) return false;
+  ++in_flight_;
+  return true;
+}
+
+void Connection::end_async() {
+  --in_flight_;
+  wake_reader();
+}
+
+void Connection::track_timer(const std::shared_ptr<asio::steady_timer>& timer) {
+  std::erase_if(timers_, [](const auto& w) { return w.expired(); });
+  timers_.push_back(timer);
+}
+
+void Connection::wake_writer() { writer_wake_.cancel(); }
+
+void Connection::wake_reader() {
+  if (reader_paused_) reader_wake_.cancel();
+}
+
+bool Connection::reader_should_pause() const {
+  return out_.size() + sending_.size() > server_.options().max_pending_output;
+}
+
+asio::awaitable<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  const std::uint32_t max_frame = server_.options().max_frame_bytes;
+  while (!closed_ && !closing_) {
+    while (reader_should_pause() && !closed_ && !closing_) {
+      reader_paused_ = true;
+      reader_wake_.expires_at(Clock::time_point::max());
+      co_await reader_wake_.async_wait(use_nothrow);
+      reader_paused_ = false;
+    }
+    if (closed_ || closing_) break;
+    if (in_end_ == in_.size()) {
+      // The buffer holds one partial frame from offset 0: grow it to fit
+      // (the decoder already checked the length against the limit).
+      const std::size_t need = protocol::kFrameHeaderSize + protocol::load_le<std::uint32_t>(in_.data());
+      in_.resize(std::max(need, in_.size() * 2));
+    }
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(in_.data() + in_end_, in_.size() - in_end_), use_nothrow);
+    if (ec) break;
+    in_end_ += n;
+    while (!closed_ && !closing_) {
+      const std::uint32_t limit = handshaken_ ? max_frame : protocol::kHandshakeMaxFrameBytes;
+      auto d = protocol::decode_frame({in_.data() + in_begin_, in_end_ - in_begin_}, limit);
+      if (d.state == protocol::DecodeState::need_more) break;
+      if (d.state == protocol::DecodeState::bad) {
+        send_error(0, d.error);
+        close_after_flush();
+        break;
+      }
+      dispatch(d.payload);
+      in_begin_ += protocol::kFrameHeaderSize + d.payload.size();
+    }
+    if (in_begin_ == in_end_) {
+      in_begin_ = in_end_ = 0;
+      frame_started_ = Clock::time_point::max();
+      if (in_.size() > kInitialReadBuffer) {
+        in_.resize(kInitialReadBuffer);
+        in_.shrink_to_fit();
+      }
+    } else {
+      if (in_begin_ > 0) {
+        std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+        in_end_ -= in_begin_;
+        in_begin_ = 0;
+      }
+      if (frame_started_ == Clock::time_point::max()) frame_started_ = Clock::now();
+    }
+  }
+  if (!closing_) close();
+}
+
+void Connection::dispatch(std::span<const std::uint8_t> payload) {
+  const wire::Frame* frame = protocol::verify_frame(payload);
+  if (frame == nullptr) {
+    send_error(0, status(errc::bad_frame, "frame is not a valid FlatBuffers Frame"));
+    close_after_flush();
+    return;
+  }
+  if (frame->body() == nullptr) {
+    // The verifier accepts a union type with no table; nothing can be read.
+    send_error(frame->correlation_id(), status(errc::bad_frame, "frame has a body type but no body"));
+    return;
+  }
+  Dispatcher& d = server_.dispatcher();
+  if (!handshaken_) {
+    if (frame->body_type() != wire::Body::Hello) {
+      send_error(frame->correlation_id(),
+                 status(errc::handshake_required, "the first request must be Hello"));
+      close_after_flush();
+      return;
+    }
+    handshaken_ = d.hello(*this, *frame);
+    if (!handshaken_) close_after_flush();
+    return;
+  }
+  d.handle(*this, *frame);
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    if (out_.empty()) {
+      if (closing_) break;
+      writer_wake_.expires_at(Clock::time_point::max());
+      co_await writer_wake_.async_wait(use_nothrow);
+      continue;
+    }
+    sending_.swap(out_);
+    std::size_t sent = 0;
+    asio::error_code ec;
+    while (sent < sending_.size() && !ec) {
+      // The timeout measures time without progress, not the whole write.
+      write_started_ = Clock::now();
+      auto [e, n] = co_await socket_.async_write_some(
+          asio::buffer(sending_.data() + sent, sending_.size() - sent), use_nothrow);
+      ec = e;
+      sent += n;
+    }
+    write_started_ = Clock::time_point::max();
+    sending_.clear();
+    if (sending_.capacity() > (4u << 20)) sending_.shrink_to_fit();
+    if (ec) break;
+    wake_reader();
+  }
+  close();
+}
+
+asio::awaitable<void> Connection::watchdog() {
+  auto self = shared_from_this();
+  const NetOptions& o = server_.options();
+  const auto tick = std::clamp(std::min({o.handshake_timeout, o.frame_timeout, o.write_timeout}) / 4,
+                               std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+  while (!closed_) {
+    watchdog_timer_.expires_after(tick);
+    co_await watchdog_timer_.async_wait(use_nothrow);
+    if (closed_) break;
+    const auto now = Clock::now();
+    const char* why = nullptr;
+    if (!handshaken_ && now - accepted_at_ > o.handshake_timeout) why = "handshake timeout";
+    else if (frame_started_ != Clock::time_point::max() && now - frame_started_ > o.frame_timeout)
+      why = "frame not completed in time";
+    else if (write_started_ != Clock::time_point::max() && now - write_started_ > o.write_timeout)
+      why = "client not reading its replies";
+    if (why != nullptr) {
+      server_.log_event(*this, why);
+      close();
+    }
+  }
+}
+
+}  // namespace wharf::net

@@ -1,0 +1,114 @@
+#include "broker/net/server.h"
+
+#include <asio/post.hpp>
+#include <fmt/format.h>
+
+#include <future>
+#include <thread>
+
+#include "broker/net/connection.h"
+
+namespace wharf::net {
+
+Server::Server(const NetOptions& options, Dispatcher& dispatcher, Logger logger)
+    : options_(options),
+      dispatcher_(dispatcher),
+      logger_(std::move(logger)),
+      pool_(options.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.io_threads),
+      acceptor_(pool_.at(0)) {}
+
+Server::~Server() { stop(); }
+
+status Server::start() {
+  asio::error_code ec;
+  auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) return {errc::invalid_argument, fmt::format("'{}' is not an IP address", options_.host)};
+  asio::ip::tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return {errc::io_error, fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message())};
+  endpoint_ = acceptor_.local_endpoint();
+  accept_next();
+  pool_.start();
+  started_ = true;
+  return {};
+}
+
+void Server::accept_next() {
+  asio::io_context& ctx = pool_.next();
+  acceptor_.async_accept(ctx, [this, &ctx](asio::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (!ec) {
+      const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+      auto conn = std::make_shared<Connection>(*this, std::move(socket), id);
+      bool refused = false;
+      {
+        std::lock_guard lock(mu_);
+        if (stopped_) return;
+        if (count_.load(std::memory_order_relaxed) >= options_.max_connections) {
+          refused = true;
+        } else {
+          connections_.emplace(id, conn);
+          count_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      asio::post(ctx, [conn, refused] {
+        conn->start();
+        if (refused) {
+          conn->send_error(0, status(errc::too_many_connections, "the broker's connection limit is reached"));
+          conn->close_after_flush();
+        }
+      });
+    }
+    accept_next();
+  });
+}
+
+void Server::on_closed(Connection& conn) {
+  std::lock_guard lock(mu_);
+  if (connections_.erase(conn.id()) > 0) count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Server::log_event(const Connection& conn, std::string_view what) {
+  if (logger_) logger_(fmt::format("connection {}: {}", conn.id(), what));
+}
+
+void Server::close_all() {
+  std::vector<std::shared_ptr<Connection>> conns;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    if (!started_) return;
+    for (auto& [id, weak] : connections_)
+      if (auto c = weak.lock()) conns.push_back(std::move(c));
+  }
+  // Close on each connection's own thread and wait until all have run.
+  std::promise<void> accept_closed;
+  asio::post(acceptor_.get_executor(), [this, &accept_closed] {
+    asio::error_code ec;
+    acceptor_.close(ec);
+    accept_closed.set_value();
+  });
+  accept_closed.get_future().wait();
+  std::vector<std::future<void>> done;
+  for (auto& c : conns) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    asio::post(c->executor(), [c, p] {
+      c->close();
+      p->set_value();
+    });
+  }
+  for (auto& f : done) f.wait();
+}
+
+void Server::stop() {
+  close_all();
+  pool_.stop();
+}
+
+}  // namespace wharf::net

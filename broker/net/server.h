@@ -1,0 +1,64 @@
+// The TCP listener: accepts connections onto the I/O pool, enforces the
+// connection limit, and closes everything on stop.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+
+#include "broker/net/dispatcher.h"
+#include "broker/net/io_pool.h"
+#include "broker/net/net_options.h"
+#include "wharf/errors.h"
+
+namespace wharf::net {
+
+class Connection;
+
+class Server {
+ public:
+  using Logger = std::function<void(std::string_view)>;
+  Server(const NetOptions& options, Dispatcher& dispatcher, Logger logger);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the I/O threads; io_error if the address is unusable.
+  status start();
+  // Stops accepting and closes every connection (threads keep running).
+  void close_all();
+  // Joins the I/O threads; pending completions are dropped.
+  void stop();
+  asio::ip::tcp::endpoint local_endpoint() const { return endpoint_; }
+
+  const NetOptions& options() const noexcept { return options_; }
+  Dispatcher& dispatcher() noexcept { return dispatcher_; }
+  std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+  // Called by a connection once it has closed.
+  void on_closed(Connection& conn);
+  void log_event(const Connection& conn, std::string_view what);
+
+ private:
+  void accept_next();
+
+  NetOptions options_;
+  Dispatcher& dispatcher_;
+  Logger logger_;
+  IoPool pool_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::endpoint endpoint_;
+  std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<std::size_t> count_{0};
+  std::mutex mu_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;  // guarded by mu_
+  bool stopped_ = false;                                                      // guarded by mu_
+  bool started_ = false;
+};
+
+}  // namespace wharf::net

@@ -1,0 +1,99 @@
+#include "broker/storage/lmdb_env.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace wharf::storage {
+namespace {
+
+constexpr const char* kTableNames[] = {"meta",    "topics",          "partitions",
+                                       "batches", "time_index",      "deleting_topics",
+                                       "group_offsets"};
+static_assert(std::size(kTableNames) == static_cast<std::size_t>(Table::count));
+
+}  // namespace
+
+status lmdb_status(int rc, std::string_view what) {
+  if (rc == 0) return {};
+  const std::string detail = fmt::format("{}: {}", what, mdb_strerror(rc));
+  switch (rc) {
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+    case ENOSPC:
+      return {errc::storage_full, detail};
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+      return {errc::storage_corrupt, detail};
+    case MDB_READERS_FULL:
+      return {errc::too_many_requests, detail};
+    default:
+      return {errc::storage_failed, detail};
+  }
+}
+
+result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const StorageOptions& options) {
+  std::unique_ptr<LmdbEnv> self(new LmdbEnv());
+  if (int rc = mdb_env_create(&self->env_); rc != 0) return lmdb_status(rc, "mdb_env_create");
+  mdb_env_set_maxdbs(self->env_, static_cast<MDB_dbi>(Table::count) + 8);
+  mdb_env_set_maxreaders(self->env_, options.max_readers);
+  if (int rc = mdb_env_set_mapsize(self->env_, options.map_size); rc != 0)
+    return lmdb_status(rc, "mdb_env_set_mapsize");
+  unsigned flags = MDB_NOTLS | MDB_NOSUBDIR;
+  if (options.durability == Durability::relaxed) flags |= MDB_NOMETASYNC;
+  const std::string path = (options.dir / "data.mdb").string();
+  if (int rc = mdb_env_open(self->env_, path.c_str(), flags, 0644); rc != 0)
+    return lmdb_status(rc, fmt::format("opening {}", path));
+
+  MDB_envinfo info{};
+  MDB_stat st{};
+  mdb_env_info(self->env_, &info);
+  mdb_env_stat(self->env_, &st);
+  self->map_size_ = info.me_mapsize;
+  self->page_size_ = st.ms_psize;
+  // LMDB trusts its file: a file shorter than the pages its meta claims
+  // would fault on first read, so refuse it here.
+  struct stat file {};
+  if (::stat(path.c_str(), &file) == 0) {
+    const std::uint64_t needed = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
+    if (static_cast<std::uint64_t>(file.st_size) < needed)
+      return status(errc::storage_corrupt,
+                    fmt::format("{} is {} bytes but its metadata needs {}: the file was truncated",
+                                path, file.st_size, needed));
+  }
+  self->check_readers();
+
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(self->env_, nullptr, 0, &txn); rc != 0)
+    return lmdb_status(rc, "opening tables");
+  for (unsigned i = 0; i < static_cast<unsigned>(Table::count); ++i) {
+    if (int rc = mdb_dbi_open(txn, kTableNames[i], MDB_CREATE, &self->dbis_[i]); rc != 0) {
+      mdb_txn_abort(txn);
+      return lmdb_status(rc, fmt::format("opening table {}", kTableNames[i]));
+    }
+  }
+  if (int rc = mdb_txn_commit(txn); rc != 0) return lmdb_status(rc, "opening tables");
+  return self;
+}
+
+LmdbEnv::~LmdbEnv() {
+  if (env_ != nullptr) mdb_env_close(env_);
+}
+
+std::uint64_t LmdbEnv::untouched_bytes() const {
+  MDB_envinfo info{};
+  mdb_env_info(env_, &info);
+  const std::uint64_t used = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * page_size_;
+  return used >= map_size_ ? 0 : map_size_ - used;
+}
+
+void LmdbEnv::check_readers() {
+  int dead = 0;
+  mdb_reader_check(env_, &dead);
+}
+
+}  // namespace wharf::storage

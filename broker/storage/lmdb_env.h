@@ -1,0 +1,86 @@
+// The one LMDB environment of a data directory, its named tables, and the
+// error mapping. Internal to broker/storage/: nothing outside this folder
+// includes lmdb.h or sees MDB_* types.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "broker/storage/storage_options.h"
+#include "wharf/errors.h"
+
+namespace wharf::storage {
+
+// Named LMDB databases. Key layouts: docs/STORAGE.md.
+enum class Table : unsigned {
+  meta,
+  topics,
+  partitions,
+  batches,
+  time_index,
+  deleting_topics,
+  group_offsets,
+  count
+};
+
+class LmdbEnv {
+ public:
+  static result<std::unique_ptr<LmdbEnv>> open(const StorageOptions& options);
+  ~LmdbEnv();
+  LmdbEnv(const LmdbEnv&) = delete;
+  LmdbEnv& operator=(const LmdbEnv&) = delete;
+
+  MDB_env* env() const noexcept { return env_; }
+  MDB_dbi dbi(Table t) const noexcept { return dbis_[static_cast<unsigned>(t)]; }
+  std::uint64_t map_size() const noexcept { return map_size_; }
+  std::uint32_t page_size() const noexcept { return page_size_; }
+  // Bytes of the map past its high-water mark (never counts free pages).
+  std::uint64_t untouched_bytes() const;
+  // Clears reader slots left by dead processes.
+  void check_readers();
+
+ private:
+  LmdbEnv() = default;
+  MDB_env* env_ = nullptr;
+  MDB_dbi dbis_[static_cast<unsigned>(Table::count)] = {};
+  std::uint64_t map_size_ = 0;
+  std::uint32_t page_size_ = 4096;
+};
+
+// Maps an LMDB or errno return code to a typed status naming `what` failed.
+status lmdb_status(int rc, std::string_view what);
+
+inline MDB_val to_val(std::span<const std::uint8_t> s) {
+  return MDB_val{s.size(), const_cast<std::uint8_t*>(s.data())};
+}
+inline std::span<const std::uint8_t> from_val(const MDB_val& v) {
+  return {static_cast<const std::uint8_t*>(v.mv_data), v.mv_size};
+}
+
+// RAII cursor.
+class Cursor {
+ public:
+  Cursor(MDB_txn* txn, MDB_dbi dbi) { rc_ = mdb_cursor_open(txn, dbi, &cursor_); }
+  ~Cursor() {
+    if (cursor_ != nullptr) mdb_cursor_close(cursor_);
+  }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  int open_rc() const noexcept { return rc_; }
+  int get(MDB_val* key, MDB_val* value, MDB_cursor_op op) {
+    return mdb_cursor_get(cursor_, key, value, op);
+  }
+  int del() { return mdb_cursor_del(cursor_, 0); }
+  MDB_cursor* raw() const noexcept { return cursor_; }
+
+ private:
+  MDB_cursor* cursor_ = nullptr;
+  int rc_ = 0;
+};
+
+}  // namespace wharf::storage

@@ -1,0 +1,62 @@
+#include "broker/storage/storage.h"
+
+#include "broker/storage/lmdb_env.h"
+
+namespace wharf::storage {
+namespace {
+
+// Runs once at open, before the writer thread exists.
+class InitFormatOp final : public WriteOp {
+ public:
+  explicit InitFormatOp(LogStore& logs) : logs_(logs) {}
+  status apply(WriteTxn& txn) override { return logs_.init_format(txn); }
+  void complete(status outcome) override { result = std::move(outcome); }
+  status result;
+
+ private:
+  LogStore& logs_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options) {
+  std::unique_ptr<Storage> self(new Storage());
+  self->options_ = options;
+  auto lock = DataDirLock::acquire(options.dir);
+  if (!lock) return lock.error();
+  self->lock_ = std::move(*lock);
+  auto env = LmdbEnv::open(options);
+  if (!env) return env.error();
+  self->env_ = std::move(*env);
+  self->logs_ = std::make_unique<LogStore>(*self->env_);
+  self->writer_ = std::make_unique<Writer>(*self->env_, self->options_);
+  // The format check goes through the writer like every write.
+  self->writer_->start();
+  InitFormatOp init(*self->logs_);
+  self->writer_->submit(&init);
+  self->writer_->stop();
+  if (!init.result.ok()) return init.result;
+  self->writer_ = std::make_unique<Writer>(*self->env_, self->options_);
+  return self;
+}
+
+Storage::~Storage() {
+  if (writer_) writer_->stop();
+  writer_.reset();
+  logs_.reset();
+  env_.reset();
+  lock_.reset();
+}
+
+result<ReadTxn> Storage::read() {
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(env_->env(), nullptr, MDB_RDONLY, &txn); rc != 0)
+    return lmdb_status(rc, "beginning a read transaction");
+  return ReadTxn(env_.get(), txn);
+}
+
+std::uint64_t Storage::map_size() const noexcept { return env_->map_size(); }
+
+void Storage::check_readers() { env_->check_readers(); }
+
+}  // namespace wharf::storage

@@ -1,0 +1,45 @@
+// A data directory: its lock, its LMDB environment, the writer thread and
+// the typed stores. The narrow door between the engines and LMDB.
+#pragma once
+
+#include <memory>
+
+#include "broker/storage/data_dir_lock.h"
+#include "broker/storage/log_store.h"
+#include "broker/storage/storage_options.h"
+#include "broker/storage/txn.h"
+#include "broker/storage/writer.h"
+#include "wharf/errors.h"
+
+namespace wharf::storage {
+
+class LmdbEnv;
+
+class Storage {
+ public:
+  // Locks the directory (data_dir_locked if another broker has it), opens or
+  // creates the environment and checks the format version.
+  static result<std::unique_ptr<Storage>> open(const StorageOptions& options);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // A read snapshot; fails with storage_failed after a fatal LMDB error.
+  result<ReadTxn> read();
+  Writer& writer() noexcept { return *writer_; }
+  LogStore& logs() noexcept { return *logs_; }
+  const StorageOptions& options() const noexcept { return options_; }
+  std::uint64_t map_size() const noexcept;
+  // Clears stale reader slots; call now and then.
+  void check_readers();
+
+ private:
+  Storage() = default;
+  StorageOptions options_;
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<LmdbEnv> env_;
+  std::unique_ptr<LogStore> logs_;
+  std::unique_ptr<Writer> writer_;
+};
+
+}  // namespace wharf::storage

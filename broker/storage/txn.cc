@@ -1,0 +1,50 @@
+#include "broker/storage/txn.h"
+
+#include <algorithm>
+
+#include "broker/storage/lmdb_env.h"
+
+namespace wharf::storage {
+namespace {
+
+// Free pages LMDB could reuse (its free list, table 0). An upper bound:
+// pages still pinned by an old reader are counted too.
+std::uint64_t free_list_pages(MDB_txn* txn) {
+  Cursor cursor(txn, 0);
+  if (cursor.open_rc() != 0) return 0;
+  std::uint64_t pages = 0;
+  MDB_val key;
+  MDB_val value;
+  for (int rc = cursor.get(&key, &value, MDB_FIRST); rc == 0;
+       rc = cursor.get(&key, &value, MDB_NEXT)) {
+    if (value.mv_size >= sizeof(std::size_t)) pages += *static_cast<const std::size_t*>(value.mv_data);
+  }
+  return pages;
+}
+
+}  // namespace
+
+ReadTxn::~ReadTxn() {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+}
+
+status WriteTxn::reserve_space(std::size_t bytes) {
+  const std::uint64_t map = env_->map_size();
+  const std::uint64_t headroom = std::clamp<std::uint64_t>(map / 32, 64u << 10, 64u << 20);
+  // B-tree and overflow-page overhead on top of the payload.
+  const std::uint64_t need = bytes + bytes / 8 + 2ull * env_->page_size();
+  if (!space_known_) {
+    space_left_ = env_->untouched_bytes();
+    // Only count the free list when the untouched tail is not enough: the
+    // scan costs a walk of table 0.
+    if (space_left_ < headroom + (64ull << 20))
+      space_left_ += free_list_pages(txn_) * env_->page_size();
+    space_known_ = true;
+  }
+  if (space_left_ < headroom + need)
+    return {errc::storage_full, "the data file has reached its map size (--map-size)"};
+  space_left_ -= need;
+  return {};
+}
+
+}  // namespace wharf::storage

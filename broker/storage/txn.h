@@ -1,0 +1,58 @@
+// Transactions as opaque tokens: engines hold them and pass them back to the
+// store classes; only broker/storage/ can look inside.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "wharf/errors.h"
+
+struct MDB_txn;
+
+namespace wharf::storage {
+
+class LmdbEnv;
+
+class Txn {
+ public:
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+ protected:
+  Txn(LmdbEnv* env, MDB_txn* txn) : env_(env), txn_(txn) {}
+  ~Txn() = default;
+  LmdbEnv* env_;
+  MDB_txn* txn_;
+  friend class LogStore;
+  friend class Writer;
+  friend class Storage;
+};
+
+// A read snapshot. Keep it short and never across a co_await: it pins pages.
+class ReadTxn : public Txn {
+ public:
+  ReadTxn(ReadTxn&& other) noexcept : Txn(other.env_, other.txn_) { other.txn_ = nullptr; }
+  ReadTxn& operator=(ReadTxn&&) = delete;
+  ~ReadTxn();
+
+ private:
+  ReadTxn(LmdbEnv* env, MDB_txn* txn) : Txn(env, txn) {}
+  friend class Storage;
+};
+
+// The group's write transaction; exists only on the writer thread.
+class WriteTxn : public Txn {
+ public:
+  // Claims room for `bytes` of new data; storage_full when that would eat
+  // into the headroom kept free so that deletes (acks, retention, topic
+  // deletion) still work on a full map.
+  status reserve_space(std::size_t bytes);
+
+ private:
+  WriteTxn(LmdbEnv* env, MDB_txn* txn) : Txn(env, txn) {}
+  bool space_known_ = false;
+  std::uint64_t space_left_ = 0;
+  friend class Writer;
+};
+
+}  // namespace wharf::storage

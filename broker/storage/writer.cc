@@ -1,0 +1,177 @@
+#include "broker/storage/writer.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "broker/storage/fault_injector.h"
+#include "broker/storage/lmdb_env.h"
+
+namespace wharf::storage {
+namespace {
+
+// Bounds on one transaction: LMDB's dirty-page list is finite (MDB_TXN_FULL)
+// and a huge group delays every confirm in it.
+constexpr std::size_t kMaxOpsPerGroup = 8192;
+constexpr std::size_t kMaxBytesPerGroup = 64u << 20;
+
+bool aborts_group(errc code) {
+  return code == errc::storage_full || code == errc::storage_failed || code == errc::storage_corrupt;
+}
+
+}  // namespace
+
+Writer::Writer(LmdbEnv& env, const StorageOptions& options) : env_(env), options_(options) {}
+
+Writer::~Writer() { stop(); }
+
+void Writer::add_listener(GroupListener* listener) { listeners_.push_back(listener); }
+
+void Writer::start() { thread_ = std::thread([this] { run(); }); }
+
+void Writer::submit(WriteOp* op) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      op->next_ = nullptr;
+      const bool was_empty = head_ == nullptr;
+      if (was_empty) {
+        head_ = op;
+      } else {
+        tail_->next_ = op;
+      }
+      tail_ = op;
+      if (was_empty) cv_.notify_one();
+      return;
+    }
+  }
+  op->complete(status(errc::shutting_down));
+}
+
+void Writer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+status Writer::health() const {
+  if (!failed_.load(std::memory_order_acquire)) return {};
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+WriterStats Writer::stats() const {
+  return {commits_.load(std::memory_order_relaxed), ops_done_.load(std::memory_order_relaxed)};
+}
+
+void Writer::log(std::string_view line) const {
+  if (options_.log) options_.log(line);
+}
+
+void Writer::fail(const status& st) {
+  {
+    std::lock_guard lock(mu_);
+    if (failed_.load(std::memory_order_relaxed)) return;
+    failure_ = status(errc::storage_failed, std::string(st.message()));
+  }
+  failed_.store(true, std::memory_order_release);
+  log(fmt::format("storage failed, refusing all writes until restart: {}", st.to_string()));
+}
+
+void Writer::run() {
+  std::vector<WriteOp*> group;
+  group.reserve(kMaxOpsPerGroup);
+  for (;;) {
+    WriteOp* list = nullptr;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return head_ != nullptr || stopping_; });
+      if (head_ == nullptr) return;  // stopping and drained
+      list = head_;
+      head_ = tail_ = nullptr;
+    }
+    while (list != nullptr) {
+      group.clear();
+      std::size_t bytes = 0;
+      while (list != nullptr && group.size() < kMaxOpsPerGroup &&
+             (group.empty() || bytes + list->size_hint() <= kMaxBytesPerGroup)) {
+        bytes += list->size_hint();
+        group.push_back(list);
+        list = list->next_;
+      }
+      run_group(group);
+    }
+  }
+}
+
+void Writer::run_group(std::vector<WriteOp*>& ops) {
+  if (failed_.load(std::memory_order_acquire)) {
+    const status st = health();
+    for (WriteOp* op : ops) op->complete(st);
+    return;
+  }
+  status st = try_commit(ops.data(), ops.size());
+  if (st.code() == errc::storage_full && ops.size() > 1) {
+    // Something did not fit: retry op by op so that what fits (deletes,
+    // small writes) still succeeds and only the rest gets storage_full.
+    for (WriteOp*& op : ops) {
+      status one = try_commit(&op, 1);
+      if (!one.ok()) op->outcome_ = one;
+    }
+  } else if (!st.ok()) {
+    for (WriteOp* op : ops) op->outcome_ = st;
+  }
+  ops_done_.fetch_add(ops.size(), std::memory_order_relaxed);
+  for (WriteOp* op : ops) op->complete(std::move(op->outcome_));
+}
+
+status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
+  if (failed_.load(std::memory_order_acquire)) return health();
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(env_.env(), nullptr, 0, &raw); rc != 0) {
+    status st = lmdb_status(rc, "beginning a write transaction");
+    if (st.code() != errc::storage_full) fail(st);
+    return st;
+  }
+  WriteTxn txn(&env_, raw);
+  auto abort = [&](status st) {
+    mdb_txn_abort(raw);
+    for (GroupListener* l : listeners_) l->after_abort();
+    if (st.code() != errc::storage_full) fail(st);
+    return st;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    status st = ops[i]->apply(txn);
+    if (!st.ok() && aborts_group(st.code())) return abort(std::move(st));
+    ops[i]->outcome_ = std::move(st);
+  }
+  for (GroupListener* l : listeners_) {
+    status st = l->before_commit(txn);
+    if (!st.ok()) return abort(std::move(st));
+  }
+  if (options_.faults != nullptr) {
+    if (int injected = options_.faults->before_commit(); injected != 0)
+      return abort(status(errc::storage_failed,
+                          fmt::format("commit failed: {} (injected)", std::strerror(injected))));
+  }
+  if (int rc = mdb_txn_commit(raw); rc != 0) {
+    // The transaction is gone either way. A full map while saving the free
+    // list is recoverable; an I/O error is not (a failed fsync may have
+    // dropped pages that a retry would not rewrite).
+    for (GroupListener* l : listeners_) l->after_abort();
+    status st = (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
+                    ? lmdb_status(rc, "commit")
+                    : status(errc::storage_failed, fmt::format("commit failed: {}", mdb_strerror(rc)));
+    if (st.code() != errc::storage_full) fail(st);
+    return st;
+  }
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  for (GroupListener* l : listeners_) l->after_commit();
+  return {};
+}
+
+}  // namespace wharf::storage

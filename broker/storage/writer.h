@@ -1,0 +1,106 @@
+// The one thread that owns every write transaction (group commit).
+//
+// Producers of writes (network threads, background jobs) submit WriteOps.
+// The writer takes everything pending, applies it in ONE transaction, lets
+// each GroupListener flush its state, commits once, and only then completes
+// every op. So an op's completion means "durable per the durability mode".
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "broker/storage/storage_options.h"
+#include "broker/storage/txn.h"
+#include "wharf/errors.h"
+
+namespace wharf::storage {
+
+class LmdbEnv;
+
+class WriteOp {
+ public:
+  virtual ~WriteOp() = default;
+  // Runs inside the group's transaction on the writer thread. Return:
+  //  - ok, or a request error (unknown_topic, ...) after writing nothing:
+  //    only this op fails;
+  //  - a storage error (storage_full / storage_failed / storage_corrupt)
+  //    from a store call: the group is aborted and retried op by op.
+  // May run again after an abort, so it must not keep effects outside the
+  // transaction except through a GroupListener that can roll them back.
+  virtual status apply(WriteTxn& txn) = 0;
+  // Called once with the final outcome, after the commit. Owns the op's
+  // lifetime (typically ends with `delete this`). Must not block.
+  virtual void complete(status outcome) = 0;
+  // Bytes this op adds, to bound the size of one transaction.
+  virtual std::size_t size_hint() const { return 64; }
+
+ private:
+  friend class Writer;
+  WriteOp* next_ = nullptr;
+  status outcome_;
+};
+
+// Engines with in-memory state that mirrors what a group wrote.
+class GroupListener {
+ public:
+  virtual ~GroupListener() = default;
+  // Last writes of the group (e.g. per-partition metadata), writer thread.
+  virtual status before_commit(WriteTxn& txn) = 0;
+  // The group is durable: publish the new state, wake waiters.
+  virtual void after_commit() = 0;
+  // The group was rolled back: forget what its ops did.
+  virtual void after_abort() = 0;
+};
+
+struct WriterStats {
+  std::uint64_t commits = 0;
+  std::uint64_t ops = 0;
+};
+
+class Writer {
+ public:
+  Writer(LmdbEnv& env, const StorageOptions& options);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void add_listener(GroupListener* listener);  // before start()
+  void start();
+  // Any thread. After stop() the op completes at once with shutting_down.
+  void submit(WriteOp* op);
+  // Applies everything already submitted, then joins the thread.
+  void stop();
+
+  // ok, or the sticky failure that stopped all writes.
+  status health() const;
+  WriterStats stats() const;
+
+ private:
+  void run();
+  void run_group(std::vector<WriteOp*>& ops);
+  status try_commit(WriteOp* const* ops, std::size_t n);
+  void fail(const status& st);
+  void log(std::string_view line) const;
+
+  LmdbEnv& env_;
+  StorageOptions options_;
+  std::vector<GroupListener*> listeners_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  WriteOp* head_ = nullptr;  // guarded by mu_
+  WriteOp* tail_ = nullptr;  // guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
+  status failure_;           // guarded by mu_
+  std::atomic<bool> failed_{false};
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<std::uint64_t> ops_done_{0};
+  std::thread thread_;
+};
+
+}  // namespace wharf::storage

@@ -1,0 +1,90 @@
+// wharf/broker.h — run a Wharf broker inside your own process.
+//
+// `wharfd` is a thin main around this class; tests and `wharf-bench
+// --embedded` use it the same way. A Broker owns its data directory (locked
+// against a second broker), one storage writer thread, a retention thread
+// and a pool of network threads. All methods are thread-safe.
+//
+//   wharf::BrokerOptions options;
+//   options.data_dir = "/var/lib/wharf";
+//   auto broker = wharf::Broker::start(options);
+//   if (!broker) { /* broker.error(): data_dir_locked, io_error, ... */ }
+//   (*broker)->port();   // the bound port (useful with port 0)
+//   (*broker)->stop();   // or let the destructor do it
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "wharf/errors.h"
+
+namespace wharf {
+
+enum class Durability {
+  // A confirm is sent after LMDB's synced commit: the data survives power loss.
+  sync,
+  // One flush per commit instead of two (LMDB MDB_NOMETASYNC). A process
+  // crash loses nothing confirmed; a power loss or OS crash may undo the
+  // last commits before it. Never corrupts.
+  relaxed,
+};
+
+struct BrokerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7420;  // 0 picks a free port
+  std::filesystem::path data_dir = "wharf-data";
+  Durability durability = Durability::sync;
+  std::uint32_t max_frame_bytes = 8u << 20;
+  // Largest size the data file may reach (LMDB map size).
+  std::uint64_t map_size = 8ull << 30;
+  unsigned io_threads = 0;  // 0: one per hardware thread
+  std::size_t max_connections = 10000;
+  std::size_t max_in_flight_per_connection = 4096;
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds frame_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  // How often retention runs.
+  std::chrono::milliseconds retention_interval{5000};
+  // Receives the broker's log lines; default: standard error.
+  std::function<void(std::string_view)> log;
+};
+
+class Broker {
+ public:
+  // Opens the data directory and starts listening. Errors: data_dir_locked
+  // (another broker has the directory; stop it or pick another), io_error
+  // (cannot create the directory or bind the address), storage_corrupt
+  // (the data file fails its checks; restore from a copy), invalid_argument.
+  static result<std::unique_ptr<Broker>> start(BrokerOptions options);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Stops accepting, closes connections, finishes in-flight commits and
+  // closes the data directory. Idempotent.
+  void stop();
+
+  const std::string& host() const noexcept;
+  std::uint16_t port() const noexcept;
+  // "host:port"
+  std::string address() const;
+  // ok, or the sticky storage failure that stopped writes.
+  status health() const;
+  const BrokerOptions& options() const noexcept;
+
+  static std::string_view version() noexcept;
+
+  struct Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  explicit Broker(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wharf
