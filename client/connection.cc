@@ -1,0 +1,337 @@
+#include "client/connection.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "protocol/frame.h"
+#include "protocol/varint.h"
+#include "wharf_generated.h"
+
+namespace wharf::client {
+namespace {
+
+constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+using Clock = std::chrono::steady_clock;
+
+bool split_address(const std::string& s, std::string* host, std::string* port) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  *host = s.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  *port = s.substr(colon + 1);
+  return true;
+}
+
+}  // namespace
+
+Connection::Connection(ClientOptions options)
+    : options_(std::move(options)),
+      io_(1),
+      work_(io_.get_executor()),
+      socket_(io_),
+      timeout_timer_(io_) {
+  io_thread_ = std::thread([this] { io_.run(); });
+  asio::post(io_, [this] { arm_timeout_timer(); });
+}
+
+Connection::~Connection() {
+  std::promise<void> done;
+  asio::post(io_, [this, &done] {
+    drop(status(errc::disconnected, "the client was closed"));
+    timeout_timer_.cancel();
+    done.set_value();
+  });
+  done.get_future().wait();
+  work_.reset();
+  io_.stop();
+  io_thread_.join();
+}
+
+status Connection::connect() {
+  if (on_io_thread()) return {errc::internal, "connect() called from the client's I/O thread"};
+  std::promise<status> p;
+  auto f = p.get_future();
+  asio::post(io_, [this, p = std::move(p)]() mutable {
+    if (connected_.load(std::memory_order_relaxed)) {
+      p.set_value(status());
+      return;
+    }
+    connect_waiters_.push_back(std::move(p));
+    if (state_ == State::idle) start_connect();
+  });
+  if (f.wait_for(options_.connect_timeout * 2 + std::chrono::seconds(1)) != std::future_status::ready)
+    return {errc::timeout, "connecting to the broker timed out"};
+  return f.get();
+}
+
+void Connection::disconnect() {
+  std::promise<void> done;
+  asio::post(io_, [this, &done] {
+    drop(status(errc::disconnected, "the client disconnected"));
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+void Connection::send(std::uint64_t corr, const flatbuffers::FlatBufferBuilder& fbb, Handler handler,
+                      std::chrono::milliseconds extra) {
+  Queued q{corr, {}, std::move(handler), extra};
+  protocol::append_frame(q.bytes, fbb);
+  const std::uint32_t limit = broker_max_frame_.load(std::memory_order_relaxed);
+  const std::size_t payload = q.bytes.size() - protocol::kFrameHeaderSize;
+  if (limit != 0 && payload > limit) {
+    // The broker would close the connection on it; fail just this request.
+    asio::post(io_, [h = std::move(q.handler), payload, limit] {
+      h(status(errc::frame_too_large,
+               fmt::format("request of {} bytes exceeds the broker's frame limit of {}", payload, limit)),
+        nullptr);
+    });
+    return;
+  }
+  if (on_io_thread()) {
+    submit(std::move(q));
+    return;
+  }
+  asio::post(io_, [this, q = std::move(q)]() mutable { submit(std::move(q)); });
+}
+
+void Connection::submit(Queued q) {
+  switch (state_) {
+    case State::connected:
+      pending_.emplace(q.corr, Pending{std::move(q.handler), Clock::now() + options_.request_timeout + q.extra});
+      out_.insert(out_.end(), q.bytes.begin(), q.bytes.end());
+      flush();
+      return;
+    case State::connecting:
+      waiting_.push_back(std::move(q));
+      return;
+    case State::idle:
+      if (!options_.auto_reconnect && generation_ > 0) {
+        q.handler(status(errc::disconnected, "not connected (auto_reconnect is off)"), nullptr);
+        return;
+      }
+      waiting_.push_back(std::move(q));
+      start_connect();
+      return;
+  }
+}
+
+void Connection::start_connect() {
+  state_ = State::connecting;
+  last_error_ = status();
+  const std::uint64_t gen = ++generation_;
+  asio::co_spawn(io_, run_connect(gen), asio::detached);
+}
+
+asio::awaitable<void> Connection::run_connect(std::uint64_t gen) {
+  std::string host;
+  std::string port;
+  auto fail = [&](status st) {
+    if (gen != generation_) return;
+    state_ = State::idle;
+    fail_all(st);
+  };
+  if (!split_address(options_.broker, &host, &port)) {
+    fail(status(errc::invalid_argument, fmt::format("broker address '{}' is not HOST:PORT", options_.broker)));
+    co_return;
+  }
+  asio::ip::tcp::resolver resolver(io_);
+  auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_nothrow);
+  if (gen != generation_) co_return;
+  if (rec) {
+    fail(status(errc::connection_failed, fmt::format("cannot resolve {}: {}", options_.broker, rec.message())));
+    co_return;
+  }
+  socket_ = asio::ip::tcp::socket(io_);
+  asio::steady_timer limit(io_);
+  limit.expires_after(options_.connect_timeout);
+  limit.async_wait([this, gen](asio::error_code ec) {
+    if (!ec && gen == generation_ && state_ == State::connecting) {
+      asio::error_code ignore;
+      socket_.close(ignore);
+    }
+  });
+  auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, use_nothrow);
+  limit.cancel();
+  if (gen != generation_) co_return;
+  if (cec) {
+    fail(status(errc::connection_failed, fmt::format("cannot connect to {}: {}", options_.broker, cec.message())));
+    co_return;
+  }
+  asio::error_code ignore;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignore);
+  state_ = State::connected;
+  out_.clear();
+
+  // Hello goes first; queued requests are pipelined right behind it.
+  flatbuffers::FlatBufferBuilder fbb(256);
+  hello_corr_ = next_correlation_id();
+  auto client_id = fbb.CreateString(options_.client_id);
+  auto hello = wire::CreateHello(fbb, protocol::kProtocolVersion, client_id);
+  fbb.Finish(wire::CreateFrame(fbb, hello_corr_, wire::Body::Hello, hello.Union()));
+  protocol::append_frame(out_, fbb);
+  pending_.emplace(hello_corr_, Pending{[this](const status& st, const wire::Frame* f) {
+                                          if (!st.ok()) {
+                                            drop(st);
+                                            return;
+                                          }
+                                          if (const auto* ok = f->body_as_HelloOk(); ok != nullptr)
+                                            broker_max_frame_.store(ok->max_frame_bytes(), std::memory_order_relaxed);
+                                          connected_.store(true, std::memory_order_release);
+                                          for (auto& w : connect_waiters_) w.set_value(status());
+                                          connect_waiters_.clear();
+                                        },
+                                        Clock::now() + options_.connect_timeout});
+  std::vector<Queued> waiting;
+  waiting.swap(waiting_);
+  for (auto& q : waiting) submit(std::move(q));
+  flush();
+  asio::co_spawn(io_, read_loop(gen), asio::detached);
+}
+
+void Connection::flush() {
+  if (writing_ || out_.empty() || state_ != State::connected) return;
+  writing_ = true;
+  sending_.swap(out_);
+  out_.clear();
+  const std::uint64_t gen = generation_;
+  asio::async_write(socket_, asio::buffer(sending_), [this, gen](asio::error_code ec, std::size_t) {
+    writing_ = false;
+    sending_.clear();
+    if (gen != generation_) {
+      flush();
+      return;
+    }
+    if (ec) {
+      drop(status(errc::disconnected, fmt::format("write to broker failed: {}", ec.message())));
+      return;
+    }
+    flush();
+  });
+}
+
+asio::awaitable<void> Connection::read_loop(std::uint64_t gen) {
+  std::vector<std::uint8_t> in(256u << 10);
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  for (;;) {
+    if (end == in.size()) {
+      const std::size_t need = protocol::kFrameHeaderSize + protocol::load_le<std::uint32_t>(in.data());
+      in.resize(std::max(need, in.size() * 2));
+    }
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in.data() + end, in.size() - end), use_nothrow);
+    if (gen != generation_) co_return;
+    if (ec) {
+      drop(last_error_.ok() ? status(errc::disconnected, fmt::format("connection to the broker lost: {}", ec.message()))
+                            : last_error_);
+      co_return;
+    }
+    end += n;
+    while (gen == generation_) {
+      auto d = protocol::decode_frame({in.data() + begin, end - begin}, options_.max_frame_bytes);
+      if (d.state == protocol::DecodeState::need_more) break;
+      if (d.state == protocol::DecodeState::bad) {
+        drop(status(d.error.code(), fmt::format("broker sent a bad frame: {}", d.error.message())));
+        co_return;
+      }
+      on_frame(d.payload);
+      begin += protocol::kFrameHeaderSize + d.payload.size();
+    }
+    if (gen != generation_) co_return;
+    if (begin == end) {
+      begin = end = 0;
+    } else if (begin > 0) {
+      std::memmove(in.data(), in.data() + begin, end - begin);
+      end -= begin;
+      begin = 0;
+    }
+  }
+}
+
+void Connection::on_frame(std::span<const std::uint8_t> payload) {
+  const wire::Frame* frame = protocol::verify_frame(payload);
+  if (frame == nullptr) {
+    drop(status(errc::bad_frame, "broker sent a frame that fails verification"));
+    return;
+  }
+  status st;
+  if (frame->body_type() == wire::Body::Error) {
+    const auto* e = frame->body_as_Error();
+    st = e == nullptr ? status(errc::internal)
+                      : status(errc_from_wire(e->code()),
+                               e->message() ? e->message()->str() : std::string());
+    if (frame->correlation_id() == 0) {
+      // Connection-level: the broker says why it is about to close.
+      last_error_ = st;
+      return;
+    }
+  }
+  auto it = pending_.find(frame->correlation_id());
+  if (it == pending_.end()) return;  // timed out earlier
+  Handler h = std::move(it->second.handler);
+  pending_.erase(it);
+  h(st, frame);
+}
+
+void Connection::fail_all(const status& why) {
+  auto pending = std::move(pending_);
+  pending_.clear();
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  auto waiters = std::move(connect_waiters_);
+  connect_waiters_.clear();
+  for (auto& [corr, p] : pending) p.handler(why, nullptr);
+  for (auto& q : waiting) q.handler(why, nullptr);
+  for (auto& w : waiters) w.set_value(why);
+}
+
+void Connection::drop(const status& why) {
+  asio::error_code ignore;
+  socket_.close(ignore);
+  connected_.store(false, std::memory_order_release);
+  state_ = State::idle;
+  ++generation_;
+  out_.clear();
+  fail_all(why);
+}
+
+void Connection::arm_timeout_timer() {
+  const auto tick = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(options_.request_timeout / 8),
+                               std::chrono::milliseconds(5), std::chrono::milliseconds(500));
+  timeout_timer_.expires_after(tick);
+  timeout_timer_.async_wait([this](asio::error_code ec) {
+    if (ec) return;
+    check_timeouts();
+    arm_timeout_timer();
+  });
+}
+
+void Connection::check_timeouts() {
+  if (pending_.empty()) return;
+  const auto now = Clock::now();
+  std::vector<Handler> expired;
+  bool hello_expired = false;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second.deadline <= now) {
+      if (it->first == hello_corr_) hello_expired = true;
+      expired.push_back(std::move(it->second.handler));
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const status why(errc::timeout, "no reply from the broker in time");
+  for (auto& h : expired) h(why, nullptr);
+  if (hello_expired) drop(status(errc::timeout, "the broker did not answer the handshake"));
+}
+
+}  // namespace wharf::client

@@ -1,0 +1,107 @@
+// The client's asynchronous core: one socket, one I/O thread, pipelined
+// requests matched to replies by correlation id. Handlers run on the I/O
+// thread; the reply frame they get is valid only during the call.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <span>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "wharf/errors.h"
+#include "wharf/options.h"
+
+namespace flatbuffers {
+class FlatBufferBuilder;
+}
+namespace wharf::wire {
+struct Frame;
+}
+
+namespace wharf::client {
+
+class Connection {
+ public:
+  using Handler = std::function<void(const status&, const wire::Frame*)>;
+
+  explicit Connection(ClientOptions options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Connects and handshakes; blocks the caller (not the I/O thread).
+  status connect();
+  // Closes the socket; pending requests fail with `disconnected`.
+  void disconnect();
+  bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
+
+  std::uint64_t next_correlation_id() { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+  // Queues a finished request (its Frame carries `corr`). Any thread. The
+  // handler gets the reply, or an error status and nullptr. `extra` adds to
+  // the request timeout (for long polls).
+  void send(std::uint64_t corr, const flatbuffers::FlatBufferBuilder& fbb, Handler handler,
+            std::chrono::milliseconds extra = std::chrono::milliseconds(0));
+  asio::io_context& io() noexcept { return io_; }
+  const ClientOptions& options() const noexcept { return options_; }
+  bool on_io_thread() const noexcept { return std::this_thread::get_id() == io_thread_.get_id(); }
+
+ private:
+  struct Pending {
+    Handler handler;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  struct Queued {
+    std::uint64_t corr;
+    std::vector<std::uint8_t> bytes;
+    Handler handler;
+    std::chrono::milliseconds extra;
+  };
+  enum class State { idle, connecting, connected };
+
+  void submit(Queued q);        // I/O thread
+  void start_connect();         // I/O thread
+  asio::awaitable<void> run_connect(std::uint64_t generation);
+  asio::awaitable<void> read_loop(std::uint64_t generation);
+  void flush();                 // I/O thread
+  void on_frame(std::span<const std::uint8_t> payload);
+  void fail_all(const status& why);  // I/O thread
+  void drop(const status& why);      // I/O thread: close + fail_all
+  void check_timeouts();
+  void arm_timeout_timer();
+
+  ClientOptions options_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timeout_timer_;
+  std::thread io_thread_;
+  std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<bool> connected_{false};
+  // The broker's frame limit, learned from HelloOk (0 until then).
+  std::atomic<std::uint32_t> broker_max_frame_{0};
+
+  // I/O thread only.
+  State state_ = State::idle;
+  std::uint64_t generation_ = 0;
+  std::uint64_t hello_corr_ = 0;
+  std::vector<Queued> waiting_;  // requests waiting for the connection
+  std::unordered_map<std::uint64_t, Pending> pending_;
+  std::vector<std::uint8_t> out_;
+  std::vector<std::uint8_t> sending_;
+  bool writing_ = false;
+  status last_error_;  // the broker's connection-level error, if any
+  std::vector<std::promise<status>> connect_waiters_;
+};
+
+}  // namespace wharf::client

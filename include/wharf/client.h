@@ -1,0 +1,106 @@
+// wharf/client.h — a connection to a broker, and the admin calls on it.
+//
+// A Client owns one TCP connection and one I/O thread. Producers and
+// consumers are built on a Client and share its connection; the Client
+// must outlive them. Every method is thread-safe and blocking unless its
+// name says otherwise. Errors are wharf::errc values (wharf/errors.h):
+//   connection_failed  broker unreachable: check the address, retry later
+//   disconnected       the connection dropped before the reply; the outcome
+//                      of a write is unknown; the next call reconnects
+//   timeout            no reply within request_timeout
+// plus the per-call errors listed below.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "wharf/errors.h"
+#include "wharf/options.h"
+
+namespace wharf {
+
+struct TopicSpec {
+  std::string name;
+  std::uint32_t partitions = 1;
+  std::int64_t retention_ms = -1;     // -1: keep forever
+  std::int64_t retention_bytes = -1;  // -1: no size limit; per partition
+};
+
+struct PartitionInfo {
+  std::uint32_t partition = 0;
+  std::int64_t log_start = 0;       // first offset still stored
+  std::int64_t high_watermark = 0;  // offset the next record will get
+  std::uint64_t bytes = 0;
+  std::uint64_t batches = 0;
+};
+
+struct TopicInfo {
+  std::string name;
+  std::uint32_t partitions = 0;
+  std::int64_t retention_ms = -1;
+  std::int64_t retention_bytes = -1;
+  std::int64_t created_ms = 0;
+  std::vector<PartitionInfo> partition_info;
+};
+
+struct CommittedOffset {
+  std::string topic;
+  std::uint32_t partition = 0;
+  std::int64_t offset = 0;  // the next offset the group will read
+  std::int64_t commit_time_ms = 0;
+};
+
+class Client {
+ public:
+  // Connects and completes the handshake. Errors: connection_failed,
+  // unsupported_version (broker too old or too new), timeout.
+  static result<std::unique_ptr<Client>> connect(ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Errors: invalid_name, invalid_argument (partitions 1-10000, retention
+  // positive or -1), topic_exists.
+  status create_topic(const TopicSpec& spec);
+  // Deletes the topic, its data (in the background) and its group offsets.
+  // Errors: unknown_topic.
+  status delete_topic(std::string_view name);
+  result<std::vector<TopicInfo>> list_topics();
+  // Errors: unknown_topic.
+  result<TopicInfo> describe_topic(std::string_view name);
+
+  // First offset, next offset, or first offset whose timestamp >= ts
+  // (the next offset when there is none). Errors: unknown_topic,
+  // unknown_partition.
+  result<std::int64_t> earliest_offset(std::string_view topic, std::uint32_t partition);
+  result<std::int64_t> latest_offset(std::string_view topic, std::uint32_t partition);
+  result<std::int64_t> offset_for_time(std::string_view topic, std::uint32_t partition,
+                                       std::int64_t timestamp_ms);
+
+  // Durably records offsets for a group. Errors: invalid_name,
+  // unknown_topic, unknown_partition.
+  status commit_offsets(std::string_view group, std::string_view topic,
+                        const std::vector<std::pair<std::uint32_t, std::int64_t>>& offsets);
+  // A group's committed offsets, for one topic or (empty) all.
+  result<std::vector<CommittedOffset>> committed_offsets(std::string_view group,
+                                                         std::string_view topic = {});
+
+  // Drops the connection (failing what is pending with `disconnected`) and
+  // connects again.
+  status reconnect();
+  bool connected() const;
+  const ClientOptions& options() const noexcept;
+
+  struct Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wharf

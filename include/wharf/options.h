@@ -1,0 +1,66 @@
+// wharf/options.h — settings for the client, producers and consumers.
+// Plain values; copy them freely.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace wharf {
+
+struct ClientOptions {
+  // "HOST:PORT" of the broker.
+  std::string broker = "127.0.0.1:7420";
+  std::string client_id = "wharf-client";
+  std::chrono::milliseconds connect_timeout{5000};
+  // A request without a reply after this long fails with errc::timeout
+  // (long-poll fetches get their wait on top).
+  std::chrono::milliseconds request_timeout{30000};
+  // Largest reply frame accepted from the broker.
+  std::uint32_t max_frame_bytes = 64u << 20;
+  // After a lost connection, the next request reconnects first.
+  bool auto_reconnect = true;
+};
+
+struct ProducerOptions {
+  // How long a batch may wait for more records before it is sent. 0 sends
+  // as soon as the I/O thread is free (records still batch while earlier
+  // batches are in flight).
+  std::chrono::microseconds linger{0};
+  // A batch is sent once it reaches this size.
+  std::size_t batch_bytes = 128u << 10;
+  // Produce requests awaiting their confirm, per producer.
+  std::size_t max_in_flight = 16;
+  // send() blocks while this many bytes are buffered or in flight...
+  std::size_t buffer_bytes = 64u << 20;
+  // ...for at most this long, then fails the record with errc::timeout.
+  std::chrono::milliseconds max_block{30000};
+};
+
+enum class OffsetReset {
+  none,      // poll() reports offset_out_of_range; the application decides
+  earliest,  // jump to the first stored offset
+  latest,    // jump to the end
+};
+
+enum class StartFrom { earliest, latest, committed };
+
+struct ConsumerOptions {
+  // Consumer group used by commit() and by StartFrom::committed.
+  std::string group;
+  // Where a newly assigned partition starts unless seek() says otherwise;
+  // `committed` falls back to `earliest` when the group has no offset.
+  StartFrom start = StartFrom::committed;
+  OffsetReset offset_reset = OffsetReset::none;
+  // Bytes one fetch may return per partition.
+  std::uint32_t fetch_max_bytes = 1u << 20;
+  // How long the broker holds a fetch open waiting for new records.
+  std::chrono::milliseconds fetch_max_wait{500};
+  // Fetched but not yet polled bytes kept per partition (prefetch).
+  std::size_t prefetch_bytes = 4u << 20;
+  // Records returned by one poll() at most.
+  std::size_t max_poll_records = 10000;
+};
+
+}  // namespace wharf

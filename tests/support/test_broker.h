@@ -1,0 +1,79 @@
+// Starts a real broker in-process on 127.0.0.1, port 0, over a temp data
+// dir; restart() reopens the same dir. Plus wait_for(), which polls a
+// condition instead of sleeping a fixed time.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "support/temp_dir.h"
+#include "wharf/broker.h"
+#include "wharf/client.h"
+
+namespace wharf::test {
+
+inline bool wait_for(const std::function<bool()>& cond,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return cond();
+}
+
+class TestBroker {
+ public:
+  explicit TestBroker(BrokerOptions options = {}) : options_(std::move(options)) {
+    options_.host = "127.0.0.1";
+    options_.port = 0;
+    options_.data_dir = dir_.path() / "data";
+    if (!options_.log) options_.log = [](std::string_view) {};
+    start();
+  }
+
+  void start() {
+    auto b = Broker::start(options_);
+    if (!b) {
+      ADD_FAILURE() << "broker did not start: " << b.error().to_string();
+      return;
+    }
+    broker_ = std::move(*b);
+    // Restarts keep the port so clients with auto_reconnect find it again.
+    options_.port = broker_->port();
+  }
+  void stop() {
+    if (broker_) broker_->stop();
+    broker_.reset();
+  }
+  void restart() {
+    stop();
+    start();
+  }
+
+  Broker& broker() { return *broker_; }
+  BrokerOptions& options() { return options_; }
+  const std::filesystem::path& data_dir() const { return options_.data_dir; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(options_.port); }
+
+  std::unique_ptr<Client> client(ClientOptions o = {}) {
+    o.broker = address();
+    auto c = Client::connect(o);
+    if (!c) {
+      ADD_FAILURE() << "client did not connect: " << c.error().to_string();
+      return nullptr;
+    }
+    return std::move(*c);
+  }
+
+ private:
+  TempDir dir_;
+  BrokerOptions options_;
+  std::unique_ptr<Broker> broker_;
+};
+
+}  // namespace wharf::test
