@@ -69,6 +69,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.handshake_timeout = o.handshake_timeout;
   n.frame_timeout = o.frame_timeout;
   n.write_timeout = o.write_timeout;
+  n.durability = o.durability == Durability::sync ? "sync" : "relaxed";
   impl->dispatcher = std::make_unique<net::Dispatcher>(*impl->logs, n, std::string(version()));
   impl->server = std::make_unique<net::Server>(n, *impl->dispatcher,
                                                [raw](std::string_view line) { raw->log(line); });

@@ -56,6 +56,11 @@ status Client::reconnect() {
 bool Client::connected() const { return impl_->conn.connected(); }
 const ClientOptions& Client::options() const noexcept { return impl_->options; }
 
+BrokerInfo Client::broker_info() const {
+  auto [version, durability] = impl_->conn.broker_identity();
+  return {std::move(version), std::move(durability), impl_->conn.broker_max_frame()};
+}
+
 status Client::create_topic(const TopicSpec& spec) {
   if (status st = protocol::validate_name(spec.name, "topic"); !st.ok()) return st;
   return to_status(impl_->call<bool>(

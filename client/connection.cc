@@ -104,6 +104,11 @@ void Connection::send(std::uint64_t corr, const flatbuffers::FlatBufferBuilder& 
   asio::post(io_, [this, q = std::move(q)]() mutable { submit(std::move(q)); });
 }
 
+std::pair<std::string, std::string> Connection::broker_identity() const {
+  std::lock_guard lock(identity_mu_);
+  return {broker_version_, broker_durability_};
+}
+
 void Connection::submit(Queued q) {
   switch (state_) {
     case State::connected:
@@ -184,8 +189,12 @@ asio::awaitable<void> Connection::run_connect(std::uint64_t gen) {
                                             drop(st);
                                             return;
                                           }
-                                          if (const auto* ok = f->body_as_HelloOk(); ok != nullptr)
+                                          if (const auto* ok = f->body_as_HelloOk(); ok != nullptr) {
                                             broker_max_frame_.store(ok->max_frame_bytes(), std::memory_order_relaxed);
+                                            std::lock_guard lock(identity_mu_);
+                                            broker_version_ = ok->broker_version() ? ok->broker_version()->str() : "";
+                                            broker_durability_ = ok->durability() ? ok->durability()->str() : "";
+                                          }
                                           connected_.store(true, std::memory_order_release);
                                           for (auto& w : connect_waiters_) w.set_value(status());
                                           connect_waiters_.clear();

@@ -14,6 +14,8 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -54,6 +56,9 @@ class Connection {
             std::chrono::milliseconds extra = std::chrono::milliseconds(0));
   asio::io_context& io() noexcept { return io_; }
   const ClientOptions& options() const noexcept { return options_; }
+  // The broker's HelloOk of the current connection: version, durability.
+  std::pair<std::string, std::string> broker_identity() const;
+  std::uint32_t broker_max_frame() const noexcept { return broker_max_frame_.load(std::memory_order_relaxed); }
   bool on_io_thread() const noexcept { return std::this_thread::get_id() == io_thread_.get_id(); }
 
  private:
@@ -102,6 +107,9 @@ class Connection {
   bool writing_ = false;
   status last_error_;  // the broker's connection-level error, if any
   std::vector<std::promise<status>> connect_waiters_;
+  mutable std::mutex identity_mu_;
+  std::string broker_version_;     // guarded by identity_mu_
+  std::string broker_durability_;  // guarded by identity_mu_
 };
 
 }  // namespace wharf::client

@@ -116,7 +116,8 @@ bool Dispatcher::hello(Connection& conn, const wire::Frame& frame) {
   }
   auto& fbb = conn.builder();
   auto version = fbb.CreateString(broker_version_);
-  auto body = wire::CreateHelloOk(fbb, protocol::kProtocolVersion, version, options_.max_frame_bytes);
+  auto durability = fbb.CreateString(options_.durability);
+  auto body = wire::CreateHelloOk(fbb, protocol::kProtocolVersion, version, options_.max_frame_bytes, durability);
   fbb.Finish(wire::CreateFrame(fbb, frame.correlation_id(), wire::Body::HelloOk, body.Union()));
   conn.send(fbb);
   return true;

@@ -27,6 +27,8 @@ struct NetOptions {
   // A write that makes no progress for this long closes the connection.
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds max_fetch_wait{60000};
+  // Reported to clients in HelloOk ("sync" or "relaxed").
+  std::string durability = "sync";
 };
 
 }  // namespace wharf::net

@@ -54,6 +54,13 @@ struct CommittedOffset {
   std::int64_t commit_time_ms = 0;
 };
 
+// What the broker said about itself in the handshake.
+struct BrokerInfo {
+  std::string version;
+  std::string durability;  // "sync" or "relaxed"
+  std::uint32_t max_frame_bytes = 0;
+};
+
 class Client {
  public:
   // Connects and completes the handshake. Errors: connection_failed,
@@ -94,6 +101,8 @@ class Client {
   status reconnect();
   bool connected() const;
   const ClientOptions& options() const noexcept;
+  // From the last handshake.
+  BrokerInfo broker_info() const;
 
   struct Impl;
   Impl& impl() noexcept { return *impl_; }

@@ -1,0 +1,24 @@
+// The log benchmarks: log-produce (confirmed appends) and log-replay
+// (reading a topic back from offset 0).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "bench/bench_target.h"
+
+namespace wharf::bench {
+
+struct LogBenchOptions {
+  std::uint64_t messages = 1'000'000;
+  std::size_t size = 128;
+  std::uint32_t partitions = 1;
+  std::size_t batch_bytes = 128u << 10;
+  std::size_t max_in_flight = 16;
+  bool json = false;
+};
+
+int run_log_produce(const Target& target, const LogBenchOptions& options);
+int run_log_replay(const Target& target, const LogBenchOptions& options);
+
+}  // namespace wharf::bench

@@ -1,0 +1,48 @@
+// wharf-bench: end-to-end load against an embedded or external broker.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+
+#include "bench/bench_target.h"
+#include "bench/log_workloads.h"
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"wharf-bench - Wharf load generator"};
+  app.require_subcommand(1);
+  wharf::bench::TargetOptions target;
+  wharf::bench::LogBenchOptions log;
+
+  auto add_common = [&](CLI::App* sub) {
+    auto* b = sub->add_option("--broker", target.broker, "Broker HOST:PORT")->capture_default_str();
+    auto* e = sub->add_flag("--embedded", target.embedded, "Run an in-process broker on a temp data dir");
+    b->excludes(e);
+    sub->add_option("--durability", target.durability, "Embedded broker durability")
+        ->check(CLI::IsMember({"sync", "relaxed"}))
+        ->capture_default_str();
+    sub->add_option("--data-parent", target.data_parent, "Embedded: folder for the temp data dir")
+        ->capture_default_str();
+    sub->add_flag("--json", log.json, "Print one JSON object");
+  };
+  auto add_log = [&](CLI::App* sub) {
+    add_common(sub);
+    sub->add_option("--messages", log.messages, "Messages to send")->capture_default_str()->check(CLI::PositiveNumber);
+    sub->add_option("--size", log.size, "Bytes per message value")->capture_default_str();
+    sub->add_option("--partitions", log.partitions, "Partitions of the topic")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 10000u));
+    sub->add_option("--batch-bytes", log.batch_bytes, "Producer batch size")->capture_default_str();
+    sub->add_option("--in-flight", log.max_in_flight, "Producer batches in flight")->capture_default_str();
+  };
+  auto* produce = app.add_subcommand("log-produce", "Append messages and wait for every confirm");
+  add_log(produce);
+  auto* replay = app.add_subcommand("log-replay", "Load a topic, then read it back from offset 0");
+  add_log(replay);
+  CLI11_PARSE(app, argc, argv);
+
+  auto t = wharf::bench::Target::open(target);
+  if (!t) return 1;
+  if (produce->parsed()) return wharf::bench::run_log_produce(*t, log);
+  if (replay->parsed()) return wharf::bench::run_log_replay(*t, log);
+  return 2;
+}
