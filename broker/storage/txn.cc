@@ -7,9 +7,18 @@
 namespace wharf::storage {
 namespace {
 
-// Free pages LMDB could reuse (its free list, table 0). An upper bound:
-// pages still pinned by an old reader are counted too.
-std::uint64_t free_list_pages(MDB_txn* txn) {
+// Free pages LMDB could reuse (its free list, table 0, as of the last
+// commit). An upper bound: pages still pinned by a reader, or freed by the
+// last commit (LMDB reuses a page only two commits later), count too; a
+// wrong guess ends in MDB_MAP_FULL, which the writer handles.
+std::uint64_t free_list_pages(MDB_env* env) {
+  // LMDB refuses a cursor on table 0 inside a write transaction.
+  MDB_txn* txn = nullptr;
+  if (mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) != 0) return 0;
+  struct Abort {
+    MDB_txn* t;
+    ~Abort() { mdb_txn_abort(t); }
+  } abort{txn};
   Cursor cursor(txn, 0);
   if (cursor.open_rc() != 0) return 0;
   std::uint64_t pages = 0;
@@ -38,7 +47,7 @@ status WriteTxn::reserve_space(std::size_t bytes) {
     // Only count the free list when the untouched tail is not enough: the
     // scan costs a walk of table 0.
     if (space_left_ < headroom + (64ull << 20))
-      space_left_ += free_list_pages(txn_) * env_->page_size();
+      space_left_ += free_list_pages(env_->env()) * env_->page_size();
     space_known_ = true;
   }
   if (space_left_ < headroom + need)
