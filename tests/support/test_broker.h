@@ -1,6 +1,5 @@
 // Starts a real broker in-process on 127.0.0.1, port 0, over a temp data
-// dir; restart() reopens the same dir. Plus wait_for(), which polls a
-// condition instead of sleeping a fixed time.
+// dir; restart() reopens the same dir.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,20 +10,11 @@
 #include <thread>
 
 #include "support/temp_dir.h"
+#include "support/wait_for.h"
 #include "wharf/broker.h"
 #include "wharf/client.h"
 
 namespace wharf::test {
-
-inline bool wait_for(const std::function<bool()>& cond,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return cond();
-}
 
 class TestBroker {
  public:

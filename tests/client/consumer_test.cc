@@ -1,0 +1,241 @@
+// Replay, seek, long poll and group offsets through the client on a real broker.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "protocol/murmur2.h"
+#include "support/test_broker.h"
+#include "wharf/consumer.h"
+#include "wharf/producer.h"
+
+namespace wharf {
+namespace {
+
+using test::TestBroker;
+
+// Appends `n` records "v<i>" with timestamps ts0 + i to partition p.
+void fill(Client& c, const std::string& topic, std::uint32_t p, int n, std::int64_t ts0, int first = 0) {
+  Producer producer(c);
+  std::vector<std::string> values;
+  for (int i = 0; i < n; ++i) values.push_back("v" + std::to_string(first + i));
+  for (int i = 0; i < n; ++i) {
+    ProducerRecord r;
+    r.value = values[i];
+    r.timestamp_ms = ts0 + i;
+    producer.send(topic, p, r);
+  }
+  producer.flush();
+}
+
+std::vector<ConsumerRecord> read_n(Consumer& consumer, std::size_t n, std::vector<Records>* keep) {
+  std::vector<ConsumerRecord> out;
+  while (out.size() < n) {
+    auto r = consumer.poll(std::chrono::seconds(10));
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    if (!r.ok() || r->empty()) break;
+    for (const auto& rec : *r) out.push_back(rec);
+    keep->push_back(std::move(*r));
+  }
+  return out;
+}
+
+TEST(ClientConsumer, ReplayFromOffsetAndFromTime) {
+  TestBroker tb;
+  auto c = tb.client();
+  ASSERT_TRUE(c->create_topic({"t", 1}).ok());
+  fill(*c, "t", 0, 100, 10'000);
+  Consumer consumer(*c);
+  ASSERT_TRUE(consumer.assign({{"t", 0}}).ok());
+  std::vector<Records> keep;
+
+  ASSERT_TRUE(consumer.seek({"t", 0}, 42).ok());
+  auto recs = read_n(consumer, 58, &keep);
+  ASSERT_EQ(recs.size(), 58u);
+  EXPECT_EQ(recs.front().offset, 42);
+  EXPECT_EQ(recs.front().value, "v42");
+  EXPECT_EQ(recs.back().offset, 99);
+
+  ASSERT_TRUE(consumer.seek_to_time({"t", 0}, 10'070).ok());
+  recs = read_n(consumer, 30, &keep);
+  ASSERT_EQ(recs.size(), 30u);
+  EXPECT_EQ(recs.front().offset, 70);
+  EXPECT_EQ(recs.front().timestamp_ms, 10'070);
+
+  EXPECT_EQ(consumer.seek({"t", 0}, 101).code(), errc::offset_out_of_range);
+  EXPECT_EQ(consumer.seek({"t", 9}, 0).code(), errc::unknown_partition);
+  EXPECT_EQ(*c->offset_for_time("t", 0, 99'999), 100) << "no record that late: the end";
+}
+
+TEST(ClientConsumer, LongPollWakesOnAppend) {
+  TestBroker tb;
+  auto c = tb.client();
+  ASSERT_TRUE(c->create_topic({"live", 1}).ok());
+  ConsumerOptions o;
+  o.start = StartFrom::latest;
+  // The fetch would wait 30 s and poll gives up after 20 s: only a wake-up
+  // on append can deliver the record.
+  o.fetch_max_wait = std::chrono::seconds(30);
+  Consumer consumer(*c, o);
+  ASSERT_TRUE(consumer.assign({{"live", 0}}).ok());
+  auto empty = consumer.poll(std::chrono::milliseconds(50));  // starts the long poll
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  std::thread producer([&] {
+    auto pc = tb.client();
+    fill(*pc, "live", 0, 1, 1);
+  });
+  auto r = consumer.poll(std::chrono::seconds(20));
+  producer.join();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].value, "v0");
+}
+
+TEST(ClientConsumer, OffsetsAndDataSurviveRestart) {
+  TestBroker tb;
+  {
+    auto c = tb.client();
+    ASSERT_TRUE(c->create_topic({"durable", 2}).ok());
+    fill(*c, "durable", 1, 50, 1);
+    ConsumerOptions o;
+    o.group = "g";
+    o.start = StartFrom::earliest;
+    Consumer consumer(*c, o);
+    ASSERT_TRUE(consumer.assign({{"durable", 1}}).ok());
+    std::vector<Records> keep;
+    ASSERT_EQ(read_n(consumer, 20, &keep).size() >= 20, true);
+    ASSERT_TRUE(consumer.seek({"durable", 1}, 20).ok());
+    ASSERT_TRUE(consumer.commit().ok());
+  }
+  tb.restart();
+  auto c = tb.client();
+  auto committed = c->committed_offsets("g");
+  ASSERT_TRUE(committed.ok());
+  ASSERT_EQ(committed->size(), 1u);
+  EXPECT_EQ((*committed)[0].offset, 20);
+  // Appends continue densely after the restart.
+  Producer producer(*c);
+  ProducerRecord r;
+  r.value = "after";
+  EXPECT_EQ(*producer.send_and_wait("durable", 1, r), 50);
+  // A group consumer resumes at the committed offset and sees intact data.
+  ConsumerOptions o;
+  o.group = "g";
+  Consumer consumer(*c, o);
+  ASSERT_TRUE(consumer.assign({{"durable", 1}}).ok());
+  std::vector<Records> keep;
+  auto recs = read_n(consumer, 31, &keep);
+  ASSERT_EQ(recs.size(), 31u);
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(recs[i].offset, 20 + i);
+    EXPECT_EQ(recs[i].value, "v" + std::to_string(20 + i));
+  }
+  EXPECT_EQ(recs[30].value, "after");
+}
+
+TEST(ClientProducer, ConcurrentProducersGetDenseUniqueOffsets) {
+  TestBroker tb;
+  auto setup = tb.client();
+  ASSERT_TRUE(setup->create_topic({"shared", 1}).ok());
+  constexpr int kThreads = 4;
+  constexpr int kEach = 2000;
+  std::vector<std::vector<std::int64_t>> offsets(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto c = tb.client();
+      Producer p(*c);
+      std::mutex mu;
+      ProducerRecord r;
+      r.value = "x";
+      for (int i = 0; i < kEach; ++i)
+        p.send("shared", 0, r, [&](result<std::int64_t> off) {
+          ASSERT_TRUE(off.ok());
+          std::lock_guard lock(mu);
+          offsets[t].push_back(*off);
+        });
+      p.flush();
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::vector<std::int64_t> all;
+  for (auto& v : offsets) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kThreads * kEach));
+  for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], static_cast<std::int64_t>(i));
+}
+
+TEST(ClientProducer, KeyedRecordsLandWhereKafkaWouldPutThem) {
+  TestBroker tb;
+  auto c = tb.client();
+  ASSERT_TRUE(c->create_topic({"keyed", 6}).ok());
+  Producer p(*c);
+  ProducerRecord r;
+  r.key = "foobar";
+  r.value = "x";
+  std::promise<result<std::int64_t>> done;
+  p.send("keyed", r, [&](result<std::int64_t> off) { done.set_value(off); });
+  p.flush();
+  ASSERT_TRUE(done.get_future().get().ok());
+  const auto expected = protocol::partition_for_key("foobar", 6);
+  EXPECT_EQ(*c->latest_offset("keyed", expected), 1);
+  std::promise<result<std::int64_t>> missing;
+  p.send("no-such-topic", r, [&](result<std::int64_t> off) { missing.set_value(off); });
+  EXPECT_EQ(missing.get_future().get().code(), errc::unknown_topic);
+}
+
+TEST(ClientConnection, DropFailsPendingWithTypedErrorThenReconnects) {
+  TestBroker tb;
+  auto c = tb.client();
+  ASSERT_TRUE(c->create_topic({"t", 1}).ok());
+  ConsumerOptions o;
+  o.start = StartFrom::latest;
+  o.fetch_max_wait = std::chrono::seconds(30);
+  Consumer consumer(*c, o);
+  ASSERT_TRUE(consumer.assign({{"t", 0}}).ok());
+  ASSERT_TRUE(consumer.poll(std::chrono::milliseconds(20)).ok());  // a long poll is now pending
+  tb.stop();
+  auto r = consumer.poll(std::chrono::seconds(10));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.code() == errc::disconnected || r.code() == errc::shutting_down) << r.error().to_string();
+  tb.start();
+  // The next request reconnects on its own.
+  EXPECT_TRUE(test::wait_for([&] { return c->list_topics().ok(); }));
+  EXPECT_TRUE(c->connected());
+}
+
+TEST(ClientProducer, FullStorageGivesStorageFullAndReadsStillWork) {
+  BrokerOptions o;
+  o.map_size = 4u << 20;
+  TestBroker tb(o);
+  auto c = tb.client();
+  ASSERT_TRUE(c->create_topic({"big", 1}).ok());
+  Producer p(*c);
+  std::string value(100'000, 'z');
+  ProducerRecord r;
+  r.value = value;
+  result<std::int64_t> last = 0;
+  int stored = 0;
+  for (int i = 0; i < 200; ++i) {
+    last = p.send_and_wait("big", 0, r);
+    if (!last.ok()) break;
+    ++stored;
+  }
+  ASSERT_FALSE(last.ok());
+  EXPECT_EQ(last.code(), errc::storage_full);
+  EXPECT_GT(stored, 5);
+  EXPECT_TRUE(tb.broker().health().ok());
+  Consumer consumer(*c);
+  ASSERT_TRUE(consumer.assign({{"big", 0}}).ok());
+  ASSERT_TRUE(consumer.seek_to_beginning({"big", 0}).ok());
+  auto got = consumer.poll(std::chrono::seconds(5));
+  ASSERT_TRUE(got.ok());
+  ASSERT_FALSE(got->empty());
+  EXPECT_EQ((*got)[0].value.size(), value.size());
+}
+
+}  // namespace
+}  // namespace wharf
