@@ -61,8 +61,9 @@ TEST(ProtocolRecordBatch, BuildValidateAndReadBack) {
 
 TEST(ProtocolRecordBatch, SizeWithIsAnUpperBound) {
   Builder b;
+  const std::string value(1000, 'v');
   ProducerRecord r;
-  r.value = std::string(1000, 'v');
+  r.value = value;
   for (int i = 0; i < 100; ++i) {
     const auto predicted = b.size_with(r);
     b.add(r, 123456789);

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian 12 packages Wharf builds and tests with. Skips apt
+# when everything is already there.
+set -eu
+packages="build-essential cmake ninja-build pkg-config git
+  libasio-dev libflatbuffers-dev flatbuffers-compiler liblmdb-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  clang libclang-rt-14-dev"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+as_root=""
+[ "$(id -u)" -ne 0 ] && as_root="sudo"
+$as_root apt-get update -q
+DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -q --no-install-recommends $missing
