@@ -59,6 +59,7 @@ double produce(Client& client, const std::string& topic, const LogBenchOptions& 
   ProducerOptions po;
   po.batch_bytes = o.batch_bytes;
   po.max_in_flight = o.max_in_flight;
+  po.buffer_bytes = o.buffer_bytes;
   std::string payload(o.size, 'x');
   std::vector<std::int64_t> sent(latencies ? o.messages : 0);
   std::vector<float> lat(latencies ? o.messages : 0);

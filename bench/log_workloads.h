@@ -15,6 +15,8 @@ struct LogBenchOptions {
   std::uint32_t partitions = 1;
   std::size_t batch_bytes = 128u << 10;
   std::size_t max_in_flight = 16;
+  // Producer buffer: bounds how long a record waits before it is sent.
+  std::size_t buffer_bytes = 4u << 20;
   bool json = false;
 };
 

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 10000u));
     sub->add_option("--batch-bytes", log.batch_bytes, "Producer batch size")->capture_default_str();
     sub->add_option("--in-flight", log.max_in_flight, "Producer batches in flight")->capture_default_str();
+    sub->add_option("--buffer-bytes", log.buffer_bytes, "Producer buffer (send blocks when full)")
+        ->capture_default_str();
   };
   auto* produce = app.add_subcommand("log-produce", "Append messages and wait for every confirm");
   add_log(produce);

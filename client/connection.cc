@@ -46,6 +46,7 @@ Connection::Connection(ClientOptions options)
 Connection::~Connection() {
   std::promise<void> done;
   asio::post(io_, [this, &done] {
+    closing_ = true;
     drop(status(errc::disconnected, "the client was closed"));
     timeout_timer_.cancel();
     done.set_value();
@@ -110,6 +111,10 @@ std::pair<std::string, std::string> Connection::broker_identity() const {
 }
 
 void Connection::submit(Queued q) {
+  if (closing_) {
+    q.handler(status(errc::disconnected, "the client was closed"), nullptr);
+    return;
+  }
   switch (state_) {
     case State::connected:
       pending_.emplace(q.corr, Pending{std::move(q.handler), Clock::now() + options_.request_timeout + q.extra});

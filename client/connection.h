@@ -98,6 +98,7 @@ class Connection {
 
   // I/O thread only.
   State state_ = State::idle;
+  bool closing_ = false;  // the destructor runs: no reconnects
   std::uint64_t generation_ = 0;
   std::uint64_t hello_corr_ = 0;
   std::vector<Queued> waiting_;  // requests waiting for the connection

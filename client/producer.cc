@@ -59,6 +59,8 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
   std::size_t open_count = 0;                // guarded by mu
   std::size_t in_flight = 0;                 // guarded by mu
   bool drain_posted = false;                 // guarded by mu
+  std::string_view last_topic;               // key of *last_slots; guarded by mu
+  std::vector<BatchPtr>* last_slots = nullptr;  // guarded by mu
 
   // I/O thread only.
   asio::steady_timer linger_timer;
@@ -101,9 +103,14 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
         return false;
       }
     }
-    auto it = open.find(topic);
-    if (it == open.end()) it = open.emplace(std::string(topic), std::vector<BatchPtr>()).first;
-    auto& slots = it->second;
+    // Most sends go to the topic of the previous send: skip the hash lookup.
+    if (last_slots == nullptr || last_topic != topic) {
+      auto it = open.find(topic);
+      if (it == open.end()) it = open.emplace(std::string(topic), std::vector<BatchPtr>()).first;
+      last_topic = it->first;
+      last_slots = &it->second;
+    }
+    auto& slots = *last_slots;
     if (slots.size() <= partition) slots.resize(partition + 1);
     BatchPtr& b = slots[partition];
     if (b && !b->builder.empty() && b->builder.size_with(record) > opts.batch_bytes) {

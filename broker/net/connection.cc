@@ -116,6 +116,12 @@ void Connection::wake_reader() {
   if (reader_paused_) reader_wake_.cancel();
 }
 
+std::size_t Connection::output_budget() const {
+  const std::size_t queued = out_.size() + sending_.size();
+  const std::size_t limit = server_.options().max_pending_output;
+  return queued >= limit ? 0 : limit - queued;
+}
+
 bool Connection::reader_should_pause() const {
   return out_.size() + sending_.size() > server_.options().max_pending_output;
 }

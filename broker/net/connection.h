@@ -53,6 +53,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
                   std::uint64_t high_watermark = 0);
   void send_ok(std::uint64_t correlation_id);
 
+  // Reply bytes this connection may still queue before it is over its
+  // output limit (0 when over).
+  std::size_t output_budget() const;
+
   // In-flight accounting for requests answered later. try_begin fails (and
   // the caller replies too_many_requests) at the limit.
   bool try_begin_async();

@@ -41,6 +41,9 @@ flatbuffers::Offset<wire::TopicInfo> build_topic_info(flatbuffers::FlatBufferBui
 // the caller may wait (only when `may_wait`).
 bool reply_fetch(log::LogEngine& logs, Connection& conn, std::uint64_t corr, std::string_view topic,
                  std::uint32_t partition, std::uint64_t offset, std::size_t max_bytes, bool may_wait) {
+  // A client that does not read its replies cannot make the broker buffer
+  // more than its output limit plus one batch per fetch.
+  max_bytes = std::min(max_bytes, std::max<std::size_t>(conn.output_budget(), 1));
   bool waiting = false;
   auto err = logs.fetch(topic, partition, offset, max_bytes, [&](const log::FetchView& view) {
     if (view.batches.empty() && may_wait) {

@@ -106,6 +106,7 @@ class result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   // ok status when a value is held.
   status error() const { return ok() ? status() : std::get<1>(v_); }
   errc code() const noexcept { return ok() ? errc::ok : std::get<1>(v_).code(); }

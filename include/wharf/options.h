@@ -33,7 +33,7 @@ struct ProducerOptions {
   // Produce requests awaiting their confirm, per producer.
   std::size_t max_in_flight = 16;
   // send() blocks while this many bytes are buffered or in flight...
-  std::size_t buffer_bytes = 64u << 20;
+  std::size_t buffer_bytes = 32u << 20;
   // ...for at most this long, then fails the record with errc::timeout.
   std::chrono::milliseconds max_block{30000};
 };
