@@ -75,7 +75,7 @@ double produce(Client& client, const std::string& topic, const LogBenchOptions& 
     for (std::uint64_t i = 0; i < o.messages; ++i) {
       const auto partition = static_cast<std::uint32_t>(i / per_partition);
       if (latencies) sent[i] = now_ns();
-      producer.send(topic, partition, record, [&, i](result<std::int64_t> r) {
+      producer.send(topic, partition, record, [&, i](result<RecordMetadata> r) {
         if (!r.ok()) {
           if (failed.fetch_add(1) == 0) std::fprintf(stderr, "wharf-bench: %s\n", r.error().to_string().c_str());
         } else if (latencies) {

@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
-#include <atomic>
+#include <algorithm>
+#include <mutex>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -23,8 +24,8 @@ void on_interrupt(int) { g_interrupted = 1; }
 int produce(const Context& ctx, const ProduceArgs& a) {
   auto client = connect(ctx);
   if (!client) return 1;
-  std::atomic<std::uint64_t> ok{0};
-  std::atomic<std::uint64_t> failed{0};
+  std::uint64_t ok = 0;      // guarded by mu
+  std::uint64_t failed = 0;  // guarded by mu
   std::mutex mu;
   status first_error;
   std::map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> ranges;  // partition -> first, last
@@ -35,25 +36,21 @@ int produce(const Context& ctx, const ProduceArgs& a) {
       ProducerRecord r;
       if (a.key) r.key = *a.key;
       r.value = line;
-      auto done = [&, p = a.partition](result<std::int64_t> off) {
-        if (!off.ok()) {
-          std::lock_guard lock(mu);
-          if (failed++ == 0) first_error = off.error();
+      auto done = [&](result<RecordMetadata> stored) {
+        std::lock_guard lock(mu);
+        if (!stored.ok()) {
+          if (failed++ == 0) first_error = stored.error();
           return;
         }
-        ok++;
-        (void)p;
+        ++ok;
+        auto [it, fresh] = ranges.emplace(stored->partition, std::make_pair(stored->offset, stored->offset));
+        if (!fresh) {
+          it->second.first = std::min(it->second.first, stored->offset);
+          it->second.second = std::max(it->second.second, stored->offset);
+        }
       };
       if (a.partition) {
-        const std::uint32_t part = *a.partition;
-        producer.send(a.topic, part, r, [&, part, done](result<std::int64_t> off) {
-          if (off.ok()) {
-            std::lock_guard lock(mu);
-            auto [it, fresh] = ranges.emplace(part, std::make_pair(*off, *off));
-            if (!fresh) it->second.second = std::max(it->second.second, *off);
-          }
-          done(std::move(off));
-        });
+        producer.send(a.topic, *a.partition, r, done);
       } else {
         producer.send(a.topic, r, done);
       }
@@ -62,11 +59,11 @@ int produce(const Context& ctx, const ProduceArgs& a) {
   }
   if (failed > 0) {
     std::fprintf(stderr, "wharf: %llu of %llu records failed; first error: %s\n",
-                 static_cast<unsigned long long>(failed.load()),
-                 static_cast<unsigned long long>(failed.load() + ok.load()), first_error.to_string().c_str());
+                 static_cast<unsigned long long>(failed), static_cast<unsigned long long>(failed + ok),
+                 first_error.to_string().c_str());
     return 1;
   }
-  std::printf("produced %llu record(s) to %s", static_cast<unsigned long long>(ok.load()), a.topic.c_str());
+  std::printf("produced %llu record(s) to %s", static_cast<unsigned long long>(ok), a.topic.c_str());
   for (const auto& [p, r] : ranges)
     std::printf(", partition %u offsets %lld-%lld", p, static_cast<long long>(r.first),
                 static_cast<long long>(r.second));

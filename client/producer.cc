@@ -205,7 +205,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
       for (std::size_t i = 0; i < batch->done.size(); ++i) {
         if (!batch->done[i]) continue;
         if (base.ok()) {
-          batch->done[i](*base + static_cast<std::int64_t>(i));
+          batch->done[i](RecordMetadata{batch->partition, *base + static_cast<std::int64_t>(i)});
         } else {
           batch->done[i](base.error());
         }
@@ -270,7 +270,9 @@ result<std::int64_t> Producer::send_and_wait(std::string_view topic, std::uint32
     return status(errc::internal, "send_and_wait called from the client's I/O thread");
   std::promise<result<std::int64_t>> p;
   auto f = p.get_future();
-  send(topic, partition, record, [&p](result<std::int64_t> r) { p.set_value(std::move(r)); });
+  send(topic, partition, record, [&p](result<RecordMetadata> r) {
+    p.set_value(r.ok() ? result<std::int64_t>(r->offset) : result<std::int64_t>(r.error()));
+  });
   return f.get();
 }
 

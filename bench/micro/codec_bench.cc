@@ -8,6 +8,7 @@
 
 #include "protocol/crc32c.h"
 #include "protocol/frame.h"
+#include "bench/micro/sample_batch.h"
 #include "protocol/record_batch.h"
 #include "wharf_generated.h"
 
@@ -15,15 +16,7 @@ namespace {
 
 using namespace wharf;
 
-std::vector<std::uint8_t> make_batch(int records, std::size_t size) {
-  protocol::batch::Builder b;
-  std::string value(size, 'x');
-  ProducerRecord r;
-  r.value = value;
-  for (int i = 0; i < records; ++i) b.add(r, 1700000000000 + i);
-  auto bytes = b.finish();
-  return {bytes.begin(), bytes.end()};
-}
+using bench::sample_batch;
 
 void BM_Crc32c(benchmark::State& state) {
   std::vector<std::uint8_t> buf(static_cast<std::size_t>(state.range(0)), 0x5a);
@@ -47,7 +40,7 @@ void BM_BatchBuild128B(benchmark::State& state) {
 BENCHMARK(BM_BatchBuild128B);
 
 void BM_BatchValidate128B(benchmark::State& state) {
-  auto batch = make_batch(1000, 128);
+  auto batch = sample_batch(1000, 128);
   protocol::batch::BatchInfo info;
   for (auto _ : state) benchmark::DoNotOptimize(protocol::batch::validate(batch, &info).ok());
   state.SetItemsProcessed(state.iterations() * 1000);
@@ -56,7 +49,7 @@ void BM_BatchValidate128B(benchmark::State& state) {
 BENCHMARK(BM_BatchValidate128B);
 
 void BM_BatchRead128B(benchmark::State& state) {
-  auto batch = make_batch(1000, 128);
+  auto batch = sample_batch(1000, 128);
   for (auto _ : state) {
     protocol::batch::Reader reader(batch);
     protocol::batch::RecordFields rec;
@@ -69,7 +62,7 @@ void BM_BatchRead128B(benchmark::State& state) {
 BENCHMARK(BM_BatchRead128B);
 
 void BM_FrameDecodeAndVerifyProduce(benchmark::State& state) {
-  auto batch = make_batch(1000, 128);
+  auto batch = sample_batch(1000, 128);
   flatbuffers::FlatBufferBuilder fbb;
   auto topic = fbb.CreateString("bench");
   auto vec = fbb.CreateVector(batch);

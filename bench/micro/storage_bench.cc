@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "broker/storage/storage.h"
+#include "bench/micro/sample_batch.h"
 #include "protocol/record_batch.h"
 
 namespace {
@@ -39,15 +40,7 @@ class TempStorage {
   std::unique_ptr<Storage> storage_;
 };
 
-std::vector<std::uint8_t> make_batch(int records, std::size_t size) {
-  protocol::batch::Builder b;
-  std::string value(size, 'x');
-  ProducerRecord r;
-  r.value = value;
-  for (int i = 0; i < records; ++i) b.add(r, 1700000000000 + i);
-  auto bytes = b.finish();
-  return {bytes.begin(), bytes.end()};
-}
+using bench::sample_batch;
 
 class AppendOp final : public WriteOp {
  public:
@@ -67,7 +60,7 @@ class AppendOp final : public WriteOp {
 // synced commit: items/s is records made durable per second.
 void BM_AppendSynced(benchmark::State& state) {
   TempStorage s;
-  auto batch = make_batch(1000, 128);
+  auto batch = sample_batch(1000, 128);
   const auto per_commit = static_cast<int>(state.range(0));
   std::uint64_t offset = 0;
   for (auto _ : state) {
@@ -86,7 +79,7 @@ BENCHMARK(BM_AppendSynced)->Arg(1)->Arg(10)->UseRealTime();
 
 void BM_ScanStoredBatches(benchmark::State& state) {
   TempStorage s;
-  auto batch = make_batch(1000, 128);
+  auto batch = sample_batch(1000, 128);
   std::vector<std::unique_ptr<AppendOp>> ops;
   for (int i = 0; i < 200; ++i) {
     ops.push_back(std::make_unique<AppendOp>(*s, batch, static_cast<std::uint64_t>(i) * 1000));

@@ -2,7 +2,7 @@
 //
 // Records sent to the same partition are grouped into one batch (up to
 // batch_bytes, or until linger passes) and several batches are in flight at
-// once. A record's completion gives its offset after the broker's durable
+// once. A record's completion gives its partition and offset after the durable
 // commit, or a typed error; it runs on the client's I/O thread, so keep it
 // short and never block in it. Thread-safe. The Client must outlive it; the
 // destructor flushes.
@@ -29,7 +29,7 @@ class Client;
 
 class Producer {
  public:
-  using Completion = std::function<void(result<std::int64_t> offset)>;
+  using Completion = std::function<void(result<RecordMetadata> stored)>;
 
   explicit Producer(Client& client, ProducerOptions options = {});
   ~Producer();

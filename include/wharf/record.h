@@ -26,6 +26,12 @@ struct ProducerRecord {
   std::int64_t timestamp_ms = -1;  // -1: the time of the send call
 };
 
+// Where a produced record was stored.
+struct RecordMetadata {
+  std::uint32_t partition = 0;
+  std::int64_t offset = 0;
+};
+
 struct ConsumerRecord {
   std::string_view topic;
   std::uint32_t partition = 0;

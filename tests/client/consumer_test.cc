@@ -152,10 +152,10 @@ TEST(ClientProducer, ConcurrentProducersGetDenseUniqueOffsets) {
       ProducerRecord r;
       r.value = "x";
       for (int i = 0; i < kEach; ++i)
-        p.send("shared", 0, r, [&](result<std::int64_t> off) {
+        p.send("shared", 0, r, [&](result<RecordMetadata> off) {
           ASSERT_TRUE(off.ok());
           std::lock_guard lock(mu);
-          offsets[t].push_back(*off);
+          offsets[t].push_back(off->offset);
         });
       p.flush();
     });
@@ -176,14 +176,17 @@ TEST(ClientProducer, KeyedRecordsLandWhereKafkaWouldPutThem) {
   ProducerRecord r;
   r.key = "foobar";
   r.value = "x";
-  std::promise<result<std::int64_t>> done;
-  p.send("keyed", r, [&](result<std::int64_t> off) { done.set_value(off); });
+  std::promise<result<RecordMetadata>> done;
+  p.send("keyed", r, [&](result<RecordMetadata> off) { done.set_value(off); });
   p.flush();
-  ASSERT_TRUE(done.get_future().get().ok());
+  auto stored = done.get_future().get();
+  ASSERT_TRUE(stored.ok());
   const auto expected = protocol::partition_for_key("foobar", 6);
+  EXPECT_EQ(stored->partition, expected);
+  EXPECT_EQ(stored->offset, 0);
   EXPECT_EQ(*c->latest_offset("keyed", expected), 1);
-  std::promise<result<std::int64_t>> missing;
-  p.send("no-such-topic", r, [&](result<std::int64_t> off) { missing.set_value(off); });
+  std::promise<result<RecordMetadata>> missing;
+  p.send("no-such-topic", r, [&](result<RecordMetadata> off) { missing.set_value(off); });
   EXPECT_EQ(missing.get_future().get().code(), errc::unknown_topic);
 }
 

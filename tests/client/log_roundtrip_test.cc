@@ -27,10 +27,11 @@ TEST(ClientLog, ProduceThenConsumeRoundTrip) {
     r.value = values[i];
     r.headers = headers;
     r.timestamp_ms = 1000 + i;
-    producer.send("orders", 1, r, [&, i](result<std::int64_t> off) {
+    producer.send("orders", 1, r, [&, i](result<RecordMetadata> off) {
       EXPECT_TRUE(off.ok()) << off.error().to_string();
       if (off.ok()) {
-        EXPECT_EQ(*off, i);
+        EXPECT_EQ(off->offset, i);
+        EXPECT_EQ(off->partition, 1u);
       }
       confirmed++;
     });
