@@ -4,7 +4,7 @@
 set -eu
 packages="build-essential cmake ninja-build pkg-config git
   libasio-dev libflatbuffers-dev flatbuffers-compiler liblmdb-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libabsl-dev
   clang libclang-rt-14-dev"
 missing=""
 for p in $packages; do

@@ -4,14 +4,15 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace wharf::storage {
 namespace {
 
-constexpr const char* kTableNames[] = {"meta",    "topics",          "partitions",
-                                       "batches", "time_index",      "deleting_topics",
-                                       "group_offsets"};
+constexpr const char* kTableNames[] = {
+    "meta",   "topics",         "partitions",    "batches",     "time_index",      "deleting_topics",
+    "group_offsets", "queues", "queue_messages", "queue_history", "queue_stats", "deleting_queues"};
 static_assert(std::size(kTableNames) == static_cast<std::size_t>(Table::count));
 
 }  // namespace
@@ -89,6 +90,59 @@ std::uint64_t LmdbEnv::untouched_bytes() const {
   mdb_env_info(env_, &info);
   const std::uint64_t used = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * page_size_;
   return used >= map_size_ ? 0 : map_size_ - used;
+}
+
+bool has_prefix(const MDB_val& key, const void* prefix, std::size_t n) {
+  return key.mv_size >= n && std::memcmp(key.mv_data, prefix, n) == 0;
+}
+
+int delete_and_advance(Cursor& c, MDB_val* key, MDB_val* value) {
+  std::uint8_t saved[512];
+  const std::size_t n = std::min(key->mv_size, sizeof(saved));
+  std::memcpy(saved, key->mv_data, n);
+  if (int rc = c.del(); rc != 0) return rc;
+  *key = MDB_val{n, saved};
+  return c.get(key, value, MDB_SET_RANGE);
+}
+
+int delete_prefix(MDB_txn* txn, MDB_dbi dbi, std::span<const std::uint8_t> prefix, std::size_t limit,
+                  std::size_t* deleted, bool* left) {
+  Cursor c(txn, dbi);
+  if (c.open_rc() != 0) return c.open_rc();
+  MDB_val key = to_val(prefix);
+  MDB_val value;
+  int rc = c.get(&key, &value, MDB_SET_RANGE);
+  *left = false;
+  while (rc == 0 && has_prefix(key, prefix.data(), prefix.size())) {
+    if (*deleted >= limit) {
+      *left = true;
+      return 0;
+    }
+    ++*deleted;
+    rc = delete_and_advance(c, &key, &value);
+  }
+  return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+status get_meta_u64(MDB_txn* txn, MDB_dbi meta, std::string_view key, std::uint64_t fallback,
+                    std::uint64_t* out) {
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  MDB_val v;
+  const int rc = mdb_get(txn, meta, &k, &v);
+  if (rc == MDB_NOTFOUND) {
+    *out = fallback;
+    return {};
+  }
+  if (rc != 0) return lmdb_status(rc, "reading a counter");
+  if (v.mv_size != 8) return {errc::storage_corrupt, fmt::format("counter {} is damaged", key)};
+  std::memcpy(out, v.mv_data, 8);
+  return {};
+}
+
+status put_meta_u64(MDB_txn* txn, MDB_dbi meta, std::string_view key, std::uint64_t value) {
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  MDB_val v{8, &value};
+  return lmdb_status(mdb_put(txn, meta, &k, &v, 0), "writing a counter");
 }
 
 void LmdbEnv::check_readers() {

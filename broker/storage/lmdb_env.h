@@ -25,6 +25,11 @@ enum class Table : unsigned {
   time_index,
   deleting_topics,
   group_offsets,
+  queues,
+  queue_messages,
+  queue_history,
+  queue_stats,
+  deleting_queues,
   count
 };
 
@@ -82,5 +87,21 @@ class Cursor {
   MDB_cursor* cursor_ = nullptr;
   int rc_ = 0;
 };
+
+bool has_prefix(const MDB_val& key, const void* prefix, std::size_t n);
+
+// Deletes the cursor's item and moves to the next one (re-seeking, which
+// does not depend on how LMDB positions a cursor after a delete).
+int delete_and_advance(Cursor& c, MDB_val* key, MDB_val* value);
+
+// Deletes every key starting with `prefix`, at most `limit`; *left tells
+// whether any remain.
+int delete_prefix(MDB_txn* txn, MDB_dbi dbi, std::span<const std::uint8_t> prefix, std::size_t limit,
+                  std::size_t* deleted, bool* left);
+
+// Little-endian u64 counters in the meta table; `fallback` when absent.
+status get_meta_u64(MDB_txn* txn, MDB_dbi meta, std::string_view key, std::uint64_t fallback,
+                    std::uint64_t* out);
+status put_meta_u64(MDB_txn* txn, MDB_dbi meta, std::string_view key, std::uint64_t value);
 
 }  // namespace wharf::storage

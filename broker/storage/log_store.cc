@@ -38,20 +38,8 @@ BatchKey batch_key(std::uint32_t topic, std::uint32_t partition, std::uint64_t n
   return k;
 }
 
-// Deletes the cursor's item and moves to the next one (re-seeking, which
-// does not depend on how LMDB positions a cursor after a delete).
-int delete_and_advance(Cursor& c, MDB_val* key, MDB_val* value) {
-  std::uint8_t saved[512];
-  const std::size_t n = std::min(key->mv_size, sizeof(saved));
-  std::memcpy(saved, key->mv_data, n);
-  if (int rc = c.del(); rc != 0) return rc;
-  *key = MDB_val{n, saved};
-  int rc = c.get(key, value, MDB_SET_RANGE);
-  return rc;
-}
-
 bool same_prefix(const MDB_val& key, const std::uint8_t* prefix, std::size_t n) {
-  return key.mv_size >= n && std::memcmp(key.mv_data, prefix, n) == 0;
+  return has_prefix(key, prefix, n);
 }
 
 std::uint64_t key_u64(const MDB_val& key) {
@@ -188,20 +176,13 @@ status LogStore::purge_deleted_topic(WriteTxn& txn, std::uint32_t topic_id, std:
   store_be<std::uint32_t>(prefix, topic_id);
   std::size_t deleted = 0;
   for (Table table : {Table::batches, Table::time_index, Table::partitions}) {
-    Cursor c(txn.txn_, env_.dbi(table));
-    if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "purging a deleted topic");
-    MDB_val key{sizeof(prefix), prefix};
-    MDB_val value;
-    int rc = c.get(&key, &value, MDB_SET_RANGE);
-    while (rc == 0 && same_prefix(key, prefix, sizeof(prefix))) {
-      if (deleted == limit) {
-        *done = false;
-        return {};
-      }
-      ++deleted;
-      rc = delete_and_advance(c, &key, &value);
+    bool left = false;
+    if (int rc = delete_prefix(txn.txn_, env_.dbi(table), prefix, limit, &deleted, &left); rc != 0)
+      return lmdb_status(rc, "purging a deleted topic");
+    if (left) {
+      *done = false;
+      return {};
     }
-    if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status(rc, "purging a deleted topic");
   }
   MDB_val key{sizeof(prefix), prefix};
   int rc = mdb_del(txn.txn_, env_.dbi(Table::deleting_topics), &key, nullptr);

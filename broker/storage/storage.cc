@@ -29,6 +29,7 @@ result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options) {
   if (!env) return env.error();
   self->env_ = std::move(*env);
   self->logs_ = std::make_unique<LogStore>(*self->env_);
+  self->queues_ = std::make_unique<QueueStore>(*self->env_);
   self->writer_ = std::make_unique<Writer>(*self->env_, self->options_);
   // The format check goes through the writer like every write.
   self->writer_->start();
@@ -44,6 +45,7 @@ Storage::~Storage() {
   if (writer_) writer_->stop();
   writer_.reset();
   logs_.reset();
+  queues_.reset();
   env_.reset();
   lock_.reset();
 }

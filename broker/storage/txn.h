@@ -24,6 +24,7 @@ class Txn {
   LmdbEnv* env_;
   MDB_txn* txn_;
   friend class LogStore;
+  friend class QueueStore;
   friend class Writer;
   friend class Storage;
 };
@@ -47,10 +48,15 @@ class WriteTxn : public Txn {
   // into the headroom kept free so that deletes (acks, retention, topic
   // deletion) still work on a full map.
   status reserve_space(std::size_t bytes);
+  // An op that failed after writing part of its changes calls this: the
+  // writer then rolls the whole group back and retries the other ops alone.
+  void request_rollback() noexcept { rollback_requested_ = true; }
+  bool rollback_requested() const noexcept { return rollback_requested_; }
 
  private:
   WriteTxn(LmdbEnv* env, MDB_txn* txn) : Txn(env, txn) {}
   bool space_known_ = false;
+  bool rollback_requested_ = false;
   std::uint64_t space_left_ = 0;
   friend class Writer;
 };

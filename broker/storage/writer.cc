@@ -28,6 +28,14 @@ Writer::~Writer() { stop(); }
 
 void Writer::add_listener(GroupListener* listener) { listeners_.push_back(listener); }
 
+void Writer::add_timer_source(TimerSource* source) { timers_.push_back(source); }
+
+std::chrono::steady_clock::time_point Writer::next_due() {
+  auto due = std::chrono::steady_clock::time_point::max();
+  for (TimerSource* t : timers_) due = std::min(due, t->next_due());
+  return due;
+}
+
 void Writer::start() { thread_ = std::thread([this] { run(); }); }
 
 void Writer::submit(WriteOp* op) {
@@ -87,12 +95,27 @@ void Writer::run() {
   group.reserve(kMaxOpsPerGroup);
   for (;;) {
     WriteOp* list = nullptr;
+    bool timer_due = false;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return head_ != nullptr || stopping_; });
-      if (head_ == nullptr) return;  // stopping and drained
+      while (head_ == nullptr && !stopping_) {
+        const auto due = next_due();  // timer sources are writer-thread state
+        if (due == std::chrono::steady_clock::time_point::max()) {
+          cv_.wait(lock);
+        } else if (cv_.wait_until(lock, due) == std::cv_status::timeout) {
+          timer_due = true;
+          break;
+        }
+      }
+      if (head_ == nullptr && !timer_due) return;  // stopping and drained
       list = head_;
       head_ = tail_ = nullptr;
+    }
+    if (list == nullptr) {
+      // Nothing submitted: a group of no ops, for the listeners' timers.
+      group.clear();
+      run_group(group);
+      continue;
     }
     while (list != nullptr) {
       group.clear();
@@ -115,9 +138,10 @@ void Writer::run_group(std::vector<WriteOp*>& ops) {
     return;
   }
   status st = try_commit(ops.data(), ops.size());
-  if (st.code() == errc::storage_full && ops.size() > 1) {
-    // Something did not fit: retry op by op so that what fits (deletes,
-    // small writes) still succeeds and only the rest gets storage_full.
+  if ((st.code() == errc::storage_full || rolled_back_) && ops.size() > 1) {
+    // Something did not fit, or an op failed half-way: retry op by op so
+    // that what fits (deletes, small writes) still succeeds and only the
+    // culprit fails.
     for (WriteOp*& op : ops) {
       status one = try_commit(&op, 1);
       if (!one.ok()) op->outcome_ = one;
@@ -144,8 +168,15 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
     if (st.code() != errc::storage_full) fail(st);
     return st;
   };
+  rolled_back_ = false;
   for (std::size_t i = 0; i < n; ++i) {
     status st = ops[i]->apply(txn);
+    if (!st.ok() && txn.rollback_requested()) {
+      rolled_back_ = true;
+      mdb_txn_abort(raw);
+      for (GroupListener* l : listeners_) l->after_abort();
+      return st;
+    }
     if (!st.ok() && aborts_group(st.code())) return abort(std::move(st));
     ops[i]->outcome_ = std::move(st);
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +58,16 @@ class GroupListener {
   virtual void after_abort() = 0;
 };
 
+// Engines with time-driven work (ack deadlines, delayed messages). The
+// writer runs an empty group when the earliest due time passes, so the
+// work happens in a listener's before_commit.
+class TimerSource {
+ public:
+  virtual ~TimerSource() = default;
+  // Writer thread. time_point::max() when nothing is due.
+  virtual std::chrono::steady_clock::time_point next_due() = 0;
+};
+
 struct WriterStats {
   std::uint64_t commits = 0;
   std::uint64_t ops = 0;
@@ -70,6 +81,7 @@ class Writer {
   Writer& operator=(const Writer&) = delete;
 
   void add_listener(GroupListener* listener);  // before start()
+  void add_timer_source(TimerSource* source);  // before start()
   void start();
   // Any thread. After stop() the op completes at once with shutting_down.
   void submit(WriteOp* op);
@@ -83,6 +95,7 @@ class Writer {
  private:
   void run();
   void run_group(std::vector<WriteOp*>& ops);
+  std::chrono::steady_clock::time_point next_due();
   status try_commit(WriteOp* const* ops, std::size_t n);
   void fail(const status& st);
   void log(std::string_view line) const;
@@ -90,6 +103,7 @@ class Writer {
   LmdbEnv& env_;
   StorageOptions options_;
   std::vector<GroupListener*> listeners_;
+  std::vector<TimerSource*> timers_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -98,6 +112,7 @@ class Writer {
   bool stopping_ = false;    // guarded by mu_
   status failure_;           // guarded by mu_
   std::atomic<bool> failed_{false};
+  bool rolled_back_ = false;  // writer thread: the last try_commit was rolled back by an op
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> ops_done_{0};
   std::thread thread_;

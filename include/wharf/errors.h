@@ -43,7 +43,13 @@ namespace wharf {
   X(shutting_down, 21, true, "broker is shutting down")                            \
   X(data_dir_locked, 22, false, "data directory is in use by another broker")      \
   X(io_error, 23, false, "I/O error")                                              \
-  X(storage_corrupt, 24, false, "stored data failed a consistency check")
+  X(storage_corrupt, 24, false, "stored data failed a consistency check")              \
+  X(unknown_queue, 25, false, "unknown queue")                                     \
+  X(queue_exists, 26, false, "queue already exists")                               \
+  X(unknown_message, 27, false, "no such message in the queue")                    \
+  X(lease_expired, 28, false, "the delivery's lease expired or it was redelivered") \
+  X(queue_full, 29, true, "queue is at its maximum length")                        \
+  X(not_subscribed, 30, false, "no such subscription on this connection")
 
 enum class errc : std::uint16_t {
 #define WHARF_ERRC_ENUM(name, number, retryable, message) name = number,

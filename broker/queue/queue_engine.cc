@@ -1,0 +1,385 @@
+#include "broker/queue/queue_engine.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "broker/queue/queue_core.h"
+#include "protocol/names.h"
+
+namespace wharf::queue {
+
+using storage::WriteTxn;
+
+namespace {
+
+status unknown_queue(std::string_view name) {
+  return {errc::unknown_queue, fmt::format("no queue named '{}'", name)};
+}
+
+// A write op whose result is computed in apply and handed over after the
+// commit. `Fn` runs on the writer thread inside the group.
+template <typename T>
+class CallOp final : public storage::WriteOp {
+ public:
+  using Fn = std::function<result<T>(WriteTxn&)>;
+  CallOp(Fn fn, std::function<void(result<T>)> done, std::size_t size = 64)
+      : fn_(std::move(fn)), done_(std::move(done)), size_(size) {}
+  status apply(WriteTxn& txn) override {
+    result_ = fn_(txn);
+    return result_.error();
+  }
+  void complete(status outcome) override {
+    if (done_) {
+      if (outcome.ok()) {
+        done_(std::move(result_));
+      } else {
+        done_(std::move(outcome));
+      }
+    }
+    delete this;
+  }
+  std::size_t size_hint() const override { return size_; }
+
+ private:
+  Fn fn_;
+  std::function<void(result<T>)> done_;
+  std::size_t size_;
+  result<T> result_ = status(errc::internal, "not applied");
+};
+
+template <typename T>
+void submit(storage::Storage& s, typename CallOp<T>::Fn fn, std::function<void(result<T>)> done,
+            std::size_t size = 64) {
+  s.writer().submit(new CallOp<T>(std::move(fn), std::move(done), size));
+}
+
+std::function<void(result<bool>)> status_reply(QueueEngine::Done done) {
+  return [done = std::move(done)](result<bool> r) {
+    if (done) done(r.error());
+  };
+}
+
+status validate_config(const QueueConfig& c) {
+  if (status st = protocol::validate_name(c.name, "queue"); !st.ok()) return st;
+  if (!c.dlq.empty())
+    if (status st = protocol::validate_name(c.dlq, "dead-letter queue"); !st.ok()) return st;
+  if (c.ack_deadline_ms < 1) return {errc::invalid_argument, "ack deadline must be at least 1 ms"};
+  if (c.max_deliveries < 1) return {errc::invalid_argument, "max deliveries must be at least 1"};
+  if (c.backoff_initial_ms < 0 || c.backoff_max_ms < c.backoff_initial_ms)
+    return {errc::invalid_argument, "backoff wants 0 <= initial <= maximum"};
+  if (!(c.backoff_multiplier >= 1.0) || c.backoff_multiplier > 1000)
+    return {errc::invalid_argument, "backoff multiplier must be between 1 and 1000"};
+  if (c.max_length == 0 || c.max_length < -1) return {errc::invalid_argument, "max length must be positive, or -1"};
+  if (c.ttl_ms == 0 || c.ttl_ms < -1) return {errc::invalid_argument, "ttl must be positive, or -1"};
+  if (c.priorities < 1 || c.priorities > 10) return {errc::invalid_argument, "priorities must be 1-10"};
+  return {};
+}
+
+status validate_batch(const PublishBatch& b) {
+  if (b.messages.empty()) return {errc::invalid_argument, "publish carries no messages"};
+  for (const auto& m : b.messages) {
+    if (m.delay_ms < 0) return {errc::invalid_argument, "delay must be >= 0"};
+    if (m.ttl_ms < -1 || m.ttl_ms == 0) return {errc::invalid_argument, "message ttl must be positive, or -1"};
+  }
+  return {};
+}
+
+}  // namespace
+
+QueueEngine::QueueEngine(std::unique_ptr<Core> core) : core_(std::move(core)) {}
+QueueEngine::~QueueEngine() = default;
+
+result<std::unique_ptr<QueueEngine>> QueueEngine::open(storage::Storage& storage, LogAppender* logs) {
+  auto core = std::make_unique<Core>(storage, logs);
+  if (status st = core->load(); !st.ok()) return st;
+  std::unique_ptr<QueueEngine> engine(new QueueEngine(std::move(core)));
+  storage.writer().add_listener(engine.get());
+  storage.writer().add_timer_source(engine.get());
+  return engine;
+}
+
+status QueueEngine::before_commit(WriteTxn& txn) { return core_->before_commit(txn); }
+void QueueEngine::after_commit() { core_->after_commit(); }
+void QueueEngine::after_abort() { core_->after_abort(); }
+std::chrono::steady_clock::time_point QueueEngine::next_due() { return core_->next_due(); }
+
+void QueueEngine::create_queue(QueueConfig config, bool dlq_none, Done done) {
+  if (status st = validate_config(config); !st.ok()) return done(st);
+  Core* core = core_.get();
+  submit<bool>(
+      core->storage(),
+      [core, config = std::move(config), dlq_none](WriteTxn& txn) -> result<bool> {
+        if (status st = core->create(txn, config, dlq_none); !st.ok()) return st;
+        return true;
+      },
+      status_reply(std::move(done)));
+}
+
+void QueueEngine::delete_queue(std::string name, Done done) {
+  Core* core = core_.get();
+  submit<bool>(
+      core->storage(),
+      [core, name = std::move(name)](WriteTxn& txn) -> result<bool> {
+        if (status st = core->remove(txn, name); !st.ok()) return st;
+        return true;
+      },
+      status_reply(std::move(done)));
+}
+
+void QueueEngine::purge_queue(std::string name, Reply<std::uint64_t> done) {
+  Core* core = core_.get();
+  submit<std::uint64_t>(
+      core->storage(),
+      [core, name = std::move(name)](WriteTxn& txn) -> result<std::uint64_t> {
+        Queue* q = core->find(name);
+        if (q == nullptr) return unknown_queue(name);
+        auto n = core->purge(txn, *q);
+        if (!n) txn.request_rollback();
+        return n;
+      },
+      std::move(done));
+}
+
+void QueueEngine::list_queues(Reply<std::vector<QueueDescription>> done) {
+  Core* core = core_.get();
+  submit<std::vector<QueueDescription>>(
+      core->storage(),
+      [core](WriteTxn&) -> result<std::vector<QueueDescription>> {
+        std::vector<QueueDescription> out;
+        core->for_each([&](const Queue& q) { out.push_back(core->describe(q)); });
+        return out;
+      },
+      std::move(done));
+}
+
+void QueueEngine::describe_queue(std::string name, Reply<QueueDescription> done) {
+  Core* core = core_.get();
+  submit<QueueDescription>(
+      core->storage(),
+      [core, name = std::move(name)](WriteTxn&) -> result<QueueDescription> {
+        Queue* q = core->find(name);
+        if (q == nullptr) return unknown_queue(name);
+        return core->describe(*q);
+      },
+      std::move(done));
+}
+
+void QueueEngine::publish(PublishBatch batch, Reply<std::vector<std::uint64_t>> done) {
+  if (status st = validate_batch(batch); !st.ok()) return done(st);
+  Core* core = core_.get();
+  const std::size_t size = batch.arena.size() + 64 * batch.messages.size();
+  auto shared = std::make_shared<PublishBatch>(std::move(batch));
+  submit<std::vector<std::uint64_t>>(
+      core->storage(),
+      [core, shared](WriteTxn& txn) -> result<std::vector<std::uint64_t>> {
+        Queue* q = core->find(shared->queue);
+        if (q == nullptr) return unknown_queue(shared->queue);
+        std::vector<std::uint64_t> ids;
+        ids.reserve(shared->messages.size());
+        if (status st = core->publish(txn, *q, *shared, &ids); !st.ok()) {
+          if (!ids.empty() || st.code() != errc::queue_full) txn.request_rollback();
+          return st;
+        }
+        return ids;
+      },
+      std::move(done), size);
+}
+
+void QueueEngine::subscribe(std::string queue, std::uint32_t prefetch, std::shared_ptr<DeliverySink> sink,
+                            Reply<std::uint64_t> done) {
+  if (prefetch < 1 || prefetch > 100000) return done(status(errc::invalid_argument, "prefetch must be 1-100000"));
+  Core* core = core_.get();
+  submit<std::uint64_t>(
+      core->storage(),
+      [core, queue = std::move(queue), prefetch, sink = std::move(sink)](WriteTxn&) -> result<std::uint64_t> {
+        Queue* q = core->find(queue);
+        if (q == nullptr) return unknown_queue(queue);
+        return core->subscribe(*q, prefetch, sink);
+      },
+      std::move(done));
+}
+
+void QueueEngine::unsubscribe(std::uint64_t subscription, Done done) {
+  unsubscribe_for(subscription, nullptr, std::move(done));
+}
+
+void QueueEngine::unsubscribe_for(std::uint64_t subscription, std::shared_ptr<DeliverySink> caller, Done done) {
+  Core* core = core_.get();
+  submit<bool>(
+      core->storage(),
+      [core, subscription, caller = std::move(caller)](WriteTxn& txn) -> result<bool> {
+        if (status st = core->unsubscribe(txn, subscription, caller.get()); !st.ok()) {
+          if (st.code() != errc::not_subscribed) txn.request_rollback();
+          return st;
+        }
+        return true;
+      },
+      status_reply(std::move(done)));
+}
+
+void QueueEngine::sink_closed(std::shared_ptr<DeliverySink> sink) {
+  Core* core = core_.get();
+  submit<bool>(
+      core->storage(),
+      [core, sink = std::move(sink)](WriteTxn& txn) -> result<bool> {
+        if (status st = core->sink_closed(txn, sink.get()); !st.ok()) {
+          txn.request_rollback();
+          return st;
+        }
+        return true;
+      },
+      {});
+}
+
+void QueueEngine::settle(std::vector<Settlement> settlements, std::shared_ptr<DeliverySink> caller,
+                         Reply<std::vector<SettleError>> done) {
+  Core* core = core_.get();
+  const std::size_t size = 64 * settlements.size();
+  submit<std::vector<SettleError>>(
+      core->storage(),
+      [core, settlements = std::move(settlements), caller = std::move(caller)](WriteTxn& txn)
+          -> result<std::vector<SettleError>> {
+        std::vector<SettleError> errors;
+        for (std::uint32_t i = 0; i < settlements.size(); ++i) {
+          status st = core->settle(txn, settlements[i], caller.get());
+          if (st.ok()) continue;
+          if (errc_retryable(st.code()) || st.code() == errc::storage_failed || st.code() == errc::storage_corrupt) {
+            txn.request_rollback();
+            return st;
+          }
+          errors.push_back({i, std::move(st)});
+        }
+        return errors;
+      },
+      std::move(done), size);
+}
+
+void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<DeliverySink> caller,
+                                  Reply<AckPublishResult> done) {
+  for (const auto& p : request.publishes)
+    if (status st = validate_batch(p); !st.ok()) return done(st);
+  std::vector<LogAppender::Prepared> prepared;
+  for (const auto& p : request.produces) {
+    if (core_->logs() == nullptr) return done(status(errc::unsupported_request, "this broker has no logs"));
+    auto r = core_->logs()->prepare(p.topic, p.partition, p.batch);
+    if (!r) return done(r.error());
+    prepared.push_back(std::move(*r));
+  }
+  Core* core = core_.get();
+  auto req = std::make_shared<AckPublishRequest>(std::move(request));
+  auto preps = std::make_shared<std::vector<LogAppender::Prepared>>(std::move(prepared));
+  submit<AckPublishResult>(
+      core->storage(),
+      [core, req, preps, caller = std::move(caller)](WriteTxn& txn) -> result<AckPublishResult> {
+        // Check everything first: a refusal writes nothing.
+        std::set<std::uint64_t> acked;
+        for (const auto& a : req->acks) {
+          if (a.action != SettleAction::ack) return status(errc::invalid_argument, "only acks may be combined with publishes");
+          if (!acked.insert(a.message_id).second)
+            return status(errc::invalid_argument, fmt::format("message {} is acked twice", a.message_id));
+          if (status st = core->check_settlement(a, caller.get()); !st.ok()) return st;
+        }
+        std::map<std::string, std::size_t> incoming;
+        for (const auto& p : req->publishes) {
+          Queue* q = core->find(p.queue);
+          if (q == nullptr) return unknown_queue(p.queue);
+          if (status st = core->check_publish(*q, p); !st.ok()) return st;
+          incoming[p.queue] += p.messages.size();
+        }
+        for (const auto& [name, n] : incoming) {
+          const Queue* q = core->find(name);
+          if (q->config.max_length >= 0 && q->config.overflow == storage::Overflow::reject_publish &&
+              q->total() + n > static_cast<std::uint64_t>(q->config.max_length))
+            return status(errc::queue_full, fmt::format("queue '{}' is at its maximum length", name));
+        }
+        // Then write; a failure from here on rolls the whole group back.
+        AckPublishResult out;
+        auto fail = [&](status st) {
+          txn.request_rollback();
+          return st;
+        };
+        for (const auto& a : req->acks)
+          if (status st = core->settle(txn, a, caller.get()); !st.ok()) return fail(st);
+        for (const auto& p : req->publishes) {
+          std::vector<std::uint64_t> ids;
+          if (status st = core->publish(txn, *core->find(p.queue), p, &ids); !st.ok()) return fail(st);
+          out.message_ids.push_back(std::move(ids));
+        }
+        for (std::size_t i = 0; i < req->produces.size(); ++i) {
+          std::uint64_t base = 0;
+          if (status st = core->logs()->append(txn, (*preps)[i], req->produces[i].batch, &base); !st.ok())
+            return fail(st);
+          out.base_offsets.push_back(base);
+        }
+        return out;
+      },
+      std::move(done));
+}
+
+void QueueEngine::peek(std::string queue, std::uint32_t count, Reply<std::vector<MessageInfo>> done) {
+  Core* core = core_.get();
+  submit<std::vector<MessageInfo>>(
+      core->storage(),
+      [core, queue = std::move(queue), count](WriteTxn& txn) -> result<std::vector<MessageInfo>> {
+        Queue* q = core->find(queue);
+        if (q == nullptr) return unknown_queue(queue);
+        return core->peek(txn, *q, count);
+      },
+      std::move(done));
+}
+
+void QueueEngine::get_message(std::string queue, std::uint64_t id, Reply<MessageInfo> done) {
+  Core* core = core_.get();
+  submit<MessageInfo>(
+      core->storage(),
+      [core, queue = std::move(queue), id](WriteTxn& txn) -> result<MessageInfo> {
+        Queue* q = core->find(queue);
+        if (q == nullptr) return unknown_queue(queue);
+        return core->info(txn, *q, id);
+      },
+      std::move(done));
+}
+
+void QueueEngine::redrive(RedriveRequest request, Reply<std::uint64_t> done) {
+  if (request.select == RedriveSelect::ids && request.ids.empty())
+    return done(status(errc::invalid_argument, "no message ids to redrive"));
+  Core* core = core_.get();
+  submit<std::uint64_t>(
+      core->storage(),
+      [core, request = std::move(request)](WriteTxn& txn) -> result<std::uint64_t> {
+        auto moved = core->redrive(txn, request);
+        if (!moved && moved.code() != errc::unknown_queue && moved.code() != errc::unknown_message &&
+            moved.code() != errc::invalid_argument)
+          txn.request_rollback();
+        return moved;
+      },
+      std::move(done));
+}
+
+bool QueueEngine::purge_deleted_queues() {
+  if (purge_busy_.exchange(true)) return true;
+  storage::Storage& s = core_->storage();
+  auto txn = s.read();
+  std::vector<std::uint32_t> ids;
+  if (txn) {
+    auto deleting = s.queues().load_deleting(*txn);
+    if (deleting) ids = std::move(*deleting);
+  }
+  if (ids.empty()) {
+    purge_busy_.store(false);
+    return false;
+  }
+  const std::uint32_t id = ids.front();
+  submit<bool>(
+      s,
+      [&s, id](WriteTxn& txn) -> result<bool> {
+        bool done = false;
+        if (status st = s.queues().purge_deleted_queue(txn, id, 4096, &done); !st.ok()) return st;
+        return done;
+      },
+      [this](result<bool>) { purge_busy_.store(false); });
+  return true;
+}
+
+}  // namespace wharf::queue

@@ -1,0 +1,104 @@
+// Work queues: publish, push delivery within a prefetch window, ack / nack /
+// reject / extend with fencing, ack deadlines, retries with backoff,
+// dead-letter queues with attempt history, TTL, delays, priorities,
+// max length, redrive and lookup.
+//
+// Threading: the public methods may be called from any thread; each turns
+// into a WriteOp, and all queue state lives on the storage writer thread.
+// Callbacks and DeliverySink::deliver run on the writer thread after the
+// commit (so a publish confirm or a delivery always follows a durable
+// commit) and must only hand work elsewhere.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/queue/log_appender.h"
+#include "broker/queue/queue_state.h"
+#include "broker/queue/queue_types.h"
+#include "broker/storage/storage.h"
+
+namespace wharf::queue {
+
+class Core;
+
+struct AckPublishRequest {
+  std::vector<Settlement> acks;  // action must be ack
+  std::vector<PublishBatch> publishes;
+  struct Produce {
+    std::string topic;
+    std::uint32_t partition = 0;
+    std::vector<std::uint8_t> batch;
+  };
+  std::vector<Produce> produces;
+};
+
+struct AckPublishResult {
+  std::vector<std::vector<std::uint64_t>> message_ids;  // per publish
+  std::vector<std::uint64_t> base_offsets;              // per produce
+};
+
+class QueueEngine final : public storage::GroupListener, public storage::TimerSource {
+ public:
+  using Done = std::function<void(status)>;
+  template <typename T>
+  using Reply = std::function<void(result<T>)>;
+
+  // Loads queues and messages (every unacked message becomes ready) and
+  // registers with the writer; the caller starts the writer afterwards.
+  static result<std::unique_ptr<QueueEngine>> open(storage::Storage& storage, LogAppender* logs);
+  ~QueueEngine() override;
+
+  // --- queues ---
+  // An empty config.dlq means the default "<name>.dlq" (created alongside);
+  // dlq_none makes dead letters be dropped and counted instead.
+  void create_queue(QueueConfig config, bool dlq_none, Done done);
+  void delete_queue(std::string name, Done done);
+  void purge_queue(std::string name, Reply<std::uint64_t> done);
+  void list_queues(Reply<std::vector<QueueDescription>> done);
+  void describe_queue(std::string name, Reply<QueueDescription> done);
+
+  // --- messages ---
+  void publish(PublishBatch batch, Reply<std::vector<std::uint64_t>> done);
+  void subscribe(std::string queue, std::uint32_t prefetch, std::shared_ptr<DeliverySink> sink,
+                 Reply<std::uint64_t> done);
+  // Cancels a subscription; its unacked deliveries become ready at once.
+  // `caller` must be the sink that subscribed (not_subscribed otherwise).
+  void unsubscribe(std::uint64_t subscription, Done done);
+  void unsubscribe_for(std::uint64_t subscription, std::shared_ptr<DeliverySink> caller, Done done);
+  // Cancels every subscription of a sink (its connection closed).
+  void sink_closed(std::shared_ptr<DeliverySink> sink);
+  // Settlements of deliveries made to `caller`. Each succeeds or fails on
+  // its own; the reply lists the failures.
+  void settle(std::vector<Settlement> settlements, std::shared_ptr<DeliverySink> caller,
+              Reply<std::vector<SettleError>> done);
+  // Acks, publishes and appends in one transaction: all or nothing.
+  void ack_and_publish(AckPublishRequest request, std::shared_ptr<DeliverySink> caller,
+                       Reply<AckPublishResult> done);
+
+  // --- inspection and repair ---
+  void peek(std::string queue, std::uint32_t count, Reply<std::vector<MessageInfo>> done);
+  void get_message(std::string queue, std::uint64_t id, Reply<MessageInfo> done);
+  void redrive(RedriveRequest request, Reply<std::uint64_t> done);
+
+  // Deletes part of a deleted queue's messages; false when none is left.
+  bool purge_deleted_queues();
+
+  // GroupListener / TimerSource (writer thread).
+  status before_commit(storage::WriteTxn& txn) override;
+  void after_commit() override;
+  void after_abort() override;
+  std::chrono::steady_clock::time_point next_due() override;
+
+ private:
+  explicit QueueEngine(std::unique_ptr<Core> core);
+  std::unique_ptr<Core> core_;
+  std::atomic<bool> purge_busy_{false};
+};
+
+}  // namespace wharf::queue

@@ -1,0 +1,94 @@
+// In-memory delivery state of one queue. Owned by the storage writer
+// thread: every read and change happens there, so nothing here is locked.
+//
+// Containers hold (id, epoch) entries and are cleaned lazily: a message's
+// epoch changes on every state change, so an entry is live only while its
+// epoch matches the message's. That keeps every transition O(log n) without
+// searching containers for stale entries.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <vector>
+
+#include "broker/queue/queue_types.h"
+
+namespace wharf::queue {
+
+struct Subscription;
+
+struct Msg {
+  std::uint64_t epoch = 0;
+  std::int64_t publish_ms = 0;
+  std::int64_t expires_ms = 0;  // 0: never
+  std::int64_t due_ms = 0;      // delayed: ready at; in flight: lease deadline
+  std::uint64_t tag = 0;        // current delivery (in flight)
+  Subscription* holder = nullptr;
+  std::uint32_t attempts = 0;
+  std::uint32_t history = 0;    // history entries stored so far
+  std::uint32_t origin_queue = 0;
+  std::uint8_t priority = 0;
+  bool dead_lettered = false;
+  MessageState state = MessageState::ready;
+};
+
+struct Entry {
+  std::uint64_t id;
+  std::uint64_t epoch;
+};
+
+struct TimedEntry {
+  std::int64_t due_ms;
+  std::uint64_t id;
+  std::uint64_t epoch;
+  bool operator>(const TimedEntry& o) const { return due_ms != o.due_ms ? due_ms > o.due_ms : id > o.id; }
+};
+
+using TimedHeap = std::priority_queue<TimedEntry, std::vector<TimedEntry>, std::greater<>>;
+
+struct EntryAfter {
+  bool operator()(const Entry& a, const Entry& b) const { return a.id > b.id; }
+};
+
+// Ready messages of one priority level, lowest id (oldest) first. New
+// messages arrive in id order and go to `fresh`; messages coming back
+// (nack, timeout, redrive) go to `returned`.
+struct ReadyLevel {
+  std::deque<Entry> fresh;
+  std::priority_queue<Entry, std::vector<Entry>, EntryAfter> returned;
+};
+
+struct Subscription {
+  std::uint64_t id = 0;
+  std::uint32_t queue_id = 0;
+  std::shared_ptr<DeliverySink> sink;
+  std::uint32_t prefetch = 1;
+  std::uint32_t in_flight = 0;
+  bool cancelled = false;
+  bool has_room() const { return !cancelled && in_flight < prefetch; }
+};
+
+struct Queue {
+  QueueConfig config;
+  absl::flat_hash_map<std::uint64_t, Msg> msgs;
+  std::vector<ReadyLevel> levels;  // index = priority
+  TimedHeap delayed;
+  TimedHeap leases;
+  TimedHeap expiry;
+  std::uint64_t ready = 0;
+  std::uint64_t delayed_count = 0;
+  std::uint64_t in_flight = 0;
+  std::vector<Subscription*> subs;
+  std::size_t next_sub = 0;
+  storage::QueueStats stats;
+  bool stats_dirty = false;
+  bool deleted = false;
+  std::uint64_t total() const { return ready + delayed_count + in_flight; }
+};
+
+}  // namespace wharf::queue
