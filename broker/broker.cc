@@ -86,11 +86,13 @@ void Broker::stop() {
   std::lock_guard lock(impl_->stop_mu);
   if (impl_->stopped) return;
   impl_->stopped = true;
-  // Order: no new requests, then let the writer finish what it has (its
-  // completions still reach open sockets), then stop the I/O threads.
-  impl_->server->close_all();
+  // Order: read no new requests; let the writer finish what it has, so
+  // every accepted write is committed and its reply queued; flush replies
+  // and close connections; then stop the I/O threads.
+  impl_->server->stop_reading();
   impl_->retention->stop();
   impl_->storage->writer().stop();
+  impl_->server->close_all();
   impl_->server->stop();
   impl_->server.reset();
   impl_->dispatcher.reset();

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "protocol/frame.h"
@@ -44,6 +46,11 @@ Connection::Connection(ClientOptions options)
 }
 
 Connection::~Connection() {
+  if (on_io_thread()) {
+    // Destroyed from its own completion: the thread cannot join itself.
+    std::fprintf(stderr, "wharf: a Client was destroyed from its own I/O thread; this is not supported\n");
+    std::abort();
+  }
   std::promise<void> done;
   asio::post(io_, [this, &done] {
     closing_ = true;
@@ -75,6 +82,11 @@ status Connection::connect() {
 }
 
 void Connection::disconnect() {
+  if (on_io_thread()) {
+    // From a completion: no waiting on ourselves.
+    drop(status(errc::disconnected, "the client disconnected"));
+    return;
+  }
   std::promise<void> done;
   asio::post(io_, [this, &done] {
     drop(status(errc::disconnected, "the client disconnected"));
@@ -85,7 +97,7 @@ void Connection::disconnect() {
 
 void Connection::send(std::uint64_t corr, const flatbuffers::FlatBufferBuilder& fbb, Handler handler,
                       std::chrono::milliseconds extra) {
-  Queued q{corr, {}, std::move(handler), extra};
+  Queued q{corr, {}, std::move(handler), extra, Clock::now() + options_.request_timeout + extra};
   protocol::append_frame(q.bytes, fbb);
   const std::uint32_t limit = broker_max_frame_.load(std::memory_order_relaxed);
   const std::size_t payload = q.bytes.size() - protocol::kFrameHeaderSize;
@@ -330,9 +342,17 @@ void Connection::arm_timeout_timer() {
 }
 
 void Connection::check_timeouts() {
-  if (pending_.empty()) return;
   const auto now = Clock::now();
   std::vector<Handler> expired;
+  // Requests still waiting for the connection time out too.
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->deadline <= now) {
+      expired.push_back(std::move(it->handler));
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   bool hello_expired = false;
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->second.deadline <= now) {

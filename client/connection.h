@@ -71,6 +71,7 @@ class Connection {
     std::vector<std::uint8_t> bytes;
     Handler handler;
     std::chrono::milliseconds extra;
+    std::chrono::steady_clock::time_point deadline;
   };
   enum class State { idle, connecting, connected };
 

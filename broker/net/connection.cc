@@ -40,9 +40,22 @@ void Connection::start() {
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   auto self = shared_from_this();
-  asio::co_spawn(executor(), [self] { return self->read_loop(); }, asio::detached);
-  asio::co_spawn(executor(), [self] { return self->write_loop(); }, asio::detached);
-  asio::co_spawn(executor(), [self] { return self->watchdog(); }, asio::detached);
+  // An exception (say, bad_alloc) ends a coroutine: close rather than leave
+  // a half-served connection open.
+  auto on_exit = [self](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      self->server_.log_event(*self, std::string("closing after an error: ") + ex.what());
+    } catch (...) {
+      self->server_.log_event(*self, "closing after an unknown error");
+    }
+    self->close();
+  };
+  asio::co_spawn(executor(), [self] { return self->read_loop(); }, on_exit);
+  asio::co_spawn(executor(), [self] { return self->write_loop(); }, on_exit);
+  asio::co_spawn(executor(), [self] { return self->watchdog(); }, on_exit);
 }
 
 void Connection::close() {
@@ -62,19 +75,29 @@ void Connection::close() {
 
 void Connection::close_after_flush() {
   closing_ = true;
+  // Long polls answer now instead of at their deadline.
+  for (auto& weak : timers_)
+    if (auto t = weak.lock()) t->cancel();
   wake_writer();
   wake_reader();
-}
-
-flatbuffers::FlatBufferBuilder& Connection::builder() {
-  fbb_.Clear();
-  return fbb_;
 }
 
 void Connection::send(const flatbuffers::FlatBufferBuilder& fbb) {
   if (closed_) return;
   protocol::append_frame(out_, fbb);
+  if (fbb.GetSize() > (1u << 20)) big_builder_ = true;
   wake_writer();
+}
+
+flatbuffers::FlatBufferBuilder& Connection::builder() {
+  // A builder keeps its largest allocation; do not let one big reply pin
+  // megabytes per idle connection.
+  if (big_builder_) {
+    fbb_ = flatbuffers::FlatBufferBuilder(1024);
+    big_builder_ = false;
+  }
+  fbb_.Clear();
+  return fbb_;
 }
 
 void Connection::send_error(std::uint64_t correlation_id, const status& error, std::uint64_t log_start,
@@ -94,15 +117,18 @@ void Connection::send_ok(std::uint64_t correlation_id) {
   send(fbb);
 }
 
-bool Connection::try_begin_async() {
+bool Connection::try_begin_async(std::size_t bytes) {
   if (in_flight_ >= server_.options().max_in_flight) return false;
   ++in_flight_;
+  in_flight_bytes_ += bytes;
   return true;
 }
 
-void Connection::end_async() {
+void Connection::end_async(std::size_t bytes) {
   --in_flight_;
+  in_flight_bytes_ -= std::min(bytes, in_flight_bytes_);
   wake_reader();
+  if (closing_ && in_flight_ == 0) wake_writer();
 }
 
 void Connection::track_timer(const std::shared_ptr<asio::steady_timer>& timer) {
@@ -123,31 +149,33 @@ std::size_t Connection::output_budget() const {
 }
 
 bool Connection::reader_should_pause() const {
-  return out_.size() + sending_.size() > server_.options().max_pending_output;
+  const NetOptions& o = server_.options();
+  return out_.size() + sending_.size() > o.max_pending_output || in_flight_bytes_ > o.max_in_flight_bytes;
+}
+
+void Connection::stop_reading() {
+  draining_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  wake_reader();
 }
 
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   const std::uint32_t max_frame = server_.options().max_frame_bytes;
-  while (!closed_ && !closing_) {
-    while (reader_should_pause() && !closed_ && !closing_) {
-      reader_paused_ = true;
-      reader_wake_.expires_at(Clock::time_point::max());
-      co_await reader_wake_.async_wait(use_nothrow);
-      reader_paused_ = false;
-    }
-    if (closed_ || closing_) break;
-    if (in_end_ == in_.size()) {
-      // The buffer holds one partial frame from offset 0: grow it to fit
-      // (the decoder already checked the length against the limit).
-      const std::size_t need = protocol::kFrameHeaderSize + protocol::load_le<std::uint32_t>(in_.data());
-      in_.resize(std::max(need, in_.size() * 2));
-    }
-    auto [ec, n] = co_await socket_.async_read_some(
-        asio::buffer(in_.data() + in_end_, in_.size() - in_end_), use_nothrow);
-    if (ec) break;
-    in_end_ += n;
-    while (!closed_ && !closing_) {
+  auto stopped = [this] { return closed_ || closing_ || draining_; };
+  while (!stopped()) {
+    // Dispatch the whole frames already buffered, pausing while this
+    // connection is over its output or in-flight limits.
+    bool progressed = false;
+    while (!stopped()) {
+      if (reader_should_pause()) {
+        reader_paused_ = true;
+        reader_wake_.expires_at(Clock::time_point::max());
+        co_await reader_wake_.async_wait(use_nothrow);
+        reader_paused_ = false;
+        continue;
+      }
       const std::uint32_t limit = handshaken_ ? max_frame : protocol::kHandshakeMaxFrameBytes;
       auto d = protocol::decode_frame({in_.data() + in_begin_, in_end_ - in_begin_}, limit);
       if (d.state == protocol::DecodeState::need_more) break;
@@ -158,24 +186,40 @@ asio::awaitable<void> Connection::read_loop() {
       }
       dispatch(d.payload);
       in_begin_ += protocol::kFrameHeaderSize + d.payload.size();
+      progressed = true;
     }
+    if (stopped()) break;
     if (in_begin_ == in_end_) {
       in_begin_ = in_end_ = 0;
-      frame_started_ = Clock::time_point::max();
       if (in_.size() > kInitialReadBuffer) {
         in_.resize(kInitialReadBuffer);
         in_.shrink_to_fit();
       }
-    } else {
-      if (in_begin_ > 0) {
-        std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-        in_end_ -= in_begin_;
-        in_begin_ = 0;
-      }
-      if (frame_started_ == Clock::time_point::max()) frame_started_ = Clock::now();
+    } else if (in_begin_ > 0) {
+      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+      in_end_ -= in_begin_;
+      in_begin_ = 0;
     }
+    // The frame timeout measures one frame: it restarts whenever a frame
+    // completed, and runs only while a partial frame waits.
+    if (in_end_ == 0) {
+      frame_started_ = Clock::time_point::max();
+    } else if (progressed || frame_started_ == Clock::time_point::max()) {
+      frame_started_ = Clock::now();
+    }
+    if (in_end_ == in_.size()) {
+      // One partial frame fills the buffer; its header is there and was
+      // checked against the limit: grow to fit it.
+      const std::size_t need = protocol::kFrameHeaderSize + protocol::load_le<std::uint32_t>(in_.data());
+      in_.resize(std::min<std::size_t>(std::max(need, in_.size() * 2),
+                                       protocol::kFrameHeaderSize + std::max(max_frame, protocol::kHandshakeMaxFrameBytes)));
+    }
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(in_.data() + in_end_, in_.size() - in_end_), use_nothrow);
+    if (ec) break;
+    in_end_ += n;
   }
-  if (!closing_) close();
+  if (!closing_ && !draining_) close();
 }
 
 void Connection::dispatch(std::span<const std::uint8_t> payload) {
@@ -209,7 +253,7 @@ asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
   while (!closed_) {
     if (out_.empty()) {
-      if (closing_) break;
+      if (closing_ && in_flight_ == 0) break;
       writer_wake_.expires_at(Clock::time_point::max());
       co_await writer_wake_.async_wait(use_nothrow);
       continue;
@@ -246,7 +290,7 @@ asio::awaitable<void> Connection::watchdog() {
     const auto now = Clock::now();
     const char* why = nullptr;
     if (!handshaken_ && now - accepted_at_ > o.handshake_timeout) why = "handshake timeout";
-    else if (frame_started_ != Clock::time_point::max() && now - frame_started_ > o.frame_timeout)
+    else if (!reader_paused_ && frame_started_ != Clock::time_point::max() && now - frame_started_ > o.frame_timeout)
       why = "frame not completed in time";
     else if (write_started_ != Clock::time_point::max() && now - write_started_ > o.write_timeout)
       why = "client not reading its replies";

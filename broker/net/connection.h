@@ -40,6 +40,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Sends what is queued, then closes (after a fatal protocol error).
   void close_after_flush();
   bool closed() const noexcept { return closed_; }
+  // Closing or draining: no new requests; long polls should answer now.
+  bool closing() const noexcept { return closing_ || draining_; }
+  // Shutdown, step 1: read no more requests, keep sending replies.
+  void stop_reading();
 
   asio::any_io_executor executor() { return socket_.get_executor(); }
   std::uint64_t id() const noexcept { return id_; }
@@ -57,10 +61,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // output limit (0 when over).
   std::size_t output_budget() const;
 
-  // In-flight accounting for requests answered later. try_begin fails (and
-  // the caller replies too_many_requests) at the limit.
-  bool try_begin_async();
-  void end_async();
+  // In-flight accounting for requests answered later, in count and bytes.
+  // try_begin fails (and the caller replies too_many_requests) at the
+  // count limit; the reader pauses while the bytes are over their limit.
+  bool try_begin_async(std::size_t bytes = 0);
+  void end_async(std::size_t bytes = 0);
 
   // Runs fn on this connection's thread, keeping the connection alive.
   template <typename Fn>
@@ -85,7 +90,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t id_;
   bool closed_ = false;
   bool closing_ = false;
+  bool draining_ = false;
   bool handshaken_ = false;
+  bool big_builder_ = false;
 
   std::vector<std::uint8_t> in_;  // read buffer; frames start 8-aligned
   std::size_t in_begin_ = 0;
@@ -99,6 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer watchdog_timer_;
   bool reader_paused_ = false;
   std::size_t in_flight_ = 0;
+  std::size_t in_flight_bytes_ = 0;
 
   Clock::time_point accepted_at_;
   Clock::time_point frame_started_ = Clock::time_point::max();

@@ -72,37 +72,47 @@ bool reply_fetch(log::LogEngine& logs, Connection& conn, std::uint64_t corr, std
 
 // Long poll: waits on the partition's WaitList (woken by the writer after a
 // commit) or until the deadline, then replies whatever is there.
-class FetchWaiter final : public log::Waiter, public std::enable_shared_from_this<FetchWaiter> {
+// The wait list holds the waiter, the coroutine owns the timer: a waiter
+// left in a list after shutdown does not keep a timer past its io_context.
+class FetchWaiter final : public log::Waiter {
  public:
-  explicit FetchWaiter(asio::any_io_executor ex)
-      : timer(std::make_shared<asio::steady_timer>(ex)) {}
+  explicit FetchWaiter(const std::shared_ptr<asio::steady_timer>& timer) : timer_(timer), executor_(timer->get_executor()) {}
   void wake() override {
-    asio::post(timer->get_executor(), [t = timer] { t->cancel(); });
+    if (timer_.expired()) return;
+    asio::post(executor_, [t = timer_] {
+      if (auto timer = t.lock()) timer->cancel();
+    });
   }
-  std::shared_ptr<asio::steady_timer> timer;
+
+ private:
+  std::weak_ptr<asio::steady_timer> timer_;
+  asio::any_io_executor executor_;
 };
 
 asio::awaitable<void> long_poll(log::LogEngine& logs, std::shared_ptr<Connection> conn,
                                 std::uint64_t corr, std::string topic, std::uint32_t partition,
                                 std::uint64_t offset, std::size_t max_bytes,
                                 std::chrono::steady_clock::time_point deadline) {
-  auto waiter = std::make_shared<FetchWaiter>(conn->executor());
-  conn->track_timer(waiter->timer);
-  while (!conn->closed()) {
+  auto timer = std::make_shared<asio::steady_timer>(conn->executor());
+  auto waiter = std::make_shared<FetchWaiter>(timer);
+  conn->track_timer(timer);
+  while (!conn->closed() && !conn->closing()) {
     auto t = logs.find_topic(topic);
     if (!t || partition >= t->partitions.size()) break;  // the reply below reports it
     log::Partition& p = *t->partitions[partition];
     p.waiters.add(waiter);
-    const bool ready = p.high_watermark.load(std::memory_order_acquire) != offset;
+    const bool ready = p.high_watermark.load(std::memory_order_acquire) != offset ||
+                       t->deleted.load(std::memory_order_acquire);
     if (ready || std::chrono::steady_clock::now() >= deadline) {
       p.waiters.remove(waiter.get());
       break;
     }
-    waiter->timer->expires_at(deadline);
-    co_await waiter->timer->async_wait(use_nothrow);
+    timer->expires_at(deadline);
+    co_await timer->async_wait(use_nothrow);
     p.waiters.remove(waiter.get());
   }
   if (!conn->closed()) reply_fetch(logs, *conn, corr, topic, partition, offset, max_bytes, false);
+  waiter.reset();
   conn->end_async();
 }
 
@@ -161,8 +171,8 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
 namespace {
 // Starts an async request; replies too_many_requests when the connection
 // has too many in flight. Returns the callback that completes it.
-bool begin(Connection& conn, std::uint64_t corr) {
-  if (conn.try_begin_async()) return true;
+bool begin(Connection& conn, std::uint64_t corr, std::size_t bytes = 0) {
+  if (conn.try_begin_async(bytes)) return true;
   conn.send_error(corr, status(errc::too_many_requests, "too many requests in flight on this connection"));
   return false;
 }
@@ -222,11 +232,12 @@ void Dispatcher::produce(Connection& conn, const wire::Frame& frame) {
   const auto corr = frame.correlation_id();
   if (req->batch() == nullptr || req->batch()->size() == 0)
     return conn.send_error(corr, status(errc::corrupt_batch, "produce carries no batch"));
-  if (!begin(conn, corr)) return;
+  const std::size_t bytes = req->batch()->size();
+  if (!begin(conn, corr, bytes)) return;
   std::vector<std::uint8_t> batch(req->batch()->begin(), req->batch()->end());
   logs_.produce(str(req->topic()), req->partition(), std::move(batch),
-                [self = conn.shared_from_this(), corr](result<std::uint64_t> r) {
-                  self->post([corr, r = std::move(r)](Connection& c) {
+                [self = conn.shared_from_this(), corr, bytes](result<std::uint64_t> r) {
+                  self->post([corr, bytes, r = std::move(r)](Connection& c) {
                     if (r.ok()) {
                       auto& fbb = c.builder();
                       auto body = wire::CreateProduceOk(fbb, *r, 0);
@@ -235,7 +246,7 @@ void Dispatcher::produce(Connection& conn, const wire::Frame& frame) {
                     } else {
                       c.send_error(corr, r.error());
                     }
-                    c.end_async();
+                    c.end_async(bytes);
                   });
                 });
 }
@@ -254,7 +265,9 @@ void Dispatcher::fetch(Connection& conn, const wire::Frame& frame) {
                  long_poll(logs_, conn.shared_from_this(), corr, std::string(str(req->topic())),
                            req->partition(), req->offset(), max_bytes,
                            std::chrono::steady_clock::now() + wait),
-                 asio::detached);
+                 [self = conn.shared_from_this()](std::exception_ptr e) {
+                   if (e) self->close();
+                 });
 }
 
 void Dispatcher::list_offsets(Connection& conn, const wire::Frame& frame) {

@@ -19,6 +19,8 @@ struct NetOptions {
   std::size_t max_connections = 10000;
   // Requests of one connection waiting on storage or a long poll.
   std::size_t max_in_flight = 4096;
+  // Bytes of those requests (produce batches) before reading pauses.
+  std::size_t max_in_flight_bytes = 64u << 20;
   // Reading from a connection pauses while its unsent replies exceed this.
   std::size_t max_pending_output = 64u << 20;
   std::chrono::milliseconds handshake_timeout{10000};

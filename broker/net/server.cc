@@ -15,7 +15,8 @@ Server::Server(const NetOptions& options, Dispatcher& dispatcher, Logger logger)
       dispatcher_(dispatcher),
       logger_(std::move(logger)),
       pool_(options.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.io_threads),
-      acceptor_(pool_.at(0)) {}
+      acceptor_(pool_.at(0)),
+      accept_retry_(pool_.at(0)) {}
 
 Server::~Server() { stop(); }
 
@@ -41,13 +42,23 @@ void Server::accept_next() {
   asio::io_context& ctx = pool_.next();
   acceptor_.async_accept(ctx, [this, &ctx](asio::error_code ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
+    if (ec) {
+      // Out of descriptors or buffers: say so and retry shortly instead of
+      // spinning on an error that repeats at once.
+      if (logger_) logger_(fmt::format("accept failed: {}; retrying in 100 ms", ec.message()));
+      accept_retry_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_.async_wait([this](asio::error_code e) {
+        if (!e && acceptor_.is_open()) accept_next();
+      });
+      return;
+    }
+    {
       const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
       auto conn = std::make_shared<Connection>(*this, std::move(socket), id);
       bool refused = false;
       {
         std::lock_guard lock(mu_);
-        if (stopped_) return;
+        if (stopped_ || !accepting_) return;
         if (count_.load(std::memory_order_relaxed) >= options_.max_connections) {
           refused = true;
         } else {
@@ -76,34 +87,57 @@ void Server::log_event(const Connection& conn, std::string_view what) {
   if (logger_) logger_(fmt::format("connection {}: {}", conn.id(), what));
 }
 
-void Server::close_all() {
+void Server::for_each_connection(const std::function<void(Connection&)>& fn) {
   std::vector<std::shared_ptr<Connection>> conns;
   {
     std::lock_guard lock(mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    if (!started_) return;
     for (auto& [id, weak] : connections_)
       if (auto c = weak.lock()) conns.push_back(std::move(c));
   }
-  // Close on each connection's own thread and wait until all have run.
-  std::promise<void> accept_closed;
-  asio::post(acceptor_.get_executor(), [this, &accept_closed] {
-    asio::error_code ec;
-    acceptor_.close(ec);
-    accept_closed.set_value();
-  });
-  accept_closed.get_future().wait();
   std::vector<std::future<void>> done;
   for (auto& c : conns) {
     auto p = std::make_shared<std::promise<void>>();
     done.push_back(p->get_future());
-    asio::post(c->executor(), [c, p] {
-      c->close();
+    asio::post(c->executor(), [c, p, &fn] {
+      fn(*c);
       p->set_value();
     });
   }
   for (auto& f : done) f.wait();
+}
+
+void Server::stop_reading() {
+  {
+    std::lock_guard lock(mu_);
+    if (!started_ || !accepting_) return;
+    accepting_ = false;
+  }
+  std::promise<void> closed;
+  asio::post(acceptor_.get_executor(), [this, &closed] {
+    asio::error_code ec;
+    acceptor_.close(ec);
+    accept_retry_.cancel();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  for_each_connection([](Connection& c) { c.stop_reading(); });
+}
+
+void Server::close_all(std::chrono::milliseconds grace) {
+  stop_reading();
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_ || !started_) {
+      stopped_ = true;
+      return;
+    }
+    stopped_ = true;
+  }
+  for_each_connection([](Connection& c) { c.close_after_flush(); });
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (connection_count() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for_each_connection([](Connection& c) { c.close(); });
 }
 
 void Server::stop() {

@@ -4,7 +4,10 @@
 
 #include <asio/ip/tcp.hpp>
 
+#include <asio/steady_timer.hpp>
+
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -30,8 +33,12 @@ class Server {
 
   // Binds and starts the I/O threads; io_error if the address is unusable.
   status start();
-  // Stops accepting and closes every connection (threads keep running).
-  void close_all();
+  // Shutdown, step 1: stop accepting; connections read no more requests
+  // but keep sending replies.
+  void stop_reading();
+  // Step 2: every connection sends what it has queued (long polls answer
+  // at once), then closes; after `grace`, the rest are closed regardless.
+  void close_all(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
   // Joins the I/O threads; pending completions are dropped.
   void stop();
   asio::ip::tcp::endpoint local_endpoint() const { return endpoint_; }
@@ -46,18 +53,22 @@ class Server {
 
  private:
   void accept_next();
+  // Runs fn(conn) on each connection's thread and waits for all of them.
+  void for_each_connection(const std::function<void(Connection&)>& fn);
 
   NetOptions options_;
   Dispatcher& dispatcher_;
   Logger logger_;
   IoPool pool_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_;
   asio::ip::tcp::endpoint endpoint_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::size_t> count_{0};
   std::mutex mu_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;  // guarded by mu_
   bool stopped_ = false;                                                      // guarded by mu_
+  bool accepting_ = true;                                                     // guarded by mu_
   bool started_ = false;
 };
 

@@ -387,6 +387,9 @@ status Core::check_publish(const Queue& q, const PublishBatch& batch) const {
 
 status Core::publish(WriteTxn& txn, Queue& q, const PublishBatch& batch, std::vector<std::uint64_t>* ids) {
   if (status st = check_publish(q, batch); !st.ok()) return st;
+  // Claim room for the whole batch before writing anything, so that a full
+  // map refuses it cleanly.
+  if (status st = txn.reserve_space(batch.arena.size() + 64 * batch.messages.size()); !st.ok()) return st;
   // drop-oldest: make room by dead-lettering the oldest ready messages.
   if (q.config.max_length >= 0) {
     const auto limit = static_cast<std::uint64_t>(q.config.max_length);

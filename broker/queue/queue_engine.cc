@@ -178,7 +178,9 @@ void QueueEngine::publish(PublishBatch batch, Reply<std::vector<std::uint64_t>> 
         std::vector<std::uint64_t> ids;
         ids.reserve(shared->messages.size());
         if (status st = core->publish(txn, *q, *shared, &ids); !st.ok()) {
-          if (!ids.empty() || st.code() != errc::queue_full) txn.request_rollback();
+          // Refused before writing (queue_full, storage_full at the first
+          // message): only this op fails. Otherwise undo its partial writes.
+          if (!ids.empty() || (st.code() != errc::queue_full && !txn.space_refused())) txn.request_rollback();
           return st;
         }
         return ids;

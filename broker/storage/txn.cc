@@ -50,8 +50,10 @@ status WriteTxn::reserve_space(std::size_t bytes) {
       space_left_ += free_list_pages(env_->env()) * env_->page_size();
     space_known_ = true;
   }
-  if (space_left_ < headroom + need)
+  if (space_left_ < headroom + need) {
+    space_refused_ = true;
     return {errc::storage_full, "the data file has reached its map size (--map-size)"};
+  }
   space_left_ -= need;
   return {};
 }

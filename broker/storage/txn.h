@@ -52,11 +52,14 @@ class WriteTxn : public Txn {
   // writer then rolls the whole group back and retries the other ops alone.
   void request_rollback() noexcept { rollback_requested_ = true; }
   bool rollback_requested() const noexcept { return rollback_requested_; }
+  // reserve_space refused the current op (it wrote nothing yet).
+  bool space_refused() const noexcept { return space_refused_; }
 
  private:
   WriteTxn(LmdbEnv* env, MDB_txn* txn) : Txn(env, txn) {}
   bool space_known_ = false;
   bool rollback_requested_ = false;
+  bool space_refused_ = false;
   std::uint64_t space_left_ = 0;
   friend class Writer;
 };

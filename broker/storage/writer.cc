@@ -170,6 +170,7 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
   };
   rolled_back_ = false;
   for (std::size_t i = 0; i < n; ++i) {
+    txn.space_refused_ = false;
     status st = ops[i]->apply(txn);
     if (!st.ok() && txn.rollback_requested()) {
       rolled_back_ = true;
@@ -177,7 +178,9 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
       for (GroupListener* l : listeners_) l->after_abort();
       return st;
     }
-    if (!st.ok() && aborts_group(st.code())) return abort(std::move(st));
+    // A refusal by reserve_space fails only its op: nothing was written.
+    const bool refused_alone = st.code() == errc::storage_full && txn.space_refused();
+    if (!st.ok() && aborts_group(st.code()) && !refused_alone) return abort(std::move(st));
     ops[i]->outcome_ = std::move(st);
   }
   for (GroupListener* l : listeners_) {

@@ -28,7 +28,10 @@ class WriteOp {
   virtual ~WriteOp() = default;
   // Runs inside the group's transaction on the writer thread. Return:
   //  - ok, or a request error (unknown_topic, ...) after writing nothing:
-  //    only this op fails;
+  //    only this op fails (so does storage_full from WriteTxn::reserve_space
+  //    called before the op's first write);
+  //  - an error after a partial write, having called request_rollback():
+  //    the group is rolled back and the other ops retried alone;
   //  - a storage error (storage_full / storage_failed / storage_corrupt)
   //    from a store call: the group is aborted and retried op by op.
   // May run again after an abort, so it must not keep effects outside the
