@@ -56,8 +56,20 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   auto logs = log::LogEngine::open(*impl->storage);
   if (!logs) return logs.error();
   impl->logs = std::move(*logs);
+  impl->appender = std::make_unique<LogAppenderAdapter>(*impl->logs);
+  auto queues = queue::QueueEngine::open(*impl->storage, impl->appender.get());
+  if (!queues) return queues.error();
+  impl->queues = std::move(*queues);
   impl->storage->writer().start();
-  impl->retention = std::make_unique<log::Retention>(*impl->logs, o.retention_interval);
+  log::LogEngine* log_engine = impl->logs.get();
+  queue::QueueEngine* queue_engine = impl->queues.get();
+  impl->background = std::make_unique<BackgroundJobs>(
+      std::vector<BackgroundJobs::Job>{
+          [log_engine](std::int64_t now) { return log_engine->enforce_retention(now) > 0; },
+          [log_engine](std::int64_t) { return log_engine->purge_deleted_topics(); },
+          [queue_engine](std::int64_t) { return queue_engine->purge_deleted_queues(); },
+      },
+      o.retention_interval);
 
   net::NetOptions& n = impl->net_options;
   n.host = o.host;
@@ -70,11 +82,11 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.frame_timeout = o.frame_timeout;
   n.write_timeout = o.write_timeout;
   n.durability = o.durability == Durability::sync ? "sync" : "relaxed";
-  impl->dispatcher = std::make_unique<net::Dispatcher>(*impl->logs, n, std::string(version()));
+  impl->dispatcher = std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, n, std::string(version()));
   impl->server = std::make_unique<net::Server>(n, *impl->dispatcher,
                                                [raw](std::string_view line) { raw->log(line); });
   if (status s = impl->server->start(); !s.ok()) {
-    impl->retention->stop();
+    impl->background->stop();
     impl->storage->writer().stop();
     return s;
   }
@@ -90,13 +102,15 @@ void Broker::stop() {
   // every accepted write is committed and its reply queued; flush replies
   // and close connections; then stop the I/O threads.
   impl_->server->stop_reading();
-  impl_->retention->stop();
+  impl_->background->stop();
   impl_->storage->writer().stop();
   impl_->server->close_all();
   impl_->server->stop();
   impl_->server.reset();
   impl_->dispatcher.reset();
-  impl_->retention.reset();
+  impl_->background.reset();
+  impl_->queues.reset();
+  impl_->appender.reset();
   impl_->logs.reset();
   impl_->storage.reset();
 }

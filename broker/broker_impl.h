@@ -5,10 +5,12 @@
 #include <memory>
 #include <mutex>
 
+#include "broker/background_jobs.h"
 #include "broker/log/log_engine.h"
-#include "broker/log/retention.h"
+#include "broker/log_appender_adapter.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/server.h"
+#include "broker/queue/queue_engine.h"
 #include "broker/storage/fault_injector.h"
 #include "broker/storage/storage.h"
 #include "wharf/broker.h"
@@ -20,7 +22,9 @@ struct Broker::Impl {
   storage::FaultInjector faults;
   std::unique_ptr<storage::Storage> storage;
   std::unique_ptr<log::LogEngine> logs;
-  std::unique_ptr<log::Retention> retention;
+  std::unique_ptr<LogAppenderAdapter> appender;
+  std::unique_ptr<queue::QueueEngine> queues;
+  std::unique_ptr<BackgroundJobs> background;
   net::NetOptions net_options;
   std::unique_ptr<net::Dispatcher> dispatcher;
   std::unique_ptr<net::Server> server;

@@ -131,25 +131,7 @@ class LogEngine::ProduceOp final : public storage::WriteOp {
         done_(std::move(done)) {}
 
   status apply(storage::WriteTxn& txn) override {
-    if (topic_->delete_pending || topic_->deleted.load(std::memory_order_relaxed))
-      return unknown_topic(topic_->record.name);
-    Partition& p = *partition_;
-    engine_.mark_dirty(&p);
-    const std::uint64_t base = p.pending.next_offset;
-    auto& logs = engine_.storage_.logs();
-    if (status st = logs.append_batch(txn, topic_->record.id, p.index, base, now_ms(), batch_); !st.ok())
-      return st;
-    if (info_.max_timestamp > p.pending.max_timestamp) {
-      if (status st = logs.put_time_index(txn, topic_->record.id, p.index, info_.max_timestamp, base);
-          !st.ok())
-        return st;
-      p.pending.max_timestamp = info_.max_timestamp;
-    }
-    p.pending.next_offset = base + info_.record_count;
-    p.pending.bytes += batch_.size();
-    p.pending.batches += 1;
-    base_offset_ = base;
-    return {};
+    return engine_.append(txn, {topic_, partition_, info_}, batch_, &base_offset_);
   }
   void complete(status outcome) override {
     if (outcome.ok()) {
@@ -396,15 +378,45 @@ std::shared_ptr<Topic> LogEngine::find_topic(std::string_view name) const {
 
 void LogEngine::produce(std::string_view topic_name, std::uint32_t partition,
                         std::vector<std::uint8_t> batch, ProduceDone done) {
+  auto prepared = prepare_append(topic_name, partition, batch);
+  if (!prepared) return done(prepared.error());
+  storage_.writer().submit(new ProduceOp(*this, std::move(prepared->topic), prepared->partition, std::move(batch),
+                                         prepared->info, std::move(done)));
+}
+
+result<LogEngine::PreparedAppend> LogEngine::prepare_append(std::string_view topic_name, std::uint32_t partition,
+                                                            std::span<const std::uint8_t> batch) {
   auto topic = find_topic(topic_name);
-  if (!topic) return done(unknown_topic(topic_name));
+  if (!topic) return unknown_topic(topic_name);
   if (partition >= topic->partitions.size())
-    return done(unknown_partition(topic_name, partition, topic->partitions.size()));
-  protocol::batch::BatchInfo info;
-  if (status st = protocol::batch::validate(batch, &info); !st.ok()) return done(st);
-  Partition* p = topic->partitions[partition].get();
-  storage_.writer().submit(
-      new ProduceOp(*this, std::move(topic), p, std::move(batch), info, std::move(done)));
+    return unknown_partition(topic_name, partition, topic->partitions.size());
+  PreparedAppend p;
+  if (status st = protocol::batch::validate(batch, &p.info); !st.ok()) return st;
+  p.partition = topic->partitions[partition].get();
+  p.topic = std::move(topic);
+  return p;
+}
+
+status LogEngine::append(storage::WriteTxn& txn, const PreparedAppend& a, std::span<const std::uint8_t> batch,
+                         std::uint64_t* base_offset) {
+  if (a.topic->delete_pending || a.topic->deleted.load(std::memory_order_relaxed))
+    return unknown_topic(a.topic->record.name);
+  Partition& p = *a.partition;
+  const std::uint64_t base = p.pending.next_offset;
+  auto& logs = storage_.logs();
+  // reserve_space inside append_batch refuses before anything is written.
+  if (status st = logs.append_batch(txn, a.topic->record.id, p.index, base, now_ms(), batch); !st.ok()) return st;
+  mark_dirty(&p);
+  if (a.info.max_timestamp > p.pending.max_timestamp) {
+    if (status st = logs.put_time_index(txn, a.topic->record.id, p.index, a.info.max_timestamp, base); !st.ok())
+      return st;
+    p.pending.max_timestamp = a.info.max_timestamp;
+  }
+  p.pending.next_offset = base + a.info.record_count;
+  p.pending.bytes += batch.size();
+  p.pending.batches += 1;
+  *base_offset = base;
+  return {};
 }
 
 FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition,

@@ -20,6 +20,7 @@
 
 #include "broker/log/topic.h"
 #include "broker/storage/storage.h"
+#include "protocol/record_batch.h"
 #include "wharf/errors.h"
 
 namespace wharf::log {
@@ -91,6 +92,19 @@ class LogEngine final : public storage::GroupListener {
   // offset after the commit. `batch` is taken over.
   void produce(std::string_view topic, std::uint32_t partition, std::vector<std::uint8_t> batch,
                ProduceDone done);
+  // For appends that are part of a larger write (queue ack + publish):
+  // check topic, partition and batch now, on any thread...
+  struct PreparedAppend {
+    std::shared_ptr<Topic> topic;
+    Partition* partition = nullptr;
+    protocol::batch::BatchInfo info;
+  };
+  result<PreparedAppend> prepare_append(std::string_view topic, std::uint32_t partition,
+                                        std::span<const std::uint8_t> batch);
+  // ...then append inside that write's transaction (writer thread).
+  status append(storage::WriteTxn& txn, const PreparedAppend& prepared, std::span<const std::uint8_t> batch,
+                std::uint64_t* base_offset);
+
   // Reads whole batches from the one holding `offset`, up to max_bytes
   // (at least one). offset == high watermark gives an empty view (the
   // caller may wait on the partition's WaitList).

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "broker/net/connection_sink.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/server.h"
 #include "protocol/frame.h"
@@ -70,6 +71,7 @@ void Connection::close() {
   for (auto& weak : timers_)
     if (auto t = weak.lock()) t->cancel();
   timers_.clear();
+  server_.dispatcher().connection_closed(*this);
   server_.on_closed(*this);
 }
 
@@ -129,6 +131,11 @@ void Connection::end_async(std::size_t bytes) {
   in_flight_bytes_ -= std::min(bytes, in_flight_bytes_);
   wake_reader();
   if (closing_ && in_flight_ == 0) wake_writer();
+}
+
+std::shared_ptr<queue::DeliverySink> Connection::sink() {
+  if (!sink_) sink_ = std::make_shared<ConnectionSink>(weak_from_this(), id_);
+  return sink_;
 }
 
 void Connection::track_timer(const std::shared_ptr<asio::steady_timer>& timer) {

@@ -23,6 +23,9 @@
 namespace wharf::wire {
 struct Frame;
 }
+namespace wharf::queue {
+class DeliverySink;
+}
 
 namespace wharf::net {
 
@@ -71,6 +74,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Fn>
   void post(Fn&& fn);
 
+  // The queue-delivery sink of this connection, made on first use.
+  std::shared_ptr<queue::DeliverySink> sink();
+  bool has_sink() const noexcept { return sink_ != nullptr; }
+
   // Cancels on close (long-poll fetches register their timers here).
   void track_timer(const std::shared_ptr<asio::steady_timer>& timer);
 
@@ -112,6 +119,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point frame_started_ = Clock::time_point::max();
   Clock::time_point write_started_ = Clock::time_point::max();
   std::vector<std::weak_ptr<asio::steady_timer>> timers_;
+  std::shared_ptr<queue::DeliverySink> sink_;
 
   friend class Dispatcher;
 };

@@ -156,6 +156,32 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
       return commit_offsets(conn, frame);
     case wire::Body::FetchOffsets:
       return fetch_offsets(conn, frame);
+    case wire::Body::CreateQueue:
+      return create_queue(conn, frame);
+    case wire::Body::DeleteQueue:
+      return delete_queue(conn, frame);
+    case wire::Body::PurgeQueue:
+      return purge_queue(conn, frame);
+    case wire::Body::ListQueues:
+      return list_queues(conn, frame);
+    case wire::Body::DescribeQueue:
+      return describe_queue(conn, frame);
+    case wire::Body::Publish:
+      return publish(conn, frame);
+    case wire::Body::Subscribe:
+      return subscribe(conn, frame);
+    case wire::Body::Unsubscribe:
+      return unsubscribe(conn, frame);
+    case wire::Body::Settle:
+      return settle(conn, frame);
+    case wire::Body::AckPublish:
+      return ack_publish(conn, frame);
+    case wire::Body::PeekQueue:
+      return peek_queue(conn, frame);
+    case wire::Body::GetMessage:
+      return get_message(conn, frame);
+    case wire::Body::Redrive:
+      return redrive(conn, frame);
     case wire::Body::Hello:
       return conn.send_error(frame.correlation_id(),
                              status(errc::unsupported_request, "the handshake is already done"));

@@ -10,6 +10,9 @@
 namespace wharf::log {
 class LogEngine;
 }
+namespace wharf::queue {
+class QueueEngine;
+}
 namespace wharf::wire {
 struct Frame;
 struct Fetch;
@@ -21,12 +24,15 @@ class Connection;
 
 class Dispatcher {
  public:
-  Dispatcher(log::LogEngine& logs, const NetOptions& options, std::string broker_version)
-      : logs_(logs), options_(options), broker_version_(std::move(broker_version)) {}
+  Dispatcher(log::LogEngine& logs, queue::QueueEngine& queues, const NetOptions& options,
+             std::string broker_version)
+      : logs_(logs), queues_(queues), options_(options), broker_version_(std::move(broker_version)) {}
 
   // Answers a Hello; false if the connection must close.
   bool hello(Connection& conn, const wire::Frame& frame);
   void handle(Connection& conn, const wire::Frame& frame);
+  // The connection closed: its queue subscriptions end.
+  void connection_closed(Connection& conn);
 
  private:
   void create_topic(Connection& conn, const wire::Frame& frame);
@@ -38,8 +44,23 @@ class Dispatcher {
   void list_offsets(Connection& conn, const wire::Frame& frame);
   void commit_offsets(Connection& conn, const wire::Frame& frame);
   void fetch_offsets(Connection& conn, const wire::Frame& frame);
+  // Queue requests: queue_dispatch.cc.
+  void create_queue(Connection& conn, const wire::Frame& frame);
+  void delete_queue(Connection& conn, const wire::Frame& frame);
+  void purge_queue(Connection& conn, const wire::Frame& frame);
+  void list_queues(Connection& conn, const wire::Frame& frame);
+  void describe_queue(Connection& conn, const wire::Frame& frame);
+  void publish(Connection& conn, const wire::Frame& frame);
+  void subscribe(Connection& conn, const wire::Frame& frame);
+  void unsubscribe(Connection& conn, const wire::Frame& frame);
+  void settle(Connection& conn, const wire::Frame& frame);
+  void ack_publish(Connection& conn, const wire::Frame& frame);
+  void peek_queue(Connection& conn, const wire::Frame& frame);
+  void get_message(Connection& conn, const wire::Frame& frame);
+  void redrive(Connection& conn, const wire::Frame& frame);
 
   log::LogEngine& logs_;
+  queue::QueueEngine& queues_;
   const NetOptions& options_;
   std::string broker_version_;
 };

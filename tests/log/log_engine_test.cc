@@ -6,7 +6,6 @@
 #include <future>
 #include <memory>
 
-#include "broker/log/retention.h"
 #include "protocol/record_batch.h"
 #include "support/temp_dir.h"
 #include "support/wait_for.h"
@@ -98,13 +97,25 @@ TEST(LogEngine, TypedErrorsForBadRequests) {
   EXPECT_EQ(err.high_watermark, 0u);
 }
 
-TEST(LogEngine, RetentionBySizeDeletesOldestBatchesInTheBackground) {
+// Runs retention passes (what the broker's background thread does) until
+// `cond` holds.
+bool retain_until(LogEngine& e, const std::function<bool()>& cond) {
+  return test::wait_for([&] {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    e.enforce_retention(now);
+    e.purge_deleted_topics();
+    return cond();
+  });
+}
+
+TEST(LogEngine, RetentionBySizeDeletesOldestBatches) {
   test::TempDir dir;
   Engine e(dir.path());
   ASSERT_TRUE(e.create("r", 1, -1, 1000).ok());
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(e.produce("r", 0, 5).ok());
-  Retention retention(*e, std::chrono::milliseconds(5));
-  ASSERT_TRUE(test::wait_for([&] { return e->describe_topic("r")->partitions[0].bytes <= 1000; }));
+  ASSERT_TRUE(retain_until(*e, [&] { return e->describe_topic("r")->partitions[0].bytes <= 1000; }));
   auto d = *e->describe_topic("r");
   EXPECT_GT(d.partitions[0].log_start, 0u);
   EXPECT_EQ(d.partitions[0].high_watermark, 100u);
@@ -123,8 +134,7 @@ TEST(LogEngine, RetentionByAgeEmptiesThePartitionButKeepsOffsets) {
     ASSERT_TRUE(e.create("old", 1, 1).ok());  // 1 ms
     ASSERT_TRUE(e.produce("old", 0, 3).ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    Retention retention(*e, std::chrono::milliseconds(5));
-    ASSERT_TRUE(test::wait_for([&] { return e->describe_topic("old")->partitions[0].batches == 0; }));
+    ASSERT_TRUE(retain_until(*e, [&] { return e->describe_topic("old")->partitions[0].batches == 0; }));
     auto d = *e->describe_topic("old");
     EXPECT_EQ(d.partitions[0].log_start, 3u);
     EXPECT_EQ(d.partitions[0].high_watermark, 3u);
@@ -146,8 +156,7 @@ TEST(LogEngine, DeleteTopicRemovesDataAndNameCanBeReused) {
   ASSERT_TRUE(deleted.get_future().get().ok());
   EXPECT_FALSE(e->find_topic("d"));
   EXPECT_TRUE(e->group_offsets("g", "")->empty());
-  Retention retention(*e, std::chrono::milliseconds(5));
-  ASSERT_TRUE(test::wait_for([&] { return !e->purge_deleted_topics(); }));
+  ASSERT_TRUE(retain_until(*e, [&] { return !e->purge_deleted_topics(); }));
   ASSERT_TRUE(e.create("d", 1).ok());
   EXPECT_EQ(*e.produce("d", 0, 1), 0u) << "a new topic of the same name starts fresh";
 }
