@@ -11,14 +11,17 @@
 
 #include "client/connection.h"
 #include "wharf/client.h"
+#include "wharf/queue.h"
 #include "wharf_generated.h"
 
 namespace wharf {
 
 struct Client::Impl {
-  explicit Impl(ClientOptions o) : options(o), conn(std::move(o)) {}
+  explicit Impl(ClientOptions o) : options(o), conn(std::move(o)) {
+    conn.set_push_handler([this](const wire::Frame& f, std::span<const std::uint8_t> payload) { on_push(f, payload); });
+    conn.set_drop_handler([this](const status& why) { on_drop(why); });
+  }
   ClientOptions options;
-  client::Connection conn;
 
   // Sends a request built by build(fbb, corr) and waits for its reply;
   // parse(frame) turns the reply into result<T>. Not on the I/O thread.
@@ -43,10 +46,24 @@ struct Client::Impl {
     return f.get();
   }
 
+  // Queue consumers by subscription id, for pushed deliveries. Routes are
+  // added on the I/O thread when SubscribeOk arrives, so no delivery of a
+  // subscription can arrive before its route.
+  void route(std::uint64_t subscription, std::weak_ptr<QueueConsumer::Impl> consumer);
+  void unroute(std::uint64_t subscription);
+  void on_push(const wire::Frame& frame, std::span<const std::uint8_t> payload);
+  void on_drop(const status& why);
+  std::mutex routes_mu;
+  std::unordered_map<std::uint64_t, std::weak_ptr<QueueConsumer::Impl>> routes;  // guarded by routes_mu
+
   // Partition counts per topic, cached for key-hash partitioning.
   result<std::uint32_t> partition_count(std::string_view topic);
   std::mutex metadata_mu;
   std::unordered_map<std::string, std::uint32_t> partitions;  // guarded by metadata_mu
+
+  // Last, so it is destroyed first: its destructor runs the drop handler,
+  // which uses the members above.
+  client::Connection conn;
 };
 
 // The reply had a body type other than the one expected.

@@ -300,6 +300,9 @@ void Connection::on_frame(std::span<const std::uint8_t> payload) {
       last_error_ = st;
       return;
     }
+  } else if (frame->correlation_id() == 0) {
+    if (push_handler_) push_handler_(*frame, payload);
+    return;
   }
   auto it = pending_.find(frame->correlation_id());
   if (it == pending_.end()) return;  // timed out earlier
@@ -322,7 +325,9 @@ void Connection::fail_all(const status& why) {
 
 void Connection::drop(const status& why) {
   asio::error_code ignore;
+  const bool was_open = socket_.is_open();
   socket_.close(ignore);
+  if (was_open && drop_handler_) drop_handler_(why);
   connected_.store(false, std::memory_order_release);
   state_ = State::idle;
   ++generation_;

@@ -37,7 +37,15 @@ class Connection {
  public:
   using Handler = std::function<void(const status&, const wire::Frame*)>;
 
+  // Frames the broker pushes (correlation id 0, not an Error), with their
+  // verified payload; and the news that the connection dropped. Both run on
+  // the I/O thread. Set before the first connect.
+  using PushHandler = std::function<void(const wire::Frame&, std::span<const std::uint8_t>)>;
+  using DropHandler = std::function<void(const status&)>;
+
   explicit Connection(ClientOptions options);
+  void set_push_handler(PushHandler handler) { push_handler_ = std::move(handler); }
+  void set_drop_handler(DropHandler handler) { drop_handler_ = std::move(handler); }
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -109,6 +117,8 @@ class Connection {
   bool writing_ = false;
   status last_error_;  // the broker's connection-level error, if any
   std::vector<std::promise<status>> connect_waiters_;
+  PushHandler push_handler_;
+  DropHandler drop_handler_;
   mutable std::mutex identity_mu_;
   std::string broker_version_;     // guarded by identity_mu_
   std::string broker_durability_;  // guarded by identity_mu_

@@ -9,7 +9,7 @@ install(TARGETS wharf_client EXPORT WharfTargets
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES
   include/wharf/client.h include/wharf/consumer.h include/wharf/errors.h
-  include/wharf/options.h include/wharf/producer.h include/wharf/record.h
+  include/wharf/options.h include/wharf/producer.h include/wharf/queue.h include/wharf/record.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/wharf)
 install(EXPORT WharfTargets NAMESPACE Wharf:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Wharf)
 

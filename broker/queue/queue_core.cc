@@ -791,6 +791,16 @@ void Core::after_commit() {
   for (auto& [sub, p] : pending_) {
     auto s = subs_.find(sub);
     if (s == subs_.end() || s->second->cancelled) continue;  // returned to the queue already
+    committed_.push_back(std::move(p));
+  }
+  pending_.clear();
+  created_subs_.clear();
+  for (std::uint64_t id : cancelled_subs_) subs_.erase(id);
+  cancelled_subs_.clear();
+}
+
+void Core::after_replies() {
+  for (auto& p : committed_) {
     std::size_t i = 0;
     for (auto& d : p.batch.deliveries) {
       d.headers = {p.batch.arena.data() + p.header_at[i], p.header_size[i]};
@@ -799,10 +809,7 @@ void Core::after_commit() {
     }
     p.sink->deliver(std::move(p.batch));
   }
-  pending_.clear();
-  created_subs_.clear();
-  for (std::uint64_t id : cancelled_subs_) subs_.erase(id);
-  cancelled_subs_.clear();
+  committed_.clear();
 }
 
 void Core::after_abort() {

@@ -67,6 +67,9 @@ class Core {
   status before_commit(storage::WriteTxn& txn);
   void after_commit();
   void after_abort();
+  // Deliveries go out after the replies of the ops that caused them (a
+  // subscriber learns its subscription id before its first delivery).
+  void after_replies();
   std::chrono::steady_clock::time_point next_due();
 
  private:
@@ -120,7 +123,8 @@ class Core {
     std::vector<std::size_t> payload_size;
     std::vector<std::size_t> header_size;
   };
-  std::unordered_map<std::uint64_t, Pending> pending_;  // by subscription id
+  std::unordered_map<std::uint64_t, Pending> pending_;  // this group's, by subscription id
+  std::vector<Pending> committed_;                       // sent by after_replies
   std::vector<std::uint64_t> created_subs_;             // this group's, dropped on abort
   std::vector<std::uint64_t> cancelled_subs_;           // erased after commit
 };

@@ -102,6 +102,7 @@ result<std::unique_ptr<QueueEngine>> QueueEngine::open(storage::Storage& storage
 status QueueEngine::before_commit(WriteTxn& txn) { return core_->before_commit(txn); }
 void QueueEngine::after_commit() { core_->after_commit(); }
 void QueueEngine::after_abort() { core_->after_abort(); }
+void QueueEngine::after_replies() { core_->after_replies(); }
 std::chrono::steady_clock::time_point QueueEngine::next_due() { return core_->next_due(); }
 
 void QueueEngine::create_queue(QueueConfig config, bool dlq_none, Done done) {

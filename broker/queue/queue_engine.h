@@ -93,6 +93,7 @@ class QueueEngine final : public storage::GroupListener, public storage::TimerSo
   status before_commit(storage::WriteTxn& txn) override;
   void after_commit() override;
   void after_abort() override;
+  void after_replies() override;
   std::chrono::steady_clock::time_point next_due() override;
 
  private:

@@ -151,6 +151,7 @@ void Writer::run_group(std::vector<WriteOp*>& ops) {
   }
   ops_done_.fetch_add(ops.size(), std::memory_order_relaxed);
   for (WriteOp* op : ops) op->complete(std::move(op->outcome_));
+  for (GroupListener* l : listeners_) l->after_replies();
 }
 
 status Writer::try_commit(WriteOp* const* ops, std::size_t n) {

@@ -59,6 +59,9 @@ class GroupListener {
   virtual void after_commit() = 0;
   // The group was rolled back: forget what its ops did.
   virtual void after_abort() = 0;
+  // After the committed ops of a run have been completed (their replies
+  // handed off): pushes that must follow those replies go here.
+  virtual void after_replies() {}
 };
 
 // Engines with time-driven work (ack deadlines, delayed messages). The

@@ -20,6 +20,7 @@
 
 #include "wharf/errors.h"
 #include "wharf/options.h"
+#include "wharf/queue.h"
 
 namespace wharf {
 
@@ -95,6 +96,28 @@ class Client {
   // A group's committed offsets, for one topic or (empty) all.
   result<std::vector<CommittedOffset>> committed_offsets(std::string_view group,
                                                          std::string_view topic = {});
+
+  // --- queues (see wharf/queue.h) ---
+  // Errors: invalid_name, invalid_argument (an option out of range),
+  // queue_exists, unknown_queue (a named dead-letter queue is missing).
+  status create_queue(std::string_view name, const QueueOptions& options = {});
+  // The queue's messages are deleted in the background. Errors: unknown_queue.
+  status delete_queue(std::string_view name);
+  // Deletes the ready and delayed messages; returns how many.
+  result<std::uint64_t> purge_queue(std::string_view name);
+  result<std::vector<QueueInfo>> list_queues();
+  result<QueueInfo> describe_queue(std::string_view name);
+  // The next `count` ready messages in delivery order, without delivering them.
+  result<std::vector<MessageInfo>> peek(std::string_view queue, std::uint32_t count = 10);
+  // State, attempts, deadline and history of a message; a dead-lettered
+  // message is found through its original queue too. Errors: unknown_message.
+  result<MessageInfo> get_message(std::string_view queue, std::uint64_t id);
+  // Moves messages from a dead-letter queue back (to their original queue or
+  // options.to), keeping ids and history; attempts restart. Returns how many moved.
+  result<std::uint64_t> redrive(std::string_view dlq, const RedriveOptions& options);
+  // See AckPublish in wharf/queue.h. Errors: those of each part; nothing
+  // is written when any part fails.
+  result<AckPublishResult> ack_and_publish(const AckPublish& request);
 
   // Drops the connection (failing what is pending with `disconnected`) and
   // connects again.
