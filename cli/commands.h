@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wharf/client.h"
 
@@ -51,5 +52,54 @@ struct ConsumeArgs {
 int consume(const Context& ctx, const ConsumeArgs& args);
 
 int group_offsets(const Context& ctx, const std::string& group);
+
+// --- queues (queue_commands.cc) ---
+struct QueueCreateArgs {
+  std::string name;
+  std::optional<std::string> ack_deadline;  // duration
+  std::optional<std::uint32_t> max_deliveries;
+  std::optional<std::string> backoff;       // "initial,multiplier,max"
+  std::optional<std::string> dlq;           // name or "none"
+  std::optional<std::int64_t> max_length;
+  std::optional<std::string> overflow;      // reject-publish | drop-oldest
+  std::optional<std::string> ttl;           // duration
+  std::optional<std::uint32_t> priorities;
+};
+int queue_create(const Context& ctx, const QueueCreateArgs& args);
+int queue_list(const Context& ctx);
+int queue_describe(const Context& ctx, const std::string& name);
+int queue_delete(const Context& ctx, const std::string& name);
+int queue_purge(const Context& ctx, const std::string& name);
+int queue_peek(const Context& ctx, const std::string& name, std::uint32_t count);
+
+struct RedriveArgs {
+  std::string dlq;
+  std::optional<std::string> to;
+  std::optional<std::string> ids;  // "1,2,3"
+  std::optional<std::uint64_t> count;
+  bool all = false;
+};
+int queue_redrive(const Context& ctx, const RedriveArgs& args);
+
+struct QueuePublishArgs {
+  std::string queue;
+  std::optional<std::string> delay;
+  std::optional<std::string> ttl;
+  std::uint8_t priority = 0;
+  std::vector<std::string> headers;  // "k=v"
+};
+int queue_publish(const Context& ctx, const QueuePublishArgs& args);
+
+struct QueueConsumeArgs {
+  std::string queue;
+  std::optional<std::uint64_t> count;
+  bool nack = false;
+  std::optional<std::string> reject;  // reason
+  std::string idle = "1s";            // stop after this long without a message
+  std::uint32_t prefetch = 100;
+};
+int queue_consume(const Context& ctx, const QueueConsumeArgs& args);
+
+int message_get(const Context& ctx, const std::string& queue, std::uint64_t id);
 
 }  // namespace wharf::cli

@@ -116,3 +116,62 @@ TEST_F(CliTest, BrokerAddressFromEnvironment) {
 
 }  // namespace
 }  // namespace wharf
+
+namespace wharf {
+namespace {
+
+TEST_F(CliTest, QueuePublishConsumeNackRejectRedriveAndLookup) {
+  auto r = wharf("queue create jobs --ack-deadline 30s --max-deliveries 3 --backoff 0ms,1,0ms --priorities 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("jobs.dlq"), std::string::npos);
+  r = wharf("queue publish jobs --header src=cli", "a\nb\nc\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("published 3 message(s)"), std::string::npos) << r.out;
+  r = wharf("queue peek jobs --count 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto first = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(first["payload"], "a");
+  EXPECT_EQ(first["headers"]["src"], "cli");
+  EXPECT_EQ(wharf("queue consume jobs --count 1").out, "a\n");
+  EXPECT_EQ(wharf("queue consume jobs --count 1 --nack").out, "b\n");
+  r = wharf("queue consume jobs --count 1 --reject 'bad data' --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["payload"], "c");
+  r = wharf("queue describe jobs.dlq --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["ready"], 1);
+  r = wharf("message get jobs 3 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto m = nlohmann::json::parse(r.out);
+  EXPECT_EQ(m["state"], "dead_lettered");
+  ASSERT_EQ(m["history"].size(), 1u);
+  EXPECT_EQ(m["history"][0]["outcome"], "reject");
+  EXPECT_EQ(m["history"][0]["reason"], "bad data");
+  r = wharf("queue redrive jobs.dlq --all");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("redrove 1"), std::string::npos);
+  EXPECT_EQ(wharf("queue consume jobs").out, "b\nc\n") << "b retried, c redriven";
+  r = wharf("queue list --json");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 2u);
+  EXPECT_EQ(wharf("queue purge jobs").exit_code, 0);
+  EXPECT_EQ(wharf("queue delete jobs").exit_code, 0);
+  r = wharf("queue describe jobs");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown_queue"), std::string::npos);
+}
+
+TEST_F(CliTest, QueueFlagErrorsAreUsageErrors) {
+  EXPECT_EQ(wharf("queue create q --ack-deadline soon").exit_code, 2);
+  EXPECT_EQ(wharf("queue create q --backoff 1s,2").exit_code, 2);
+  EXPECT_EQ(wharf("queue create q --overflow sometimes").exit_code, 2);
+  auto r = wharf("queue create q --priorities 50");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("invalid_argument"), std::string::npos);
+  ASSERT_EQ(wharf("queue create q").exit_code, 0);
+  EXPECT_EQ(wharf("queue redrive q.dlq").exit_code, 2) << "needs --ids, --count or --all";
+  EXPECT_EQ(wharf("queue publish q --header novalue", "x\n").exit_code, 2);
+}
+
+}  // namespace
+}  // namespace wharf

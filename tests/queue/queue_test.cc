@@ -263,6 +263,7 @@ TEST_F(QueueTest, RestartKeepsMessagesAndDeliveryCounts) {
     auto qc = consumer(*client_, "durable");
     auto d = receive(*qc);
     EXPECT_EQ(d.attempt(), 1u);
+    qc.reset();
     client_.reset();
   }
   tb_.restart();
