@@ -5,6 +5,7 @@
 
 #include "bench/bench_target.h"
 #include "bench/log_workloads.h"
+#include "bench/queue_workloads.h"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
@@ -40,11 +41,27 @@ int main(int argc, char** argv) {
   add_log(produce);
   auto* replay = app.add_subcommand("log-replay", "Load a topic, then read it back from offset 0");
   add_log(replay);
+  wharf::bench::QueueBenchOptions queue;
+  auto add_queue = [&](CLI::App* sub) {
+    add_common(sub);
+    sub->add_option("--size", queue.size, "Bytes per message (at least 8: a timestamp)")->capture_default_str();
+    sub->add_option("--prefetch", queue.prefetch, "Consumer prefetch window")->capture_default_str();
+  };
+  auto* q = app.add_subcommand("queue", "Publish and consume at once, acking every message on its own");
+  add_queue(q);
+  q->add_option("--messages", queue.messages, "Messages to send")->capture_default_str()->check(CLI::PositiveNumber);
+  auto* ql = app.add_subcommand("queue-latency", "Publish at a fixed rate; measure publish-to-delivery latency");
+  add_queue(ql);
+  ql->add_option("--rate", queue.rate, "Messages per second")->capture_default_str()->check(CLI::PositiveNumber);
+  ql->add_option("--seconds", queue.seconds, "How long to publish")->capture_default_str()->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  queue.json = log.json;
 
   auto t = wharf::bench::Target::open(target);
   if (!t) return 1;
   if (produce->parsed()) return wharf::bench::run_log_produce(*t, log);
   if (replay->parsed()) return wharf::bench::run_log_replay(*t, log);
+  if (q->parsed()) return wharf::bench::run_queue(*t, queue);
+  if (ql->parsed()) return wharf::bench::run_queue_latency(*t, queue);
   return 2;
 }

@@ -103,6 +103,7 @@ void Broker::stop() {
   // and close connections; then stop the I/O threads.
   impl_->server->stop_reading();
   impl_->background->stop();
+  impl_->queues->flush({});  // deferred ack deletes, before the writer drains
   impl_->storage->writer().stop();
   impl_->server->close_all();
   impl_->server->stop();

@@ -38,7 +38,7 @@ struct Delivery::Internal {
     }
   }
   static void settle(const Delivery& x, wire::SettleKind kind, std::int64_t delay, std::int64_t extend,
-                     std::string reason, Delivery::Done done);
+                     std::string reason, bool durable, Delivery::Done done);
 };
 
 struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
@@ -50,6 +50,7 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
     std::int64_t delay_ms;
     std::int64_t extend_ms;
     std::string reason;
+    bool durable;
     Delivery::Done done;
   };
 
@@ -155,8 +156,10 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
       auto reason = s.reason.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(s.reason);
       items.push_back(wire::CreateSettleItem(fbb, s.subscription, s.id, s.tag, s.kind, s.delay_ms, s.extend_ms, reason));
     }
+    bool durable = false;
+    for (const auto& s : batch) durable = durable || s.durable;
     auto v = fbb.CreateVector(items);
-    auto body = wire::CreateSettle(fbb, v);
+    auto body = wire::CreateSettle(fbb, v, durable);
     fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Settle, body.Union()));
     std::vector<Delivery::Done> done;
     bool any = false;
@@ -193,29 +196,33 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
 // Delivery
 
 void Delivery::Internal::settle(const Delivery& x, wire::SettleKind kind, std::int64_t delay, std::int64_t extend,
-                                std::string reason, Delivery::Done done) {
+                                std::string reason, bool durable, Delivery::Done done) {
     if (x.consumer_ == nullptr) {
       if (done) done(status(errc::invalid_argument, "an empty Delivery cannot be settled"));
       return;
     }
     static_cast<QueueConsumer::Impl*>(x.consumer_)
-        ->settle({x.subscription_, x.id_, x.tag_, kind, delay, extend, std::move(reason), std::move(done)});
+        ->settle({x.subscription_, x.id_, x.tag_, kind, delay, extend, std::move(reason), durable, std::move(done)});
   }
 
-void Delivery::ack(Done done) const { Internal::settle(*this, wire::SettleKind::Ack, -1, -1, {}, std::move(done)); }
+void Delivery::ack(Done done) const {
+  Internal::settle(*this, wire::SettleKind::Ack, -1, -1, {}, false, std::move(done));
+}
 void Delivery::nack(std::chrono::milliseconds delay, Done done) const {
-  Internal::settle(*this, wire::SettleKind::Nack, delay.count() < 0 ? -1 : delay.count(), -1, {}, std::move(done));
+  Internal::settle(*this, wire::SettleKind::Nack, delay.count() < 0 ? -1 : delay.count(), -1, {}, false,
+                   std::move(done));
 }
 void Delivery::reject(std::string reason, Done done) const {
-  Internal::settle(*this, wire::SettleKind::Reject, -1, -1, std::move(reason), std::move(done));
+  Internal::settle(*this, wire::SettleKind::Reject, -1, -1, std::move(reason), false, std::move(done));
 }
 void Delivery::extend(std::chrono::milliseconds extra, Done done) const {
-  Internal::settle(*this, wire::SettleKind::Extend, -1, extra.count() < 0 ? -1 : extra.count(), {}, std::move(done));
+  Internal::settle(*this, wire::SettleKind::Extend, -1, extra.count() < 0 ? -1 : extra.count(), {}, false,
+                   std::move(done));
 }
 status Delivery::ack_and_wait() const {
   std::promise<status> p;
   auto f = p.get_future();
-  ack([&p](status st) { p.set_value(std::move(st)); });
+  Internal::settle(*this, wire::SettleKind::Ack, -1, -1, {}, true, [&p](status st) { p.set_value(std::move(st)); });
   return f.get();
 }
 

@@ -344,7 +344,7 @@ void Dispatcher::settle(Connection& conn, const wire::Frame& frame) {
   }
   if (items.empty()) return conn.send_error(frame.correlation_id(), status(errc::invalid_argument, "nothing to settle"));
   if (!begin(conn, frame.correlation_id())) return;
-  queues_.settle(std::move(items), conn.sink(),
+  queues_.settle(std::move(items), conn.sink(), req->durable(),
                  reply<std::vector<queue::SettleError>>(
                      conn, frame.correlation_id(), 0,
                      [](Connection& c, std::uint64_t corr, const std::vector<queue::SettleError>& errors) {

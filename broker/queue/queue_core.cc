@@ -19,6 +19,10 @@ namespace {
 // transaction or delays every confirm behind it.
 constexpr std::size_t kMaxDeliveriesPerGroup = 8192;
 constexpr std::size_t kMaxTimerEventsPerGroup = 8192;
+// Deferred ack deletes are written once this many wait, or the oldest has
+// waited this long: one commit per many acks.
+constexpr std::size_t kMaxDeferredDeletes = 4096;
+constexpr std::int64_t kMaxDeferMs = 200;
 
 status unknown_queue(std::string_view name) {
   return {errc::unknown_queue, fmt::format("no queue named '{}'", name)};
@@ -504,7 +508,7 @@ status Core::check_settlement(const Settlement& s, const DeliverySink* caller) {
   return {};
 }
 
-status Core::settle(WriteTxn& txn, const Settlement& s, const DeliverySink* caller) {
+status Core::settle(WriteTxn& txn, const Settlement& s, const DeliverySink* caller, bool durable) {
   if (status st = check_settlement(s, caller); !st.ok()) return st;
   Subscription& sub = *subs_[s.subscription];
   Queue& q = *find(sub.queue_id);
@@ -513,7 +517,11 @@ status Core::settle(WriteTxn& txn, const Settlement& s, const DeliverySink* call
   switch (s.action) {
     case SettleAction::ack:
       leave(q, m);
-      return drop(txn, q, id);
+      if (durable) return drop(txn, q, id);
+      if (deferred_.empty()) deferred_since_ms_ = now_ms();
+      deferred_.push_back({q.config.id, id, m.history > 0});
+      q.msgs.erase(id);
+      return {};
     case SettleAction::nack:
       return end_attempt(txn, q, id, m, Outcome::nack, sub.sink->name(), s.reason, s.delay_ms);
     case SettleAction::reject:
@@ -768,9 +776,25 @@ status Core::dispatch(WriteTxn& txn, Queue& q, std::int64_t now) {
   return {};
 }
 
+status Core::flush_deferred(WriteTxn& txn, std::int64_t now) {
+  deferred_written_ = 0;
+  if (deferred_.empty()) return {};
+  if (!force_flush_ && deferred_.size() < kMaxDeferredDeletes && now - deferred_since_ms_ < kMaxDeferMs) return {};
+  for (const auto& d : deferred_) {
+    // Gone already if its queue was deleted or purged meanwhile.
+    status st = store_.delete_message(txn, d.queue, d.id);
+    if (!st.ok() && st.code() != errc::storage_corrupt) return st;
+    if (d.history)
+      if (status h = store_.delete_history(txn, d.id); !h.ok()) return h;
+  }
+  deferred_written_ = deferred_.size();
+  return {};
+}
+
 status Core::before_commit(WriteTxn& txn) {
   const std::int64_t now = now_ms();
   if (status st = run_timers(txn, now); !st.ok()) return st;
+  if (status st = flush_deferred(txn, now); !st.ok()) return st;
   std::vector<Queue*> queues;
   queues.swap(dispatch_);
   for (Queue* q : queues)
@@ -788,6 +812,12 @@ status Core::before_commit(WriteTxn& txn) {
 }
 
 void Core::after_commit() {
+  if (deferred_written_ > 0) {
+    deferred_.erase(deferred_.begin(), deferred_.begin() + static_cast<std::ptrdiff_t>(deferred_written_));
+    deferred_written_ = 0;
+    deferred_since_ms_ = now_ms();
+    force_flush_ = false;
+  }
   for (auto& [sub, p] : pending_) {
     auto s = subs_.find(sub);
     if (s == subs_.end() || s->second->cancelled) continue;  // returned to the queue already
@@ -820,13 +850,23 @@ void Core::after_abort() {
     if (auto it = subs_.find(id); it != subs_.end()) it->second->cancelled = false;
   cancelled_subs_.clear();
   // Rebuild from the last commit. If even that fails, storage is failing
-  // and every later write is refused anyway.
+  // and every later write is refused anyway. Acked messages whose delete
+  // is still deferred stay acked.
+  deferred_written_ = 0;
   (void)load();
+  for (const auto& d : deferred_) {
+    Queue* q = find(d.queue);
+    if (q == nullptr) continue;
+    auto it = q->msgs.find(d.id);
+    if (it == q->msgs.end()) continue;
+    leave(*q, it->second);
+    q->msgs.erase(it);
+  }
 }
 
 std::chrono::steady_clock::time_point Core::next_due() {
   const auto now = std::chrono::steady_clock::now();
-  if (!dispatch_.empty() || timers_left_) return now;
+  if (!dispatch_.empty() || timers_left_ || force_flush_) return now;
   std::int64_t due = INT64_MAX;
   for (auto& [name, qp] : by_name_) {
     Queue& q = *qp;
@@ -836,6 +876,7 @@ std::chrono::steady_clock::time_point Core::next_due() {
     if (!q.leases.empty()) due = std::min(due, q.leases.top().due_ms);
     if (!q.expiry.empty()) due = std::min(due, q.expiry.top().due_ms);
   }
+  if (!deferred_.empty()) due = std::min(due, deferred_since_ms_ + kMaxDeferMs);
   if (due == INT64_MAX) return std::chrono::steady_clock::time_point::max();
   return now + std::chrono::milliseconds(std::max<std::int64_t>(0, due - now_ms()));
 }

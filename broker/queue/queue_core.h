@@ -53,7 +53,11 @@ class Core {
   status sink_closed(storage::WriteTxn& txn, const DeliverySink* sink);
   // Fencing check of one settlement, without changing anything.
   status check_settlement(const Settlement& s, const DeliverySink* caller);
-  status settle(storage::WriteTxn& txn, const Settlement& s, const DeliverySink* caller);
+  // A non-durable ack deletes the message from memory at once and defers
+  // the storage delete to a later commit.
+  status settle(storage::WriteTxn& txn, const Settlement& s, const DeliverySink* caller, bool durable);
+  // The next group writes every deferred delete.
+  void force_flush() { force_flush_ = true; }
 
   // --- inspection and repair ---
   result<MessageInfo> info(storage::Txn& txn, Queue& q, std::uint64_t id);
@@ -113,6 +117,19 @@ class Core {
   std::uint64_t next_sub_ = 1;
   std::uint64_t epoch_ = 0;
   bool timers_left_ = false;  // a bounded timer pass left work for the next group
+
+  // Acked messages whose storage delete waits for a commit that happens
+  // anyway (or for the thresholds in queue_core.cc).
+  struct DeferredDelete {
+    std::uint32_t queue;
+    std::uint64_t id;
+    bool history;
+  };
+  std::vector<DeferredDelete> deferred_;
+  std::int64_t deferred_since_ms_ = 0;
+  std::size_t deferred_written_ = 0;  // written by this group's before_commit
+  bool force_flush_ = false;
+  status flush_deferred(storage::WriteTxn& txn, std::int64_t now);
 
   std::vector<Queue*> dispatch_;  // queues that may have deliveries to make
   struct Pending {

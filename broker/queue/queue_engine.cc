@@ -23,8 +23,8 @@ template <typename T>
 class CallOp final : public storage::WriteOp {
  public:
   using Fn = std::function<result<T>(WriteTxn&)>;
-  CallOp(Fn fn, std::function<void(result<T>)> done, std::size_t size = 64)
-      : fn_(std::move(fn)), done_(std::move(done)), size_(size) {}
+  CallOp(Fn fn, std::function<void(result<T>)> done, std::size_t size = 64, bool sync = true)
+      : fn_(std::move(fn)), done_(std::move(done)), size_(size), sync_(sync) {}
   status apply(WriteTxn& txn) override {
     result_ = fn_(txn);
     return result_.error();
@@ -40,18 +40,20 @@ class CallOp final : public storage::WriteOp {
     delete this;
   }
   std::size_t size_hint() const override { return size_; }
+  bool needs_sync() const override { return sync_; }
 
  private:
   Fn fn_;
   std::function<void(result<T>)> done_;
   std::size_t size_;
+  bool sync_;
   result<T> result_ = status(errc::internal, "not applied");
 };
 
 template <typename T>
 void submit(storage::Storage& s, typename CallOp<T>::Fn fn, std::function<void(result<T>)> done,
-            std::size_t size = 64) {
-  s.writer().submit(new CallOp<T>(std::move(fn), std::move(done), size));
+            std::size_t size = 64, bool sync = true) {
+  s.writer().submit(new CallOp<T>(std::move(fn), std::move(done), size, sync));
 }
 
 std::function<void(result<bool>)> status_reply(QueueEngine::Done done) {
@@ -235,17 +237,17 @@ void QueueEngine::sink_closed(std::shared_ptr<DeliverySink> sink) {
       {});
 }
 
-void QueueEngine::settle(std::vector<Settlement> settlements, std::shared_ptr<DeliverySink> caller,
+void QueueEngine::settle(std::vector<Settlement> settlements, std::shared_ptr<DeliverySink> caller, bool durable,
                          Reply<std::vector<SettleError>> done) {
   Core* core = core_.get();
   const std::size_t size = 64 * settlements.size();
   submit<std::vector<SettleError>>(
       core->storage(),
-      [core, settlements = std::move(settlements), caller = std::move(caller)](WriteTxn& txn)
+      [core, settlements = std::move(settlements), caller = std::move(caller), durable](WriteTxn& txn)
           -> result<std::vector<SettleError>> {
         std::vector<SettleError> errors;
         for (std::uint32_t i = 0; i < settlements.size(); ++i) {
-          status st = core->settle(txn, settlements[i], caller.get());
+          status st = core->settle(txn, settlements[i], caller.get(), durable);
           if (st.ok()) continue;
           if (errc_retryable(st.code()) || st.code() == errc::storage_failed || st.code() == errc::storage_corrupt) {
             txn.request_rollback();
@@ -255,7 +257,18 @@ void QueueEngine::settle(std::vector<Settlement> settlements, std::shared_ptr<De
         }
         return errors;
       },
-      std::move(done), size);
+      std::move(done), size, durable);
+}
+
+void QueueEngine::flush(Done done) {
+  Core* core = core_.get();
+  submit<bool>(
+      core->storage(),
+      [core](WriteTxn&) -> result<bool> {
+        core->force_flush();
+        return true;
+      },
+      status_reply(std::move(done)));
 }
 
 void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<DeliverySink> caller,
@@ -303,7 +316,7 @@ void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<Del
           return st;
         };
         for (const auto& a : req->acks)
-          if (status st = core->settle(txn, a, caller.get()); !st.ok()) return fail(st);
+          if (status st = core->settle(txn, a, caller.get(), true); !st.ok()) return fail(st);
         for (const auto& p : req->publishes) {
           std::vector<std::uint64_t> ids;
           if (status st = core->publish(txn, *core->find(p.queue), p, &ids); !st.ok()) return fail(st);

@@ -75,8 +75,11 @@ class QueueEngine final : public storage::GroupListener, public storage::TimerSo
   void sink_closed(std::shared_ptr<DeliverySink> sink);
   // Settlements of deliveries made to `caller`. Each succeeds or fails on
   // its own; the reply lists the failures.
-  void settle(std::vector<Settlement> settlements, std::shared_ptr<DeliverySink> caller,
+  // With `durable`, the reply follows a synced commit of the effects.
+  void settle(std::vector<Settlement> settlements, std::shared_ptr<DeliverySink> caller, bool durable,
               Reply<std::vector<SettleError>> done);
+  // Writes every deferred ack delete now (before a clean stop).
+  void flush(Done done);
   // Acks, publishes and appends in one transaction: all or nothing.
   void ack_and_publish(AckPublishRequest request, std::shared_ptr<DeliverySink> caller,
                        Reply<AckPublishResult> done);

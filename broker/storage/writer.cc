@@ -193,6 +193,12 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
       return abort(status(errc::storage_failed,
                           fmt::format("commit failed: {} (injected)", std::strerror(injected))));
   }
+  bool sync = options_.durability == Durability::sync;
+  if (sync) {
+    sync = false;
+    for (std::size_t i = 0; i < n && !sync; ++i) sync = ops[i]->needs_sync();
+  }
+  if (options_.durability == Durability::sync) mdb_env_set_flags(env_.env(), MDB_NOMETASYNC, sync ? 0 : 1);
   if (int rc = mdb_txn_commit(raw); rc != 0) {
     // The transaction is gone either way. A full map while saving the free
     // list is recoverable; an I/O error is not (a failed fsync may have

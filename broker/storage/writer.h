@@ -42,6 +42,10 @@ class WriteOp {
   virtual void complete(status outcome) = 0;
   // Bytes this op adds, to bound the size of one transaction.
   virtual std::size_t size_hint() const { return 64; }
+  // Whether the op's reply promises durability. A group with none of
+  // these (settlements, deliveries, timers) commits with one flush instead
+  // of two: a power loss may undo it, a process crash cannot.
+  virtual bool needs_sync() const { return true; }
 
  private:
   friend class Writer;

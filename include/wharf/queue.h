@@ -161,7 +161,9 @@ class Delivery {
   void reject(std::string reason, Done done = {}) const;
   // extra < 0: renew for the queue's ack deadline.
   void extend(std::chrono::milliseconds extra = std::chrono::milliseconds(-1), Done done = {}) const;
-  // Waits for the settlement's outcome.
+  // Acks and waits until the ack is durable (a synced commit). Plain ack()
+  // is answered sooner: its delete rides on a later commit, so a broker
+  // crash just before it means a redelivery, never a loss.
   status ack_and_wait() const;
 
   struct Internal;
