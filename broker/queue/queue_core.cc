@@ -23,6 +23,10 @@ constexpr std::size_t kMaxTimerEventsPerGroup = 8192;
 // waited this long: one commit per many acks.
 constexpr std::size_t kMaxDeferredDeletes = 4096;
 constexpr std::int64_t kMaxDeferMs = 200;
+// Message ids are reserved this many at a time, renewed when fewer than
+// kIdReserveLow are left.
+constexpr std::uint64_t kIdReserveBlock = 65536;
+constexpr std::uint64_t kIdReserveLow = 16384;
 
 status unknown_queue(std::string_view name) {
   return {errc::unknown_queue, fmt::format("no queue named '{}'", name)};
@@ -63,8 +67,10 @@ status Core::load() {
   by_id_.clear();
   dispatch_.clear();
   pending_.clear();
+  // The stored value is a reservation: ids below it may have been handed
+  // out, so the next run starts there (a gap, never a reuse).
   next_message_id_ = *next;
-  next_id_dirty_ = false;
+  reserved_ids_until_ = *next;
   for (auto& record : *records) {
     auto q = std::make_unique<Queue>();
     q->config = std::move(record);
@@ -409,7 +415,6 @@ status Core::publish(WriteTxn& txn, Queue& q, const PublishBatch& batch, std::ve
   const std::int64_t now = now_ms();
   for (const auto& out : batch.messages) {
     const std::uint64_t id = next_message_id_++;
-    next_id_dirty_ = true;
     storage::MessageFields f;
     f.priority = out.priority;
     f.origin_queue = q.config.id;
@@ -804,14 +809,21 @@ status Core::before_commit(WriteTxn& txn) {
     if (status st = store_.put_stats(txn, q->config.id, q->stats); !st.ok()) return st;
     q->stats_dirty = false;
   }
-  if (next_id_dirty_) {
-    if (status st = store_.put_next_message_id(txn, next_message_id_); !st.ok()) return st;
-    next_id_dirty_ = false;
+  if (next_message_id_ > reserved_ids_until_ || reserved_ids_until_ - next_message_id_ < kIdReserveLow) {
+    // Reserve ids in blocks: one counter write per many messages instead of
+    // one per commit (each table a commit touches costs flush time).
+    const std::uint64_t until = next_message_id_ + kIdReserveBlock;
+    if (status st = store_.put_next_message_id(txn, until); !st.ok()) return st;
+    pending_reserve_ = until;
   }
   return {};
 }
 
 void Core::after_commit() {
+  if (pending_reserve_ != 0) {
+    reserved_ids_until_ = pending_reserve_;
+    pending_reserve_ = 0;
+  }
   if (deferred_written_ > 0) {
     deferred_.erase(deferred_.begin(), deferred_.begin() + static_cast<std::ptrdiff_t>(deferred_written_));
     deferred_written_ = 0;
@@ -844,6 +856,7 @@ void Core::after_replies() {
 
 void Core::after_abort() {
   pending_.clear();
+  pending_reserve_ = 0;
   for (std::uint64_t id : created_subs_) subs_.erase(id);
   created_subs_.clear();
   for (std::uint64_t id : cancelled_subs_)

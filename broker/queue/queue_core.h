@@ -112,7 +112,8 @@ class Core {
   std::unordered_map<std::uint64_t, std::unique_ptr<Subscription>> subs_;
 
   std::uint64_t next_message_id_ = 1;
-  bool next_id_dirty_ = false;
+  std::uint64_t reserved_ids_until_ = 1;  // ids below this are covered by a committed reservation
+  std::uint64_t pending_reserve_ = 0;     // reservation written by the current group
   std::uint64_t next_tag_ = 1;
   std::uint64_t next_sub_ = 1;
   std::uint64_t epoch_ = 0;

@@ -122,6 +122,7 @@ class Writer {
   bool stopping_ = false;    // guarded by mu_
   status failure_;           // guarded by mu_
   std::atomic<bool> failed_{false};
+  std::atomic<bool> has_work_{false};  // an op is queued (read without the lock while spinning)
   bool rolled_back_ = false;  // writer thread: the last try_commit was rolled back by an op
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> ops_done_{0};
