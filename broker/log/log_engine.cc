@@ -267,7 +267,7 @@ status LogEngine::load() {
         return {errc::storage_corrupt,
                 fmt::format("topic '{}' has no state for partition {}", record.name, p->index)};
       p->pending = p->committed = **rec;
-      p->publish();
+      p->publish(p->committed);
     }
     topics_.emplace(record.name, std::move(topic));
   }
@@ -301,13 +301,14 @@ status LogEngine::before_commit(storage::WriteTxn& txn) {
   return {};
 }
 
-void LogEngine::after_commit() {
-  for (Partition* p : dirty_) {
-    const bool appended = p->pending.next_offset != p->committed.next_offset;
-    p->committed = p->pending;
-    p->dirty = false;
-    p->publish();
-    if (appended) p->waiters.wake_all();
+void LogEngine::after_commit(std::uint64_t seq) {
+  {
+    std::lock_guard lock(publish_mu_);
+    for (Partition* p : dirty_) {
+      p->committed = p->pending;
+      p->dirty = false;
+      unpublished_.push_back({seq, p, p->committed});
+    }
   }
   dirty_.clear();
   if (!created_pending_.empty() || !deleted_pending_.empty()) {
@@ -323,6 +324,26 @@ void LogEngine::after_commit() {
     for (auto& p : t->partitions) p->waiters.wake_all();
   created_pending_.clear();
   deleted_pending_.clear();
+}
+
+bool LogEngine::wants_sync() const {
+  std::lock_guard lock(publish_mu_);
+  return !unpublished_.empty();
+}
+
+void LogEngine::after_sync(std::uint64_t seq) {
+  std::vector<Partition*> appended;
+  {
+    std::lock_guard lock(publish_mu_);
+    while (!unpublished_.empty() && unpublished_.front().seq <= seq) {
+      const auto& u = unpublished_.front();
+      if (u.state.next_offset != u.partition->high_watermark.load(std::memory_order_relaxed))
+        appended.push_back(u.partition);
+      u.partition->publish(u.state);
+      unpublished_.pop_front();
+    }
+  }
+  for (Partition* p : appended) p->waiters.wake_all();
 }
 
 void LogEngine::after_abort() {
@@ -419,6 +440,10 @@ status LogEngine::append(storage::WriteTxn& txn, const PreparedAppend& a, std::s
   return {};
 }
 
+std::uint64_t LogEngine::durable_end(const Partition& p, const storage::PartitionRecord& snapshot) {
+  return std::min(snapshot.next_offset, p.high_watermark.load(std::memory_order_acquire));
+}
+
 FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition,
                             std::uint64_t offset, std::size_t max_bytes,
                             const std::function<void(const FetchView&)>& sink) {
@@ -433,19 +458,24 @@ FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition
   if (!rec) return {rec.error()};
   if (!rec->has_value()) return {unknown_topic(topic_name)};  // deleted meanwhile
   const storage::PartitionRecord& state = **rec;
-  if (offset < state.log_start || offset > state.next_offset)
+  // Only durable records are served: the snapshot may hold newer ones whose
+  // commit is not flushed yet.
+  const std::uint64_t end = durable_end(*topic->partitions[partition], state);
+  if (offset < state.log_start || offset > end)
     return {status(errc::offset_out_of_range,
-                   fmt::format("offset {} is outside [{}, {}] of {}/{}", offset, state.log_start,
-                               state.next_offset, topic_name, partition)),
-            state.log_start, state.next_offset};
+                   fmt::format("offset {} is outside [{}, {}] of {}/{}", offset, state.log_start, end, topic_name,
+                               partition)),
+            state.log_start, end};
   thread_local std::vector<std::span<const std::uint8_t>> spans;
   spans.clear();
-  if (offset < state.next_offset) {
+  if (offset < end) {
     if (status st = storage_.logs().read_batches(*txn, topic->record.id, partition, offset, max_bytes, &spans);
         !st.ok())
       return {st};
+    while (!spans.empty() && static_cast<std::uint64_t>(protocol::batch::base_offset(spans.back().data())) >= end)
+      spans.pop_back();
   }
-  sink(FetchView{state.log_start, state.next_offset, spans});
+  sink(FetchView{state.log_start, end, spans});
   return {};
 }
 
@@ -461,14 +491,14 @@ result<std::uint64_t> LogEngine::list_offset(std::string_view topic_name, std::u
   if (!rec) return rec.error();
   if (!rec->has_value()) return unknown_topic(topic_name);
   const storage::PartitionRecord& state = **rec;
+  const std::uint64_t end = durable_end(*topic->partitions[partition], state);
   switch (spec) {
     case OffsetSpec::earliest:
       return state.log_start;
     case OffsetSpec::latest:
-      return state.next_offset;
+      return end;
     case OffsetSpec::timestamp:
-      return storage_.logs().offset_for_time(*txn, topic->record.id, partition, timestamp_ms,
-                                             state.log_start, state.next_offset);
+      return storage_.logs().offset_for_time(*txn, topic->record.id, partition, timestamp_ms, state.log_start, end);
   }
   return status(errc::invalid_argument, "unknown offset spec");
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -127,7 +128,9 @@ class LogEngine final : public storage::GroupListener {
 
   // GroupListener, writer thread.
   status before_commit(storage::WriteTxn& txn) override;
-  void after_commit() override;
+  void after_commit(std::uint64_t seq) override;
+  void after_sync(std::uint64_t seq) override;
+  bool wants_sync() const override;
   void after_abort() override;
 
  private:
@@ -135,6 +138,8 @@ class LogEngine final : public storage::GroupListener {
   status load();
   std::shared_ptr<Topic> make_topic(const storage::TopicRecord& record);
   void mark_dirty(Partition* p);
+  // End of the records a reader may see: committed in `snapshot` and durable.
+  static std::uint64_t durable_end(const Partition& p, const storage::PartitionRecord& snapshot);
 
   class CreateTopicOp;
   class DeleteTopicOp;
@@ -152,6 +157,15 @@ class LogEngine final : public storage::GroupListener {
   std::vector<Partition*> dirty_;
   std::vector<std::shared_ptr<Topic>> created_pending_;
   std::vector<std::shared_ptr<Topic>> deleted_pending_;
+
+  // Committed partition states waiting for their commit to be durable.
+  struct Unpublished {
+    std::uint64_t seq;
+    Partition* partition;
+    storage::PartitionRecord state;
+  };
+  mutable std::mutex publish_mu_;
+  std::deque<Unpublished> unpublished_;  // guarded by publish_mu_
   std::atomic<bool> purge_busy_{false};
 };
 

@@ -2,8 +2,9 @@
 //
 // Each partition has two copies of its counters: `pending` is the writer
 // thread's working copy (includes the group being written), `committed` the
-// last durable one. Readers on other threads see only the atomics, which are
-// published after each commit.
+// last committed one. Readers on other threads see only the atomics, which
+// are published once a commit is durable (after_sync): a consumer never
+// reads a record that a power loss could still take back.
 #pragma once
 
 #include <atomic>
@@ -32,11 +33,12 @@ struct Partition {
   // A retention delete for this partition is queued (retention thread).
   std::atomic<bool> retention_busy{false};
 
-  void publish() {
-    log_start.store(committed.log_start, std::memory_order_relaxed);
-    bytes.store(committed.bytes, std::memory_order_relaxed);
-    batches.store(committed.batches, std::memory_order_relaxed);
-    high_watermark.store(committed.next_offset, std::memory_order_release);
+  // Makes a durable state visible to readers (fetch, describe, long polls).
+  void publish(const storage::PartitionRecord& r) {
+    log_start.store(r.log_start, std::memory_order_relaxed);
+    bytes.store(r.bytes, std::memory_order_relaxed);
+    batches.store(r.batches, std::memory_order_relaxed);
+    high_watermark.store(r.next_offset, std::memory_order_release);
   }
 };
 

@@ -819,7 +819,7 @@ status Core::before_commit(WriteTxn& txn) {
   return {};
 }
 
-void Core::after_commit() {
+void Core::after_commit(std::uint64_t) {
   if (pending_reserve_ != 0) {
     reserved_ids_until_ = pending_reserve_;
     pending_reserve_ = 0;

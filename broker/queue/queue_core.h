@@ -69,7 +69,7 @@ class Core {
 
   // --- group hooks ---
   status before_commit(storage::WriteTxn& txn);
-  void after_commit();
+  void after_commit(std::uint64_t seq);
   void after_abort();
   // Deliveries go out after the replies of the ops that caused them (a
   // subscriber learns its subscription id before its first delivery).

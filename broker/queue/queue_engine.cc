@@ -102,7 +102,7 @@ result<std::unique_ptr<QueueEngine>> QueueEngine::open(storage::Storage& storage
 }
 
 status QueueEngine::before_commit(WriteTxn& txn) { return core_->before_commit(txn); }
-void QueueEngine::after_commit() { core_->after_commit(); }
+void QueueEngine::after_commit(std::uint64_t seq) { core_->after_commit(seq); }
 void QueueEngine::after_abort() { core_->after_abort(); }
 void QueueEngine::after_replies() { core_->after_replies(); }
 std::chrono::steady_clock::time_point QueueEngine::next_due() { return core_->next_due(); }
@@ -153,7 +153,7 @@ void QueueEngine::list_queues(Reply<std::vector<QueueDescription>> done) {
         core->for_each([&](const Queue& q) { out.push_back(core->describe(q)); });
         return out;
       },
-      std::move(done));
+      std::move(done), 64, false);
 }
 
 void QueueEngine::describe_queue(std::string name, Reply<QueueDescription> done) {
@@ -165,7 +165,7 @@ void QueueEngine::describe_queue(std::string name, Reply<QueueDescription> done)
         if (q == nullptr) return unknown_queue(name);
         return core->describe(*q);
       },
-      std::move(done));
+      std::move(done), 64, false);
 }
 
 void QueueEngine::publish(PublishBatch batch, Reply<std::vector<std::uint64_t>> done) {
@@ -202,7 +202,7 @@ void QueueEngine::subscribe(std::string queue, std::uint32_t prefetch, std::shar
         if (q == nullptr) return unknown_queue(queue);
         return core->subscribe(*q, prefetch, sink);
       },
-      std::move(done));
+      std::move(done), 64, false);
 }
 
 void QueueEngine::unsubscribe(std::uint64_t subscription, Done done) {
@@ -220,7 +220,7 @@ void QueueEngine::unsubscribe_for(std::uint64_t subscription, std::shared_ptr<De
         }
         return true;
       },
-      status_reply(std::move(done)));
+      status_reply(std::move(done)), 64, false);
 }
 
 void QueueEngine::sink_closed(std::shared_ptr<DeliverySink> sink) {
@@ -234,7 +234,7 @@ void QueueEngine::sink_closed(std::shared_ptr<DeliverySink> sink) {
         }
         return true;
       },
-      {});
+      {}, 64, false);
 }
 
 void QueueEngine::settle(std::vector<Settlement> settlements, std::shared_ptr<DeliverySink> caller, bool durable,
@@ -342,7 +342,7 @@ void QueueEngine::peek(std::string queue, std::uint32_t count, Reply<std::vector
         if (q == nullptr) return unknown_queue(queue);
         return core->peek(txn, *q, count);
       },
-      std::move(done));
+      std::move(done), 64, false);
 }
 
 void QueueEngine::get_message(std::string queue, std::uint64_t id, Reply<MessageInfo> done) {
@@ -354,7 +354,7 @@ void QueueEngine::get_message(std::string queue, std::uint64_t id, Reply<Message
         if (q == nullptr) return unknown_queue(queue);
         return core->info(txn, *q, id);
       },
-      std::move(done));
+      std::move(done), 64, false);
 }
 
 void QueueEngine::redrive(RedriveRequest request, Reply<std::uint64_t> done) {

@@ -94,7 +94,7 @@ class QueueEngine final : public storage::GroupListener, public storage::TimerSo
 
   // GroupListener / TimerSource (writer thread).
   status before_commit(storage::WriteTxn& txn) override;
-  void after_commit() override;
+  void after_commit(std::uint64_t seq) override;
   void after_abort() override;
   void after_replies() override;
   std::chrono::steady_clock::time_point next_due() override;

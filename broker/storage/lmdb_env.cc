@@ -44,8 +44,10 @@ result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const StorageOptions& options) {
   mdb_env_set_maxreaders(self->env_, options.max_readers);
   if (int rc = mdb_env_set_mapsize(self->env_, options.map_size); rc != 0)
     return lmdb_status(rc, "mdb_env_set_mapsize");
-  unsigned flags = MDB_NOTLS | MDB_NOSUBDIR;
-  if (options.durability == Durability::relaxed) flags |= MDB_NOMETASYNC;
+  // Both modes flush data pages in the commit and write the meta page
+  // without a flush: `relaxed` stops there; `sync` confirms only after the
+  // syncer's flush (broker/storage/syncer.h).
+  const unsigned flags = MDB_NOTLS | MDB_NOSUBDIR | MDB_NOMETASYNC;
   const std::string path = (options.dir / "data.mdb").string();
   if (int rc = mdb_env_open(self->env_, path.c_str(), flags, 0644); rc != 0)
     return lmdb_status(rc, fmt::format("opening {}", path));

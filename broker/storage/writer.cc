@@ -90,6 +90,10 @@ void Writer::fail(const status& st) {
   }
   failed_.store(true, std::memory_order_release);
   log(fmt::format("storage failed, refusing all writes until restart: {}", st.to_string()));
+  // Committed but not yet known durable: the outcome is unknown; say so.
+  const status why = health();
+  for (WriteOp* op : unsynced_) op->complete(why);
+  unsynced_.clear();
 }
 
 void Writer::run() {
@@ -115,7 +119,11 @@ void Writer::run() {
           break;
         }
       }
-      if (head_ == nullptr && !timer_due) return;  // stopping and drained
+      if (head_ == nullptr && !timer_due) {  // stopping and drained
+        lock.unlock();
+        if (!unsynced_.empty()) flush_meta();
+        return;
+      }
       list = head_;
       head_ = tail_ = nullptr;
       has_work_.store(false, std::memory_order_relaxed);
@@ -159,8 +167,41 @@ void Writer::run_group(std::vector<WriteOp*>& ops) {
     for (WriteOp* op : ops) op->outcome_ = st;
   }
   ops_done_.fetch_add(ops.size(), std::memory_order_relaxed);
-  for (WriteOp* op : ops) op->complete(std::move(op->outcome_));
+  // Ops that promise durability wait until their commit's meta page is
+  // flushed; the rest are answered now.
+  const bool sync_mode = options_.durability == Durability::sync;
+  for (WriteOp* op : ops) {
+    if (sync_mode && op->outcome_.ok() && op->committed_seq_ != 0 && op->needs_sync()) {
+      unsynced_.push_back(op);
+    } else {
+      op->complete(std::move(op->outcome_));
+    }
+  }
   for (GroupListener* l : listeners_) l->after_replies();
+  // Under load the next commit's data flush also flushes this meta page;
+  // when nothing else is queued, flush now rather than keep anyone waiting.
+  if ((!unsynced_.empty() || sync_wanted_) && !has_work_.load(std::memory_order_acquire)) flush_meta();
+}
+
+void Writer::mark_durable(std::uint64_t seq) {
+  if (seq <= durable_seq_) return;
+  durable_seq_ = seq;
+  for (GroupListener* l : listeners_) l->after_sync(seq);
+  // unsynced_ holds ops in commit order.
+  std::size_t done = 0;
+  while (done < unsynced_.size() && unsynced_[done]->committed_seq_ <= seq) ++done;
+  for (std::size_t i = 0; i < done; ++i) unsynced_[i]->complete(status());
+  unsynced_.erase(unsynced_.begin(), unsynced_.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
+void Writer::flush_meta() {
+  sync_wanted_ = false;
+  if (int rc = mdb_env_sync(env_.env(), 1); rc != 0) {
+    const status why(errc::storage_failed, fmt::format("flush failed: {}", mdb_strerror(rc)));
+    fail(why);
+    return;
+  }
+  mark_durable(commit_seq_);
 }
 
 status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
@@ -202,12 +243,6 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
       return abort(status(errc::storage_failed,
                           fmt::format("commit failed: {} (injected)", std::strerror(injected))));
   }
-  bool sync = options_.durability == Durability::sync;
-  if (sync) {
-    sync = false;
-    for (std::size_t i = 0; i < n && !sync; ++i) sync = ops[i]->needs_sync();
-  }
-  if (options_.durability == Durability::sync) mdb_env_set_flags(env_.env(), MDB_NOMETASYNC, sync ? 0 : 1);
   if (int rc = mdb_txn_commit(raw); rc != 0) {
     // The transaction is gone either way. A full map while saving the free
     // list is recoverable; an I/O error is not (a failed fsync may have
@@ -220,7 +255,20 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
     return st;
   }
   commits_.fetch_add(1, std::memory_order_relaxed);
-  for (GroupListener* l : listeners_) l->after_commit();
+  const std::uint64_t seq = ++commit_seq_;
+  for (std::size_t i = 0; i < n; ++i) ops[i]->committed_seq_ = seq;
+  const bool sync_mode = options_.durability == Durability::sync;
+  // This commit flushed its data pages, and with them the meta pages of
+  // every earlier commit: those are durable now.
+  if (sync_mode && seq > 1) mark_durable(seq - 1);
+  for (GroupListener* l : listeners_) {
+    l->after_commit(seq);
+    if (!sync_mode) {
+      l->after_sync(seq);
+    } else if (l->wants_sync()) {
+      sync_wanted_ = true;
+    }
+  }
   return {};
 }
 

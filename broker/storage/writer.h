@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -51,6 +52,7 @@ class WriteOp {
   friend class Writer;
   WriteOp* next_ = nullptr;
   status outcome_;
+  std::uint64_t committed_seq_ = 0;
 };
 
 // Engines with in-memory state that mirrors what a group wrote.
@@ -59,13 +61,20 @@ class GroupListener {
   virtual ~GroupListener() = default;
   // Last writes of the group (e.g. per-partition metadata), writer thread.
   virtual status before_commit(WriteTxn& txn) = 0;
-  // The group is durable: publish the new state, wake waiters.
-  virtual void after_commit() = 0;
+  // The group committed as commit number `seq` (safe from a process crash;
+  // from a power loss only once after_sync reaches seq).
+  virtual void after_commit(std::uint64_t seq) = 0;
   // The group was rolled back: forget what its ops did.
   virtual void after_abort() = 0;
   // After the committed ops of a run have been completed (their replies
   // handed off): pushes that must follow those replies go here.
   virtual void after_replies() {}
+  // Every commit up to `seq` is durable. Runs on the syncer thread with
+  // durability `sync`, right after after_commit otherwise.
+  virtual void after_sync(std::uint64_t /*seq*/) {}
+  // Writer thread, after after_commit: this listener waits for after_sync
+  // (so the flush must happen even if no op asked for it).
+  virtual bool wants_sync() const { return false; }
 };
 
 // Engines with time-driven work (ack deadlines, delayed messages). The
@@ -125,6 +134,18 @@ class Writer {
   std::atomic<bool> has_work_{false};  // an op is queued (read without the lock while spinning)
   bool rolled_back_ = false;  // writer thread: the last try_commit was rolled back by an op
   std::atomic<std::uint64_t> commits_{0};
+  // Durability `sync`: LMDB (opened with MDB_NOMETASYNC) flushes a commit's
+  // data pages but not its meta page. The meta page becomes durable with
+  // the next commit's flush, or with flush_meta() when the writer is idle:
+  // one flush per commit under load, and still a confirm only once durable.
+  // A meta page is only written after its data pages are flushed, so a
+  // power loss can lose recent commits but never corrupts.
+  void mark_durable(std::uint64_t seq);
+  void flush_meta();
+  std::uint64_t commit_seq_ = 0;       // writer thread
+  std::uint64_t durable_seq_ = 0;      // writer thread
+  std::vector<WriteOp*> unsynced_;     // writer thread: committed, waiting to be durable
+  bool sync_wanted_ = false;           // writer thread: a listener waits for a flush
   std::atomic<std::uint64_t> ops_done_{0};
   std::thread thread_;
 };
