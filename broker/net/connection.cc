@@ -143,7 +143,10 @@ void Connection::track_timer(const std::shared_ptr<asio::steady_timer>& timer) {
   timers_.push_back(timer);
 }
 
-void Connection::wake_writer() { writer_wake_.cancel(); }
+void Connection::wake_writer() {
+  // Only a waiting writer needs waking (each cancel is a timer syscall).
+  if (writer_waiting_) writer_wake_.cancel();
+}
 
 void Connection::wake_reader() {
   if (reader_paused_) reader_wake_.cancel();
@@ -261,8 +264,10 @@ asio::awaitable<void> Connection::write_loop() {
   while (!closed_) {
     if (out_.empty()) {
       if (closing_ && in_flight_ == 0) break;
+      writer_waiting_ = true;
       writer_wake_.expires_at(Clock::time_point::max());
       co_await writer_wake_.async_wait(use_nothrow);
+      writer_waiting_ = false;
       continue;
     }
     sending_.swap(out_);

@@ -112,6 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer reader_wake_;
   asio::steady_timer watchdog_timer_;
   bool reader_paused_ = false;
+  bool writer_waiting_ = false;
   std::size_t in_flight_ = 0;
   std::size_t in_flight_bytes_ = 0;
 

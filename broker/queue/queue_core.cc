@@ -185,27 +185,30 @@ void Core::watch_expiry(Queue& q, std::uint64_t id, const Msg& m) {
   if (m.expires_ms > 0) q.expiry.push({m.expires_ms, id, 0});
 }
 
-std::uint64_t Core::pop_ready(Queue& q) {
+std::pair<std::uint64_t, Msg*> Core::pop_ready(Queue& q) {
+  // Looks each entry up once: the live message comes back with its id.
+  auto live_msg = [&](const Entry& e) -> Msg* {
+    auto it = q.msgs.find(e.id);
+    return it != q.msgs.end() && it->second.epoch == e.epoch && it->second.state == MessageState::ready
+               ? &it->second
+               : nullptr;
+  };
   for (auto level = q.levels.rbegin(); level != q.levels.rend(); ++level) {
-    auto live_entry = [&](const Entry& e) {
-      auto it = q.msgs.find(e.id);
-      return it != q.msgs.end() && it->second.epoch == e.epoch && it->second.state == MessageState::ready;
-    };
-    while (!level->fresh.empty() && !live_entry(level->fresh.front())) level->fresh.pop_front();
-    while (!level->returned.empty() && !live_entry(level->returned.top())) level->returned.pop();
-    const bool has_fresh = !level->fresh.empty();
-    const bool has_returned = !level->returned.empty();
-    if (!has_fresh && !has_returned) continue;
-    if (has_fresh && (!has_returned || level->fresh.front().id < level->returned.top().id)) {
+    Msg* fresh = nullptr;
+    while (!level->fresh.empty() && (fresh = live_msg(level->fresh.front())) == nullptr) level->fresh.pop_front();
+    Msg* returned = nullptr;
+    while (!level->returned.empty() && (returned = live_msg(level->returned.top())) == nullptr) level->returned.pop();
+    if (fresh == nullptr && returned == nullptr) continue;
+    if (fresh != nullptr && (returned == nullptr || level->fresh.front().id < level->returned.top().id)) {
       const auto id = level->fresh.front().id;
       level->fresh.pop_front();
-      return id;
+      return {id, fresh};
     }
     const auto id = level->returned.top().id;
     level->returned.pop();
-    return id;
+    return {id, returned};
   }
-  return 0;
+  return {0, nullptr};
 }
 
 std::uint64_t Core::oldest_ready(Queue& q) {
@@ -718,12 +721,10 @@ status Core::run_timers(WriteTxn& txn, std::int64_t now) {
 
 status Core::deliver_one(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Subscription& s, std::int64_t now) {
   ++m.attempts;
-  if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, m.attempts, m.dead_lettered); !st.ok())
-    return st;
   storage::MessageView view;
-  bool found = false;
-  if (status st = store_.get_message(txn, q.config.id, id, &view, &found); !st.ok()) return st;
-  if (!found) return {errc::storage_corrupt, fmt::format("message {} is missing from storage", id)};
+  if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, m.attempts, m.dead_lettered, &view);
+      !st.ok())
+    return st;
   leave(q, m);
   to_in_flight(q, id, m, s, now + q.config.ack_deadline_ms);
   Pending& p = pending_[s.id];
@@ -762,9 +763,9 @@ status Core::dispatch(WriteTxn& txn, Queue& q, std::int64_t now) {
       }
     }
     if (s == nullptr) return {};
-    const std::uint64_t id = pop_ready(q);
-    if (id == 0) return {};
-    Msg& m = q.msgs[id];
+    const auto [id, found] = pop_ready(q);
+    if (found == nullptr) return {};
+    Msg& m = *found;
     if (m.expires_ms > 0 && m.expires_ms <= now) {
       if (status st = add_history(txn, id, m, Outcome::expired, "", "time to live passed"); !st.ok()) return st;
       ++q.stats.expired;

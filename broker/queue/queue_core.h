@@ -83,7 +83,7 @@ class Core {
   void to_delayed(Queue& q, std::uint64_t id, Msg& m, std::int64_t due_ms);
   void to_in_flight(Queue& q, std::uint64_t id, Msg& m, Subscription& s, std::int64_t deadline_ms);
   void watch_expiry(Queue& q, std::uint64_t id, const Msg& m);
-  std::uint64_t pop_ready(Queue& q);             // 0 when none
+  std::pair<std::uint64_t, Msg*> pop_ready(Queue& q);  // {0, nullptr} when none
   std::uint64_t oldest_ready(Queue& q);          // 0 when none; does not remove
   bool live(const Queue& q, const TimedEntry& e, MessageState state) const;
 

@@ -262,7 +262,7 @@ status QueueStore::put_message(WriteTxn& txn, std::uint32_t queue_id, std::uint6
 }
 
 status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std::uint32_t to_queue, std::uint64_t id,
-                                   std::uint32_t attempts, bool dead_lettered) {
+                                   std::uint32_t attempts, bool dead_lettered, MessageView* out) {
   auto k = message_key(from_queue, id);
   MDB_val key = to_val(k);
   MDB_val old;
@@ -284,7 +284,10 @@ status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std:
     key = to_val(k);
   }
   MDB_val value{scratch_.size(), scratch_.data()};
-  return lmdb_status(mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, 0), "rewriting a message");
+  if (int rc = mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, 0); rc != 0)
+    return lmdb_status(rc, "rewriting a message");
+  if (out != nullptr && !parse_message(id, scratch_, out)) return damaged(to_queue, id);
+  return {};
 }
 
 status QueueStore::delete_message(WriteTxn& txn, std::uint32_t queue_id, std::uint64_t id) {

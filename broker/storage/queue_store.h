@@ -106,8 +106,10 @@ class QueueStore {
                      std::span<const Header> headers, std::span<const std::uint8_t> payload);
   // Rewrites a message with new attempts and dead-letter flag, optionally
   // moving it under another queue.
+  // `out`, if given, views the rewritten message (valid until the next
+  // rewrite): the caller need not read it back.
   status rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std::uint32_t to_queue, std::uint64_t id,
-                         std::uint32_t attempts, bool dead_lettered);
+                         std::uint32_t attempts, bool dead_lettered, MessageView* out = nullptr);
   status delete_message(WriteTxn& txn, std::uint32_t queue_id, std::uint64_t id);
   // not found: *found = false.
   status get_message(Txn& txn, std::uint32_t queue_id, std::uint64_t id, MessageView* out, bool* found);
