@@ -248,6 +248,7 @@ std::int64_t Core::backoff_ms(const Queue& q, std::uint32_t attempts) const {
 
 status Core::add_history(WriteTxn& txn, std::uint64_t id, Msg& m, Outcome outcome, const std::string& consumer,
                          const std::string& reason) {
+  group_writes_ = true;
   storage::HistoryEntry e{now_ms(), outcome, consumer, reason};
   if (status st = store_.append_history(txn, id, m.history, e); !st.ok()) return st;
   ++m.history;
@@ -270,6 +271,7 @@ status Core::end_attempt(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Outc
 
 // The message has already left its state (leave()).
 status Core::dead_letter(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m) {
+  group_writes_ = true;
   Queue* dlq = q.config.dlq.empty() ? nullptr : find(q.config.dlq);
   if (dlq == nullptr || dlq == &q) {
     ++q.stats.dropped;
@@ -294,6 +296,7 @@ status Core::dead_letter(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m) {
 
 // Deletes a message (already out of its state) with its history.
 status Core::drop(WriteTxn& txn, Queue& q, std::uint64_t id) {
+  group_writes_ = true;
   auto it = q.msgs.find(id);
   if (status st = store_.delete_message(txn, q.config.id, id); !st.ok()) return st;
   if (it != q.msgs.end() && it->second.history > 0)
@@ -399,6 +402,7 @@ status Core::check_publish(const Queue& q, const PublishBatch& batch) const {
 }
 
 status Core::publish(WriteTxn& txn, Queue& q, const PublishBatch& batch, std::vector<std::uint64_t>* ids) {
+  group_writes_ = true;
   if (status st = check_publish(q, batch); !st.ok()) return st;
   // Claim room for the whole batch before writing anything, so that a full
   // map refuses it cleanly.
@@ -720,6 +724,7 @@ status Core::run_timers(WriteTxn& txn, std::int64_t now) {
 }
 
 status Core::deliver_one(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Subscription& s, std::int64_t now) {
+  group_writes_ = true;
   ++m.attempts;
   storage::MessageView view;
   if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, m.attempts, m.dead_lettered, &view);
@@ -785,7 +790,11 @@ status Core::dispatch(WriteTxn& txn, Queue& q, std::int64_t now) {
 status Core::flush_deferred(WriteTxn& txn, std::int64_t now) {
   deferred_written_ = 0;
   if (deferred_.empty()) return {};
-  if (!force_flush_ && deferred_.size() < kMaxDeferredDeletes && now - deferred_since_ms_ < kMaxDeferMs) return {};
+  // Deletes ride along when this group commits anyway (their pages are
+  // often dirty already); otherwise they wait for the thresholds.
+  if (!force_flush_ && !group_writes_ && deferred_.size() < kMaxDeferredDeletes &&
+      now - deferred_since_ms_ < kMaxDeferMs)
+    return {};
   for (const auto& d : deferred_) {
     // Gone already if its queue was deleted or purged meanwhile.
     status st = store_.delete_message(txn, d.queue, d.id);
@@ -800,11 +809,11 @@ status Core::flush_deferred(WriteTxn& txn, std::int64_t now) {
 status Core::before_commit(WriteTxn& txn) {
   const std::int64_t now = now_ms();
   if (status st = run_timers(txn, now); !st.ok()) return st;
-  if (status st = flush_deferred(txn, now); !st.ok()) return st;
   std::vector<Queue*> queues;
   queues.swap(dispatch_);
   for (Queue* q : queues)
     if (status st = dispatch(txn, *q, now); !st.ok()) return st;
+  if (status st = flush_deferred(txn, now); !st.ok()) return st;
   for (auto& [name, q] : by_name_) {
     if (!q->stats_dirty) continue;
     if (status st = store_.put_stats(txn, q->config.id, q->stats); !st.ok()) return st;
@@ -821,6 +830,7 @@ status Core::before_commit(WriteTxn& txn) {
 }
 
 void Core::after_commit(std::uint64_t) {
+  group_writes_ = false;
   if (pending_reserve_ != 0) {
     reserved_ids_until_ = pending_reserve_;
     pending_reserve_ = 0;
@@ -856,6 +866,7 @@ void Core::after_replies() {
 }
 
 void Core::after_abort() {
+  group_writes_ = false;
   pending_.clear();
   pending_reserve_ = 0;
   for (std::uint64_t id : created_subs_) subs_.erase(id);

@@ -130,6 +130,7 @@ class Core {
   std::int64_t deferred_since_ms_ = 0;
   std::size_t deferred_written_ = 0;  // written by this group's before_commit
   bool force_flush_ = false;
+  bool group_writes_ = false;  // this group writes anyway (publish, delivery, ...)
   status flush_deferred(storage::WriteTxn& txn, std::int64_t now);
 
   std::vector<Queue*> dispatch_;  // queues that may have deliveries to make
