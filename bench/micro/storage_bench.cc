@@ -77,6 +77,31 @@ void BM_AppendSynced(benchmark::State& state) {
 }
 BENCHMARK(BM_AppendSynced)->Arg(1)->Arg(10)->UseRealTime();
 
+// One small write per synced commit, the writer's hand-off included: the
+// floor under a durable confirm.
+void BM_SyncedCommitOneSmallWrite(benchmark::State& state) {
+  TempStorage s;
+  class PutOp final : public WriteOp {
+   public:
+    PutOp(Storage& st, std::uint32_t n) : s_(st), n_(n) {}
+    status apply(WriteTxn& txn) override { return s_.logs().put_group_offset(txn, "g", "t", n_ % 64, n_, 0); }
+    void complete(status st) override { done.set_value(st); }
+    std::promise<status> done;
+
+   private:
+    Storage& s_;
+    std::uint32_t n_;
+  };
+  std::uint32_t n = 0;
+  for (auto _ : state) {
+    PutOp op(*s, n++);
+    auto f = op.done.get_future();
+    s->writer().submit(&op);
+    if (!f.get().ok()) state.SkipWithError("commit failed");
+  }
+}
+BENCHMARK(BM_SyncedCommitOneSmallWrite)->UseRealTime();
+
 void BM_ScanStoredBatches(benchmark::State& state) {
   TempStorage s;
   auto batch = sample_batch(1000, 128);
