@@ -1,0 +1,77 @@
+// Runs wharfd as a child process for crash tests: start on a free port,
+// SIGKILL, wait.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace wharf::crash {
+
+class BrokerProcess {
+ public:
+  BrokerProcess(std::string wharfd, std::filesystem::path data_dir, std::filesystem::path log)
+      : wharfd_(std::move(wharfd)), data_dir_(std::move(data_dir)), log_(std::move(log)) {}
+  ~BrokerProcess() { kill_now(); }
+
+  // Starts wharfd and waits for its startup line; false on failure.
+  bool start() {
+    std::filesystem::remove(log_);
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string out = log_.string();
+      if (freopen(out.c_str(), "w", stdout) == nullptr || freopen(out.c_str(), "a", stderr) == nullptr) _exit(126);
+      execl(wharfd_.c_str(), wharfd_.c_str(), "--listen", "127.0.0.1:0", "--data-dir", data_dir_.c_str(),
+            "--retention-check-ms", "100", nullptr);
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream in(log_);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const std::string text = ss.str();
+      const auto at = text.find("listening on ");
+      const auto comma = at == std::string::npos ? std::string::npos : text.find(',', at);
+      if (comma != std::string::npos) {
+        address_ = text.substr(at + 13, comma - at - 13);
+        return true;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        std::fprintf(stderr, "wharfd exited at startup:\n%s\n", text.c_str());
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+  void kill_now() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string wharfd_;
+  std::filesystem::path data_dir_;
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
+  std::string address_;
+};
+
+}  // namespace wharf::crash
