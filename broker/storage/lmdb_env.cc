@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <algorithm>
@@ -57,6 +58,7 @@ result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const StorageOptions& options) {
   mdb_env_info(self->env_, &info);
   mdb_env_stat(self->env_, &st);
   self->map_size_ = info.me_mapsize;
+  self->dir_ = options.dir.string();
   self->page_size_ = st.ms_psize;
   // LMDB trusts its file: a file shorter than the pages its meta claims
   // would fault on first read, so refuse it here.
@@ -145,6 +147,18 @@ status put_meta_u64(MDB_txn* txn, MDB_dbi meta, std::string_view key, std::uint6
   MDB_val k{key.size(), const_cast<char*>(key.data())};
   MDB_val v{8, &value};
   return lmdb_status(mdb_put(txn, meta, &k, &v, 0), "writing a counter");
+}
+
+std::uint64_t LmdbEnv::disk_free_bytes() const {
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0) return UINT64_MAX;
+  return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
+std::uint64_t LmdbEnv::disk_size_bytes() const {
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0) return UINT64_MAX;
+  return static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize;
 }
 
 void LmdbEnv::check_readers() {

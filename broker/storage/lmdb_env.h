@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "broker/storage/storage_options.h"
@@ -46,6 +47,11 @@ class LmdbEnv {
   std::uint32_t page_size() const noexcept { return page_size_; }
   // Bytes of the map past its high-water mark (never counts free pages).
   std::uint64_t untouched_bytes() const;
+  // Free space of the file system holding the data file (for unprivileged
+  // users); UINT64_MAX if it cannot be read.
+  std::uint64_t disk_free_bytes() const;
+  // Size of that file system; UINT64_MAX if it cannot be read.
+  std::uint64_t disk_size_bytes() const;
   // Clears reader slots left by dead processes.
   void check_readers();
 
@@ -55,6 +61,7 @@ class LmdbEnv {
   MDB_dbi dbis_[static_cast<unsigned>(Table::count)] = {};
   std::uint64_t map_size_ = 0;
   std::uint32_t page_size_ = 4096;
+  std::string dir_;
 };
 
 // Maps an LMDB or errno return code to a typed status naming `what` failed.

@@ -38,13 +38,19 @@ ReadTxn::~ReadTxn() {
 }
 
 status WriteTxn::reserve_space(std::size_t bytes) {
-  const std::uint64_t map = env_->map_size();
-  const std::uint64_t headroom = std::clamp<std::uint64_t>(map / 32, 64u << 10, 64u << 20);
+  // Kept free for deletes: a share of what the data file can ever hold.
+  const std::uint64_t capacity = std::min(env_->map_size(), env_->disk_size_bytes());
+  const std::uint64_t headroom = std::clamp<std::uint64_t>(capacity / 32, 64u << 10, 64u << 20);
   // B-tree and overflow-page overhead on top of the payload.
   const std::uint64_t need = bytes + bytes / 8 + 2ull * env_->page_size();
   if (!space_known_) {
-    space_left_ = env_->untouched_bytes();
-    // Only count the free list when the untouched tail is not enough: the
+    // Room = pages free inside the file + what the file may still grow:
+    // bounded by the map size and by the free space of the disk.
+    const std::uint64_t untouched = env_->untouched_bytes();
+    const std::uint64_t disk = env_->disk_free_bytes();
+    space_left_ = std::min(untouched, disk);
+    limited_by_disk_ = disk < untouched;
+    // Only count the free list when the growth room is not enough: the
     // scan costs a walk of table 0.
     if (space_left_ < headroom + (64ull << 20))
       space_left_ += free_list_pages(env_->env()) * env_->page_size();
@@ -52,7 +58,8 @@ status WriteTxn::reserve_space(std::size_t bytes) {
   }
   if (space_left_ < headroom + need) {
     space_refused_ = true;
-    return {errc::storage_full, "the data file has reached its map size (--map-size)"};
+    return {errc::storage_full, limited_by_disk_ ? "the disk holding the data dir is full"
+                                                 : "the data file has reached its map size (--map-size)"};
   }
   space_left_ -= need;
   return {};

@@ -58,6 +58,7 @@ class WriteTxn : public Txn {
  private:
   WriteTxn(LmdbEnv* env, MDB_txn* txn) : Txn(env, txn) {}
   bool space_known_ = false;
+  bool limited_by_disk_ = false;
   bool rollback_requested_ = false;
   bool space_refused_ = false;
   std::uint64_t space_left_ = 0;

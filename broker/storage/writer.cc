@@ -248,8 +248,11 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
     // list is recoverable; an I/O error is not (a failed fsync may have
     // dropped pages that a retry would not rewrite).
     for (GroupListener* l : listeners_) l->after_abort();
-    status st = (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
-                    ? lmdb_status(rc, "commit")
+    // ENOSPC/EDQUOT come from writing pages past the end of the file: the
+    // transaction is gone and nothing it wrote is referenced, so writing
+    // can resume once space is freed.
+    status st = (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == ENOSPC || rc == EDQUOT)
+                    ? status(errc::storage_full, fmt::format("commit: {}", mdb_strerror(rc)))
                     : status(errc::storage_failed, fmt::format("commit failed: {}", mdb_strerror(rc)));
     if (st.code() != errc::storage_full) fail(st);
     return st;

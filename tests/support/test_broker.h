@@ -21,7 +21,7 @@ class TestBroker {
   explicit TestBroker(BrokerOptions options = {}) : options_(std::move(options)) {
     options_.host = "127.0.0.1";
     options_.port = 0;
-    options_.data_dir = dir_.path() / "data";
+    if (options_.data_dir == BrokerOptions().data_dir) options_.data_dir = dir_.path() / "data";
     if (!options_.log) options_.log = [](std::string_view) {};
     start();
   }
