@@ -78,6 +78,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.max_frame_bytes = o.max_frame_bytes;
   n.max_connections = o.max_connections;
   n.max_in_flight = o.max_in_flight_per_connection;
+  n.max_pending_output = o.max_pending_output_bytes;
   n.handshake_timeout = o.handshake_timeout;
   n.frame_timeout = o.frame_timeout;
   n.write_timeout = o.write_timeout;

@@ -92,6 +92,17 @@ class RawConnection {
     return false;
   }
 
+  // True once the peer has closed, without reading anything (data the
+  // broker sent stays unread in the socket).
+  bool peer_hung_up(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLRDHUP, 0};
+      if (::poll(&p, 1, 50) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) return true;
+    }
+    return false;
+  }
+
   int fd() const { return fd_; }
 
  private:
