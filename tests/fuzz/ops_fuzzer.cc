@@ -1,0 +1,264 @@
+// Fuzzes sequences of operations on the log and queue engines over real
+// storage (on a tmpfs when one is there), against a simple model: produce,
+// fetch, commit offsets, publish, ack, nack, reject, redrive, restart.
+// After every step the engines must agree with the model.
+#include <fuzzer/FuzzedDataProvider.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/log/log_engine.h"
+#include "broker/queue/queue_engine.h"
+#include "broker/storage/storage.h"
+#include "protocol/record_batch.h"
+
+namespace {
+
+using namespace wharf;
+
+#define CHECK(cond)                                                         \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      std::fprintf(stderr, "ops_fuzzer: %s failed at line %d\n", #cond, __LINE__); \
+      std::abort();                                                         \
+    }                                                                       \
+  } while (0)
+
+template <typename T>
+T wait(std::function<void(std::function<void(T)>)> call) {
+  std::promise<T> p;
+  auto f = p.get_future();
+  call([&p](T v) { p.set_value(std::move(v)); });
+  return f.get();
+}
+
+class Sink final : public queue::DeliverySink {
+ public:
+  void deliver(queue::DeliveryBatch batch) override {
+    std::lock_guard lock(mu);
+    for (const auto& d : batch.deliveries)
+      got.push_back({batch.subscription, d.message_id, d.tag, d.attempt});
+  }
+  std::string name() const override { return "fuzz"; }
+  struct Got {
+    std::uint64_t sub, id, tag;
+    std::uint32_t attempt;
+  };
+  std::mutex mu;
+  std::deque<Got> got;
+};
+
+struct World {
+  std::filesystem::path dir;
+  std::unique_ptr<storage::Storage> storage;
+  std::unique_ptr<log::LogEngine> logs;
+  std::unique_ptr<queue::QueueEngine> queues;
+  std::shared_ptr<Sink> sink;
+  std::uint64_t sub = 0;
+
+  void open() {
+    storage::StorageOptions o;
+    o.dir = dir;
+    o.map_size = 512u << 20;
+    o.durability = storage::Durability::relaxed;
+    auto s = storage::Storage::open(o);
+    CHECK(s.ok());
+    storage = std::move(*s);
+    auto l = log::LogEngine::open(*storage);
+    CHECK(l.ok());
+    logs = std::move(*l);
+    auto q = queue::QueueEngine::open(*storage, nullptr);
+    CHECK(q.ok());
+    queues = std::move(*q);
+    storage->writer().start();
+    sink = std::make_shared<Sink>();
+    auto id = wait<result<std::uint64_t>>([&](auto done) { queues->subscribe("q", 16, sink, done); });
+    CHECK(id.ok());
+    sub = *id;
+  }
+  void close() {
+    queues->flush({});
+    storage->writer().stop();
+    queues.reset();
+    logs.reset();
+    storage.reset();
+  }
+};
+
+// The model: what must be true.
+struct Model {
+  std::map<std::uint32_t, std::vector<std::string>> records;
+  std::map<std::uint32_t, std::uint64_t> committed;
+  std::set<std::uint64_t> messages;  // published, not acked (in q or q.dlq)
+};
+
+std::vector<std::uint8_t> batch_of(const std::vector<std::string>& values) {
+  protocol::batch::Builder b;
+  for (const auto& v : values) {
+    ProducerRecord r;
+    r.value = v;
+    b.add(r, 1000);
+  }
+  auto bytes = b.finish();
+  return {bytes.begin(), bytes.end()};
+}
+
+void check_fetch(World& w, Model& m, std::uint32_t p, std::uint64_t offset) {
+  const auto& recs = m.records[p];
+  if (offset > recs.size()) offset = recs.size();
+  std::vector<std::string> got;
+  auto err = w.logs->fetch("t", p, offset, 1 << 20, [&](const log::FetchView& v) {
+    CHECK(v.high_watermark == recs.size());
+    for (auto b : v.batches) {
+      protocol::batch::Reader reader(b);
+      CHECK(reader.check().ok());
+      protocol::batch::RecordFields rec;
+      while (reader.next(&rec))
+        if (static_cast<std::uint64_t>(rec.offset) >= offset) got.emplace_back(rec.value);
+    }
+  });
+  CHECK(err.error.ok());
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == recs[offset + i]);
+}
+
+void check_queue(World& w, Model& m) {
+  auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue("q", done); });
+  auto dlq = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue("q.dlq", done); });
+  CHECK(q.ok() && dlq.ok());
+  const auto held = q->ready + q->delayed + q->in_flight + dlq->ready + dlq->delayed + dlq->in_flight;
+  CHECK(held == m.messages.size());
+}
+
+std::filesystem::path make_dir() {
+  const std::string base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path().string();
+  std::string pattern = base + "/wharf-ops-fuzz-XXXXXX";
+  return ::mkdtemp(pattern.data());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  FuzzedDataProvider in(data, size);
+  World w;
+  w.dir = make_dir();
+  {
+    storage::StorageOptions o;
+    o.dir = w.dir;
+    o.map_size = 512u << 20;
+    auto s = storage::Storage::open(o);
+    CHECK(s.ok());
+    auto l = log::LogEngine::open(**s);
+    auto q = queue::QueueEngine::open(**s, nullptr);
+    (*s)->writer().start();
+    CHECK(wait<status>([&](auto done) { (*l)->create_topic({"t", 2}, done); }).ok());
+    queue::QueueConfig qc;
+    qc.name = "q";
+    qc.max_deliveries = 3;
+    qc.backoff_initial_ms = 0;
+    qc.backoff_max_ms = 0;
+    CHECK(wait<status>([&](auto done) { (*q)->create_queue(qc, false, done); }).ok());
+    (*s)->writer().stop();
+  }
+  w.open();
+  Model m;
+  for (int step = 0; step < 64 && in.remaining_bytes() > 0; ++step) {
+    switch (in.ConsumeIntegralInRange<int>(0, 8)) {
+      case 0: {  // produce
+        const auto p = in.ConsumeIntegralInRange<std::uint32_t>(0, 1);
+        std::vector<std::string> values(in.ConsumeIntegralInRange<int>(1, 5));
+        for (auto& v : values) v = in.ConsumeRandomLengthString(64);
+        auto base = wait<result<std::uint64_t>>([&](auto done) { w.logs->produce("t", p, batch_of(values), done); });
+        CHECK(base.ok());
+        CHECK(*base == m.records[p].size());
+        for (auto& v : values) m.records[p].push_back(v);
+        break;
+      }
+      case 1: {  // fetch
+        const auto p = in.ConsumeIntegralInRange<std::uint32_t>(0, 1);
+        check_fetch(w, m, p, in.ConsumeIntegralInRange<std::uint64_t>(0, 400));
+        break;
+      }
+      case 2: {  // commit an offset
+        const auto p = in.ConsumeIntegralInRange<std::uint32_t>(0, 1);
+        const auto offset = in.ConsumeIntegralInRange<std::uint64_t>(0, m.records[p].size());
+        CHECK(wait<status>([&](auto done) { w.logs->commit_offsets("g", "t", {{p, offset}}, done); }).ok());
+        m.committed[p] = offset;
+        break;
+      }
+      case 3: {  // publish
+        queue::PublishBatch b;
+        b.queue = "q";
+        const int n = in.ConsumeIntegralInRange<int>(1, 4);
+        const std::string payload = in.ConsumeRandomLengthString(64);
+        b.arena.assign(payload.begin(), payload.end());
+        for (int i = 0; i < n; ++i) {
+          queue::OutgoingMessage out;
+          out.payload = {b.arena.data(), b.arena.size()};
+          b.messages.push_back(out);
+        }
+        auto ids = wait<result<std::vector<std::uint64_t>>>([&](auto done) { w.queues->publish(std::move(b), done); });
+        CHECK(ids.ok() && ids->size() == static_cast<std::size_t>(n));
+        for (auto id : *ids) CHECK(m.messages.insert(id).second);
+        break;
+      }
+      case 4:
+      case 5:
+      case 6: {  // settle the oldest delivery: ack, nack or reject
+        Sink::Got d{};
+        {
+          std::lock_guard lock(w.sink->mu);
+          if (w.sink->got.empty()) break;
+          d = w.sink->got.front();
+          w.sink->got.pop_front();
+        }
+        queue::Settlement s;
+        s.subscription = d.sub;
+        s.message_id = d.id;
+        s.tag = d.tag;
+        const int kind = in.ConsumeIntegralInRange<int>(0, 2);
+        s.action = kind == 0 ? queue::SettleAction::ack : kind == 1 ? queue::SettleAction::nack : queue::SettleAction::reject;
+        s.delay_ms = 0;
+        auto errors = wait<result<std::vector<queue::SettleError>>>(
+            [&](auto done) { w.queues->settle({s}, w.sink, true, done); });
+        CHECK(errors.ok());
+        if (errors->empty() && s.action == queue::SettleAction::ack) CHECK(m.messages.erase(d.id) == 1);
+        for (const auto& e : *errors) CHECK(e.error.code() == errc::lease_expired || e.error.code() == errc::not_subscribed);
+        break;
+      }
+      case 7: {  // redrive everything back from the dead-letter queue
+        queue::RedriveRequest r;
+        r.dlq = "q.dlq";
+        r.select = queue::RedriveSelect::all;
+        CHECK(wait<result<std::uint64_t>>([&](auto done) { w.queues->redrive(r, done); }).ok());
+        break;
+      }
+      case 8: {  // restart
+        w.close();
+        w.open();
+        for (auto& [p, recs] : m.records) check_fetch(w, m, p, 0);
+        auto offsets = w.logs->group_offsets("g", "t");
+        CHECK(offsets.ok());
+        for (const auto& [p, o] : m.committed) {
+          bool found = false;
+          for (const auto& g : *offsets)
+            if (g.partition == p) found = g.offset == o;
+          CHECK(found);
+        }
+        break;
+      }
+    }
+    check_queue(w, m);
+  }
+  w.close();
+  std::filesystem::remove_all(w.dir);
+  return 0;
+}
