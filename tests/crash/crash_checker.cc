@@ -22,7 +22,7 @@
 #include <set>
 #include <thread>
 
-#include "crash/broker_process.h"
+#include "support/broker_process.h"
 #include "wharf/client.h"
 #include "wharf/consumer.h"
 #include "wharf/producer.h"

@@ -1,5 +1,5 @@
-// Runs wharfd as a child process for crash tests: start on a free port,
-// SIGKILL, wait.
+// Runs wharfd as a child process (crash and soak tests): start on a free
+// port, read its memory use, SIGKILL or SIGTERM it.
 #pragma once
 
 #include <signal.h>
@@ -8,10 +8,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <thread>
 
 namespace wharf::crash {
@@ -65,6 +68,33 @@ class BrokerProcess {
   }
 
   const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
+
+  // Resident memory of the broker in bytes: {anonymous (heap, stacks), total}.
+  std::pair<std::size_t, std::size_t> rss() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::size_t anon = 0;
+    std::size_t total = 0;
+    // Lines look like "VmRSS:\t   1234 kB"; most other lines are not numeric.
+    for (std::string line; std::getline(in, line);) {
+      const auto read_kib = [&line](std::string_view key) -> std::size_t {
+        return std::strtoull(line.c_str() + key.size(), nullptr, 10) * 1024;
+      };
+      if (line.starts_with("RssAnon:")) anon = read_kib("RssAnon:");
+      if (line.starts_with("VmRSS:")) total = read_kib("VmRSS:");
+    }
+    return {anon, total};
+  }
+
+  // SIGTERM and wait; true if it exited with status 0.
+  bool stop() {
+    if (pid_ <= 0) return true;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
 
  private:
   std::string wharfd_;
