@@ -83,8 +83,6 @@ TEST(BrokerDiskFull, FullDiskRefusesWritesKeepsReadsAndRecoversAfterDelete) {
   ProducerRecord rec;
   rec.value = chunk;
   EXPECT_TRUE(test::wait_for([&] { return p.send_and_wait("small", 0, rec).ok(); }, std::chrono::seconds(20)));
-  c.reset();
-  tb.stop();
 }
 
 }  // namespace
