@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -35,10 +37,25 @@ bool send_all(const std::vector<std::uint8_t>& bytes) {
   std::size_t off = 0;
   while (off < bytes.size()) {
     const ssize_t n = ::send(g_fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     off += static_cast<std::size_t>(n);
   }
   return true;
+}
+
+// libFuzzer's -timeout arms a periodic SIGALRM, so poll() can return EINTR
+// long before the deadline: only the deadline means "no answer".
+bool readable_within(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{g_fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return false;
+  }
 }
 
 // Reads until the reply with `corr` (true) or the connection closes (false).
@@ -55,11 +72,9 @@ bool await_reply(std::uint64_t corr) {
       buf.erase(buf.begin(), buf.begin() + static_cast<long>(protocol::kFrameHeaderSize + d.payload.size()));
       if (mine) return true;
     }
-    pollfd p{g_fd, POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0) {
-      std::abort();  // a request got no answer
-    }
+    if (!readable_within(std::chrono::seconds(10))) std::abort();  // a request got no answer
     const ssize_t n = ::recv(g_fd, chunk, sizeof(chunk), 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     buf.insert(buf.end(), chunk, chunk + n);
   }
