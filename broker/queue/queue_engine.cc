@@ -205,10 +205,6 @@ void QueueEngine::subscribe(std::string queue, std::uint32_t prefetch, std::shar
       std::move(done), 64, false);
 }
 
-void QueueEngine::unsubscribe(std::uint64_t subscription, Done done) {
-  unsubscribe_for(subscription, nullptr, std::move(done));
-}
-
 void QueueEngine::unsubscribe_for(std::uint64_t subscription, std::shared_ptr<DeliverySink> caller, Done done) {
   Core* core = core_.get();
   submit<bool>(

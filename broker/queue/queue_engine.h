@@ -69,7 +69,6 @@ class QueueEngine final : public storage::GroupListener, public storage::TimerSo
                  Reply<std::uint64_t> done);
   // Cancels a subscription; its unacked deliveries become ready at once.
   // `caller` must be the sink that subscribed (not_subscribed otherwise).
-  void unsubscribe(std::uint64_t subscription, Done done);
   void unsubscribe_for(std::uint64_t subscription, std::shared_ptr<DeliverySink> caller, Done done);
   // Cancels every subscription of a sink (its connection closed).
   void sink_closed(std::shared_ptr<DeliverySink> sink);

@@ -117,6 +117,12 @@ void start() {
   auto b = Broker::start(o);
   if (!b) std::abort();
   g_broker = std::move(*b);
+  // The data lives in RAM when on /dev/shm: remove it on a normal exit.
+  static std::string data_dir = dir;
+  std::atexit([] {
+    g_broker->stop();
+    std::filesystem::remove_all(data_dir);
+  });
   ClientOptions co;
   co.broker = g_broker->address();
   auto c = Client::connect(co);

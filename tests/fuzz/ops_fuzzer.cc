@@ -5,6 +5,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker/log/log_engine.h"
@@ -57,13 +59,14 @@ class Sink final : public queue::DeliverySink {
   std::deque<Got> got;
 };
 
+// One storage for the whole run (opening LMDB and starting threads per
+// input would cost more than the input); each input works on its own topic
+// and queue and deletes them at the end, which exercises delete and purge.
 struct World {
   std::filesystem::path dir;
   std::unique_ptr<storage::Storage> storage;
   std::unique_ptr<log::LogEngine> logs;
   std::unique_ptr<queue::QueueEngine> queues;
-  std::shared_ptr<Sink> sink;
-  std::uint64_t sub = 0;
 
   void open() {
     storage::StorageOptions o;
@@ -80,10 +83,6 @@ struct World {
     CHECK(q.ok());
     queues = std::move(*q);
     storage->writer().start();
-    sink = std::make_shared<Sink>();
-    auto id = wait<result<std::uint64_t>>([&](auto done) { queues->subscribe("q", 16, sink, done); });
-    CHECK(id.ok());
-    sub = *id;
   }
   void close() {
     queues->flush({});
@@ -96,6 +95,9 @@ struct World {
 
 // The model: what must be true.
 struct Model {
+  std::string topic, queue, dlq;
+  std::shared_ptr<Sink> sink;
+  std::uint64_t sub = 0;
   std::map<std::uint32_t, std::vector<std::string>> records;
   std::map<std::uint32_t, std::uint64_t> committed;
   std::set<std::uint64_t> messages;  // published, not acked (in q or q.dlq)
@@ -116,7 +118,7 @@ void check_fetch(World& w, Model& m, std::uint32_t p, std::uint64_t offset) {
   const auto& recs = m.records[p];
   if (offset > recs.size()) offset = recs.size();
   std::vector<std::string> got;
-  auto err = w.logs->fetch("t", p, offset, 1 << 20, [&](const log::FetchView& v) {
+  auto err = w.logs->fetch(m.topic, p, offset, 1 << 20, [&](const log::FetchView& v) {
     CHECK(v.high_watermark == recs.size());
     for (auto b : v.batches) {
       protocol::batch::Reader reader(b);
@@ -131,8 +133,8 @@ void check_fetch(World& w, Model& m, std::uint32_t p, std::uint64_t offset) {
 }
 
 void check_queue(World& w, Model& m) {
-  auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue("q", done); });
-  auto dlq = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue("q.dlq", done); });
+  auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(m.queue, done); });
+  auto dlq = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(m.dlq, done); });
   CHECK(q.ok() && dlq.ok());
   const auto held = q->ready + q->delayed + q->in_flight + dlq->ready + dlq->delayed + dlq->in_flight;
   CHECK(held == m.messages.size());
@@ -144,39 +146,74 @@ std::filesystem::path make_dir() {
   return ::mkdtemp(pattern.data());
 }
 
+World* g_world = nullptr;
+
+World& world() {
+  if (g_world == nullptr) {
+    g_world = new World;
+    g_world->dir = make_dir();
+    g_world->open();
+    std::atexit([] {
+      g_world->close();
+      std::filesystem::remove_all(g_world->dir);
+    });
+  }
+  return *g_world;
+}
+
+void subscribe(World& w, Model& m) {
+  m.sink = std::make_shared<Sink>();
+  auto id = wait<result<std::uint64_t>>([&](auto done) { w.queues->subscribe(m.queue, 16, m.sink, done); });
+  CHECK(id.ok());
+  m.sub = *id;
+}
+
+void set_up(World& w, Model& m, std::uint64_t run) {
+  m.topic = "t" + std::to_string(run);
+  m.queue = "q" + std::to_string(run);
+  m.dlq = m.queue + ".dlq";
+  CHECK(wait<status>([&](auto done) { w.logs->create_topic({m.topic, 2}, done); }).ok());
+  queue::QueueConfig qc;
+  qc.name = m.queue;
+  qc.max_deliveries = 3;
+  qc.backoff_initial_ms = 0;
+  qc.backoff_max_ms = 0;
+  CHECK(wait<status>([&](auto done) { w.queues->create_queue(qc, false, done); }).ok());
+  subscribe(w, m);
+}
+
+// Deletes what the input made and waits until the purges have freed it, so
+// a long run does not grow.
+void tear_down(World& w, Model& m) {
+  CHECK(wait<status>([&](auto done) { w.queues->unsubscribe_for(m.sub, m.sink, done); }).ok());
+  CHECK(wait<status>([&](auto done) { w.queues->delete_queue(m.queue, done); }).ok());
+  CHECK(wait<status>([&](auto done) { w.queues->delete_queue(m.dlq, done); }).ok());
+  CHECK(wait<status>([&](auto done) { w.logs->delete_topic(m.topic, done); }).ok());
+  while (w.logs->purge_deleted_topics() || w.queues->purge_deleted_queues())
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  CHECK(!w.logs->find_topic(m.topic));
+  auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(m.queue, done); });
+  CHECK(!q.ok() && q.error().code() == errc::unknown_queue);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static std::uint64_t runs = 0;
   FuzzedDataProvider in(data, size);
-  World w;
-  w.dir = make_dir();
-  {
-    storage::StorageOptions o;
-    o.dir = w.dir;
-    o.map_size = 512u << 20;
-    auto s = storage::Storage::open(o);
-    CHECK(s.ok());
-    auto l = log::LogEngine::open(**s);
-    auto q = queue::QueueEngine::open(**s, nullptr);
-    (*s)->writer().start();
-    CHECK(wait<status>([&](auto done) { (*l)->create_topic({"t", 2}, done); }).ok());
-    queue::QueueConfig qc;
-    qc.name = "q";
-    qc.max_deliveries = 3;
-    qc.backoff_initial_ms = 0;
-    qc.backoff_max_ms = 0;
-    CHECK(wait<status>([&](auto done) { (*q)->create_queue(qc, false, done); }).ok());
-    (*s)->writer().stop();
-  }
-  w.open();
+  World& w = world();
   Model m;
+  set_up(w, m, ++runs);
+  // A restart costs more than the rest of an input (LMDB maps and allocates
+  // anew): one per input, at any step, keeps the fuzzer fast.
+  bool restarted = false;
   for (int step = 0; step < 64 && in.remaining_bytes() > 0; ++step) {
     switch (in.ConsumeIntegralInRange<int>(0, 8)) {
       case 0: {  // produce
         const auto p = in.ConsumeIntegralInRange<std::uint32_t>(0, 1);
         std::vector<std::string> values(in.ConsumeIntegralInRange<int>(1, 5));
         for (auto& v : values) v = in.ConsumeRandomLengthString(64);
-        auto base = wait<result<std::uint64_t>>([&](auto done) { w.logs->produce("t", p, batch_of(values), done); });
+        auto base = wait<result<std::uint64_t>>([&](auto done) { w.logs->produce(m.topic, p, batch_of(values), done); });
         CHECK(base.ok());
         CHECK(*base == m.records[p].size());
         for (auto& v : values) m.records[p].push_back(v);
@@ -190,13 +227,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 2: {  // commit an offset
         const auto p = in.ConsumeIntegralInRange<std::uint32_t>(0, 1);
         const auto offset = in.ConsumeIntegralInRange<std::uint64_t>(0, m.records[p].size());
-        CHECK(wait<status>([&](auto done) { w.logs->commit_offsets("g", "t", {{p, offset}}, done); }).ok());
+        CHECK(wait<status>([&](auto done) { w.logs->commit_offsets("g", m.topic, {{p, offset}}, done); }).ok());
         m.committed[p] = offset;
         break;
       }
       case 3: {  // publish
         queue::PublishBatch b;
-        b.queue = "q";
+        b.queue = m.queue;
         const int n = in.ConsumeIntegralInRange<int>(1, 4);
         const std::string payload = in.ConsumeRandomLengthString(64);
         b.arena.assign(payload.begin(), payload.end());
@@ -215,10 +252,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 6: {  // settle the oldest delivery: ack, nack or reject
         Sink::Got d{};
         {
-          std::lock_guard lock(w.sink->mu);
-          if (w.sink->got.empty()) break;
-          d = w.sink->got.front();
-          w.sink->got.pop_front();
+          std::lock_guard lock(m.sink->mu);
+          if (m.sink->got.empty()) break;
+          d = m.sink->got.front();
+          m.sink->got.pop_front();
         }
         queue::Settlement s;
         s.subscription = d.sub;
@@ -228,7 +265,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         s.action = kind == 0 ? queue::SettleAction::ack : kind == 1 ? queue::SettleAction::nack : queue::SettleAction::reject;
         s.delay_ms = 0;
         auto errors = wait<result<std::vector<queue::SettleError>>>(
-            [&](auto done) { w.queues->settle({s}, w.sink, true, done); });
+            [&](auto done) { w.queues->settle({s}, m.sink, true, done); });
         CHECK(errors.ok());
         if (errors->empty() && s.action == queue::SettleAction::ack) CHECK(m.messages.erase(d.id) == 1);
         for (const auto& e : *errors) CHECK(e.error.code() == errc::lease_expired || e.error.code() == errc::not_subscribed);
@@ -236,16 +273,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 7: {  // redrive everything back from the dead-letter queue
         queue::RedriveRequest r;
-        r.dlq = "q.dlq";
+        r.dlq = m.dlq;
         r.select = queue::RedriveSelect::all;
         CHECK(wait<result<std::uint64_t>>([&](auto done) { w.queues->redrive(r, done); }).ok());
         break;
       }
       case 8: {  // restart
+        if (restarted) break;
+        restarted = true;
         w.close();
         w.open();
+        subscribe(w, m);
         for (auto& [p, recs] : m.records) check_fetch(w, m, p, 0);
-        auto offsets = w.logs->group_offsets("g", "t");
+        auto offsets = w.logs->group_offsets("g", m.topic);
         CHECK(offsets.ok());
         for (const auto& [p, o] : m.committed) {
           bool found = false;
@@ -258,7 +298,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     check_queue(w, m);
   }
-  w.close();
-  std::filesystem::remove_all(w.dir);
+  tear_down(w, m);
   return 0;
 }
