@@ -11,6 +11,7 @@
 
 #include "broker/log/log_engine.h"
 #include "broker/net/connection.h"
+#include "broker/net/request_helpers.h"
 #include "protocol/frame.h"
 #include "wharf_generated.h"
 
@@ -20,10 +21,6 @@ namespace {
 constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 // Room for the FetchOk envelope around the batch bytes.
 constexpr std::size_t kFetchEnvelope = 256;
-
-std::string_view str(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
-}
 
 flatbuffers::Offset<wire::TopicInfo> build_topic_info(flatbuffers::FlatBufferBuilder& fbb,
                                                       const log::TopicDescription& d) {
@@ -193,29 +190,6 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
                              static_cast<int>(frame.body_type()))));
   }
 }
-
-namespace {
-// Starts an async request; replies too_many_requests when the connection
-// has too many in flight. Returns the callback that completes it.
-bool begin(Connection& conn, std::uint64_t corr, std::size_t bytes = 0) {
-  if (conn.try_begin_async(bytes)) return true;
-  conn.send_error(corr, status(errc::too_many_requests, "too many requests in flight on this connection"));
-  return false;
-}
-
-std::function<void(status)> reply_status(Connection& conn, std::uint64_t corr) {
-  return [self = conn.shared_from_this(), corr](status st) {
-    self->post([corr, st = std::move(st)](Connection& c) {
-      if (st.ok()) {
-        c.send_ok(corr);
-      } else {
-        c.send_error(corr, st);
-      }
-      c.end_async();
-    });
-  };
-}
-}  // namespace
 
 void Dispatcher::create_topic(Connection& conn, const wire::Frame& frame) {
   const auto* req = frame.body_as_CreateTopic();

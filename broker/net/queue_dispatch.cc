@@ -5,6 +5,7 @@
 #include "broker/net/connection.h"
 #include "broker/net/connection_sink.h"
 #include "broker/net/dispatcher.h"
+#include "broker/net/request_helpers.h"
 #include "broker/net/server.h"
 #include "broker/queue/queue_engine.h"
 #include "wharf_generated.h"
@@ -14,16 +15,6 @@ namespace {
 
 using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
-
-std::string_view str(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
-}
-
-bool begin(Connection& conn, std::uint64_t corr, std::size_t bytes = 0) {
-  if (conn.try_begin_async(bytes)) return true;
-  conn.send_error(corr, status(errc::too_many_requests, "too many requests in flight on this connection"));
-  return false;
-}
 
 // A reply handler: runs `build` on the connection's thread with the result,
 // or sends the error.
@@ -37,19 +28,6 @@ std::function<void(result<T>)> reply(Connection& conn, std::uint64_t corr, std::
         c.send_error(corr, r.error());
       }
       c.end_async(bytes);
-    });
-  };
-}
-
-std::function<void(status)> reply_ok(Connection& conn, std::uint64_t corr) {
-  return [self = conn.shared_from_this(), corr](status st) {
-    self->post([corr, st = std::move(st)](Connection& c) {
-      if (st.ok()) {
-        c.send_ok(corr);
-      } else {
-        c.send_error(corr, st);
-      }
-      c.end_async();
     });
   };
 }
@@ -254,12 +232,12 @@ void Dispatcher::create_queue(Connection& conn, const wire::Frame& frame) {
     }
   }
   if (!begin(conn, frame.correlation_id())) return;
-  queues_.create_queue(std::move(c), dlq_none, reply_ok(conn, frame.correlation_id()));
+  queues_.create_queue(std::move(c), dlq_none, reply_status(conn, frame.correlation_id()));
 }
 
 void Dispatcher::delete_queue(Connection& conn, const wire::Frame& frame) {
   if (!begin(conn, frame.correlation_id())) return;
-  queues_.delete_queue(std::string(str(frame.body_as_DeleteQueue()->name())), reply_ok(conn, frame.correlation_id()));
+  queues_.delete_queue(std::string(str(frame.body_as_DeleteQueue()->name())), reply_status(conn, frame.correlation_id()));
 }
 
 void Dispatcher::purge_queue(Connection& conn, const wire::Frame& frame) {
@@ -332,7 +310,7 @@ void Dispatcher::subscribe(Connection& conn, const wire::Frame& frame) {
 void Dispatcher::unsubscribe(Connection& conn, const wire::Frame& frame) {
   if (!begin(conn, frame.correlation_id())) return;
   queues_.unsubscribe_for(frame.body_as_Unsubscribe()->subscription(), conn.sink(),
-                          reply_ok(conn, frame.correlation_id()));
+                          reply_status(conn, frame.correlation_id()));
 }
 
 void Dispatcher::settle(Connection& conn, const wire::Frame& frame) {
