@@ -36,7 +36,8 @@ for part in $parts; do
         corpus=build/fuzz/long-corpus-$t
         rm -rf "$corpus" && mkdir -p "$corpus" && cp -r "tests/fuzz/corpus/$t/." "$corpus"
         ASAN_OPTIONS=detect_leaks=0 "build/fuzz/tests/fuzz/${t}_fuzzer" "$corpus" \
-          -runs="$FUZZ_RUNS" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1
+          -runs="$FUZZ_RUNS" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+          -artifact_prefix="build/fuzz/$t-"
       done
       ;;
     *)

@@ -52,13 +52,19 @@ int main(int argc, char** argv) {
   const std::string dir = ::mkdtemp(pattern.data());
   crash::BrokerProcess broker(wharfd, std::filesystem::path(dir) / "data", std::filesystem::path(dir) / "wharfd.log");
   if (!broker.start()) return 1;
-  {
-    auto admin = connect(broker.address());
-    if (!admin) return 1;
-    // Retention keeps the data (and so the mapped file) bounded.
-    note(admin->create_topic({"soak-log", 2, -1, 4 << 20}));
-    note(admin->create_queue("soak-queue"));
-  }
+  auto admin = connect(broker.address());
+  if (!admin) return 1;
+  // Retention keeps the data (and so the mapped file) bounded.
+  note(admin->create_topic({"soak-log", 2, -1, 4 << 20}));
+  note(admin->create_queue("soak-queue"));
+  // Messages waiting in the queue; the publisher keeps it under a bound so
+  // that the broker's memory measures the broker, not a growing backlog.
+  constexpr std::uint64_t kMaxBacklog = 5000;
+  auto backlog = [&] {
+    auto d = admin->describe_queue("soak-queue");
+    if (!d) note(d.error());
+    return d ? d->ready + d->delayed + d->in_flight : 0;
+  };
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   for (int i = 0; i < 2; ++i) {
@@ -99,7 +105,9 @@ int main(int argc, char** argv) {
     std::string payload(150, 'q');
     OutgoingMessage m;
     m.payload = payload;
-    while (!stop) {
+    for (std::uint64_t n = 0; !stop; ++n) {
+      if (n % 1000 == 0)
+        while (!stop && backlog() > kMaxBacklog) std::this_thread::sleep_for(std::chrono::milliseconds(10));
       p.publish("soak-queue", m, [](result<std::uint64_t> id) {
         if (!id.ok()) note(id.error());
       });
@@ -124,8 +132,9 @@ int main(int argc, char** argv) {
   const auto warm = std::chrono::seconds(std::max(5, seconds / 5));
   std::this_thread::sleep_for(warm);
   const auto [anon0, total0] = broker.rss();
-  std::printf("soak: after %lld s warm-up: broker heap %zu MiB, resident %zu MiB\n",
-              static_cast<long long>(warm.count()), anon0 >> 20, total0 >> 20);
+  std::printf("soak: after %lld s warm-up: broker heap %zu MiB, resident %zu MiB, queue backlog %llu\n",
+              static_cast<long long>(warm.count()), anon0 >> 20, total0 >> 20,
+              static_cast<unsigned long long>(backlog()));
   std::fflush(stdout);
   std::size_t peak = anon0;
   for (auto t = warm; t < std::chrono::seconds(seconds); t += std::chrono::seconds(1)) {
@@ -133,12 +142,15 @@ int main(int argc, char** argv) {
     peak = std::max(peak, broker.rss().first);
   }
   const auto [anon1, total1] = broker.rss();
+  const std::uint64_t backlog1 = backlog();
   stop = true;
   for (auto& t : clients) t.join();
   const bool clean = broker.stop();
-  std::printf("soak: after %d s: broker heap %zu MiB (peak %zu), resident %zu MiB; %llu records confirmed, %llu errors\n",
-              seconds, anon1 >> 20, peak >> 20, total1 >> 20, static_cast<unsigned long long>(g_done.load()),
-              static_cast<unsigned long long>(g_errors.load()));
+  std::printf(
+      "soak: after %d s: broker heap %zu MiB (peak %zu), resident %zu MiB, queue backlog %llu; "
+      "%llu records confirmed, %llu errors\n",
+      seconds, anon1 >> 20, peak >> 20, total1 >> 20, static_cast<unsigned long long>(backlog1),
+      static_cast<unsigned long long>(g_done.load()), static_cast<unsigned long long>(g_errors.load()));
   std::filesystem::remove_all(dir);
   if (!clean) std::fprintf(stderr, "soak: broker did not stop cleanly\n");
   const bool flat = anon1 <= anon0 + (allowance_mb << 20);
