@@ -47,7 +47,7 @@ result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const StorageOptions& options) {
     return lmdb_status(rc, "mdb_env_set_mapsize");
   // Both modes flush data pages in the commit and write the meta page
   // without a flush: `relaxed` stops there; `sync` confirms only after the
-  // syncer's flush (broker/storage/syncer.h).
+  // meta page is flushed too (Writer::flush_meta).
   const unsigned flags = MDB_NOTLS | MDB_NOSUBDIR | MDB_NOMETASYNC;
   const std::string path = (options.dir / "data.mdb").string();
   if (int rc = mdb_env_open(self->env_, path.c_str(), flags, 0644); rc != 0)
@@ -59,6 +59,9 @@ result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const StorageOptions& options) {
   mdb_env_stat(self->env_, &st);
   self->map_size_ = info.me_mapsize;
   self->dir_ = options.dir.string();
+  // Read once: reserve_space asks for it on every write, and a file
+  // system's size does not change under a running broker.
+  self->disk_size_ = self->read_disk_size();
   self->page_size_ = st.ms_psize;
   // LMDB trusts its file: a file shorter than the pages its meta claims
   // would fault on first read, so refuse it here.
@@ -155,7 +158,7 @@ std::uint64_t LmdbEnv::disk_free_bytes() const {
   return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
-std::uint64_t LmdbEnv::disk_size_bytes() const {
+std::uint64_t LmdbEnv::read_disk_size() const {
   struct statvfs fs {};
   if (::statvfs(dir_.c_str(), &fs) != 0) return UINT64_MAX;
   return static_cast<std::uint64_t>(fs.f_blocks) * fs.f_frsize;

@@ -50,8 +50,9 @@ class LmdbEnv {
   // Free space of the file system holding the data file (for unprivileged
   // users); UINT64_MAX if it cannot be read.
   std::uint64_t disk_free_bytes() const;
-  // Size of that file system; UINT64_MAX if it cannot be read.
-  std::uint64_t disk_size_bytes() const;
+  // Size of that file system when the env was opened; UINT64_MAX if it
+  // could not be read.
+  std::uint64_t disk_size_bytes() const noexcept { return disk_size_; }
   // Clears reader slots left by dead processes.
   void check_readers();
 
@@ -62,6 +63,8 @@ class LmdbEnv {
   std::uint64_t map_size_ = 0;
   std::uint32_t page_size_ = 4096;
   std::string dir_;
+  std::uint64_t disk_size_ = UINT64_MAX;
+  std::uint64_t read_disk_size() const;
 };
 
 // Maps an LMDB or errno return code to a typed status naming `what` failed.
