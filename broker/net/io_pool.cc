@@ -1,7 +1,5 @@
 #include "broker/net/io_pool.h"
 
-#include <chrono>
-
 namespace wharf::net {
 
 IoPool::IoPool(unsigned threads) {
@@ -14,24 +12,9 @@ IoPool::IoPool(unsigned threads) {
 
 IoPool::~IoPool() { stop(); }
 
-namespace {
-// Like io_context::run, but after a burst of work it keeps polling for a
-// short while before blocking: waking a sleeping thread costs tens of
-// microseconds on virtual CPUs, and the next event usually comes sooner.
-void run_polling(asio::io_context& io, std::chrono::microseconds spin) {
-  while (!io.stopped()) {
-    if (io.poll() > 0) continue;
-    const auto until = std::chrono::steady_clock::now() + spin;
-    bool ran = false;
-    while (!ran && std::chrono::steady_clock::now() < until) ran = io.poll() > 0;
-    if (!ran && io.run_one() == 0) break;
-  }
-}
-}  // namespace
-
 void IoPool::start() {
   for (auto& ctx : contexts_)
-    threads_.emplace_back([c = ctx.get()] { run_polling(*c, std::chrono::microseconds(50)); });
+    threads_.emplace_back([c = ctx.get()] { c->run(); });
 }
 
 void IoPool::stop() {

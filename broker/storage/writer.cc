@@ -15,7 +15,9 @@ namespace {
 // and a huge group delays every confirm in it.
 constexpr std::size_t kMaxOpsPerGroup = 8192;
 constexpr std::size_t kMaxBytesPerGroup = 64u << 20;
-constexpr int kSpinMicros = 50;
+// How long a commit's meta-page flush may wait for the next commit's data
+// flush to carry it, when commits come at least this often.
+constexpr auto kMetaFlushDelay = std::chrono::milliseconds(1);
 
 bool aborts_group(errc code) {
   return code == errc::storage_full || code == errc::storage_failed || code == errc::storage_corrupt;
@@ -31,8 +33,8 @@ void Writer::add_listener(GroupListener* listener) { listeners_.push_back(listen
 
 void Writer::add_timer_source(TimerSource* source) { timers_.push_back(source); }
 
-std::chrono::steady_clock::time_point Writer::next_due() {
-  auto due = std::chrono::steady_clock::time_point::max();
+Writer::Clock::time_point Writer::next_due() {
+  auto due = Clock::time_point::max();
   for (TimerSource* t : timers_) due = std::min(due, t->next_due());
   return due;
 }
@@ -102,26 +104,26 @@ void Writer::run() {
   for (;;) {
     WriteOp* list = nullptr;
     bool timer_due = false;
-    // Waking a sleeping thread costs tens of microseconds on virtual CPUs;
-    // under steady load the next op usually comes sooner, so look briefly
-    // before sleeping.
-    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
-    while (!has_work_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < spin_until)
-      __builtin_ia32_pause();
+    bool meta_due = false;
     {
       std::unique_lock lock(mu_);
       while (head_ == nullptr && !stopping_) {
-        const auto due = next_due();  // timer sources are writer-thread state
-        if (due == std::chrono::steady_clock::time_point::max()) {
+        // Timer sources and the meta flush are writer-thread state. A timer
+        // source's due time is relative to now: decide here which one this
+        // wait was for, rather than ask again after it.
+        const auto timer = next_due();
+        const auto due = std::min(timer, meta_flush_due_);
+        if (due == Clock::time_point::max()) {
           cv_.wait(lock);
         } else if (cv_.wait_until(lock, due) == std::cv_status::timeout) {
-          timer_due = true;
+          timer_due = timer <= meta_flush_due_;
+          meta_due = meta_flush_due_ <= timer;
           break;
         }
       }
-      if (head_ == nullptr && !timer_due) {  // stopping and drained
+      if (head_ == nullptr && !timer_due && !meta_due) {  // stopping and drained
         lock.unlock();
-        if (!unsynced_.empty()) flush_meta();
+        if (!unsynced_.empty() || sync_wanted_) flush_meta();
         return;
       }
       list = head_;
@@ -129,9 +131,12 @@ void Writer::run() {
       has_work_.store(false, std::memory_order_relaxed);
     }
     if (list == nullptr) {
-      // Nothing submitted: a group of no ops, for the listeners' timers.
-      group.clear();
-      run_group(group);
+      if (meta_due) flush_meta();
+      if (timer_due) {
+        // Nothing submitted: a group of no ops, for the listeners' timers.
+        group.clear();
+        run_group(group);
+      }
       continue;
     }
     while (list != nullptr) {
@@ -171,16 +176,24 @@ void Writer::run_group(std::vector<WriteOp*>& ops) {
   // flushed; the rest are answered now.
   const bool sync_mode = options_.durability == Durability::sync;
   for (WriteOp* op : ops) {
-    if (sync_mode && op->outcome_.ok() && op->committed_seq_ != 0 && op->needs_sync()) {
+    if (sync_mode && op->outcome_.ok() && op->committed_seq_ > durable_seq_ && op->needs_sync()) {
       unsynced_.push_back(op);
     } else {
       op->complete(std::move(op->outcome_));
     }
   }
   for (GroupListener* l : listeners_) l->after_replies();
-  // Under load the next commit's data flush also flushes this meta page;
-  // when nothing else is queued, flush now rather than keep anyone waiting.
-  if ((!unsynced_.empty() || sync_wanted_) && !has_work_.load(std::memory_order_acquire)) flush_meta();
+  // The next commit's data flush also flushes this meta page. Under load
+  // that commit is already queued. When commits come steadily, wait a
+  // little for it: one flush per commit instead of two. Otherwise flush
+  // now rather than keep anyone waiting.
+  if ((!unsynced_.empty() || sync_wanted_) && !has_work_.load(std::memory_order_acquire)) {
+    if (steady_commits_) {
+      meta_flush_due_ = std::min(meta_flush_due_, Clock::now() + kMetaFlushDelay);
+    } else {
+      flush_meta();
+    }
+  }
 }
 
 void Writer::mark_durable(std::uint64_t seq) {
@@ -196,6 +209,8 @@ void Writer::mark_durable(std::uint64_t seq) {
 
 void Writer::flush_meta() {
   sync_wanted_ = false;
+  meta_flush_due_ = Clock::time_point::max();
+  if (failed_.load(std::memory_order_acquire)) return;
   if (int rc = mdb_env_sync(env_.env(), 1); rc != 0) {
     const status why(errc::storage_failed, fmt::format("flush failed: {}", mdb_strerror(rc)));
     fail(why);
@@ -243,6 +258,7 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
       return abort(status(errc::storage_failed,
                           fmt::format("commit failed: {} (injected)", std::strerror(injected))));
   }
+  const std::size_t txn_id = mdb_txn_id(raw);
   if (int rc = mdb_txn_commit(raw); rc != 0) {
     // The transaction is gone either way. A full map while saving the free
     // list is recoverable; an I/O error is not (a failed fsync may have
@@ -257,13 +273,23 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
     if (st.code() != errc::storage_full) fail(st);
     return st;
   }
-  commits_.fetch_add(1, std::memory_order_relaxed);
-  const std::uint64_t seq = ++commit_seq_;
-  for (std::size_t i = 0; i < n; ++i) ops[i]->committed_seq_ = seq;
+  // LMDB neither writes nor flushes a transaction that changed nothing: it
+  // makes nothing durable, and its ops depend only on earlier commits.
+  MDB_envinfo info{};
+  mdb_env_info(env_.env(), &info);
   const bool sync_mode = options_.durability == Durability::sync;
-  // This commit flushed its data pages, and with them the meta pages of
-  // every earlier commit: those are durable now.
-  if (sync_mode && seq > 1) mark_durable(seq - 1);
+  if (info.me_last_txnid == txn_id) {
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    ++commit_seq_;
+    const auto now = Clock::now();
+    steady_commits_ = now - last_commit_at_ <= kMetaFlushDelay;
+    last_commit_at_ = now;
+    // This commit flushed its data pages, and with them the meta pages of
+    // every earlier commit: those are durable now.
+    if (sync_mode && commit_seq_ > 1) mark_durable(commit_seq_ - 1);
+  }
+  const std::uint64_t seq = commit_seq_;
+  for (std::size_t i = 0; i < n; ++i) ops[i]->committed_seq_ = seq;
   for (GroupListener* l : listeners_) {
     l->after_commit(seq);
     if (!sync_mode) {

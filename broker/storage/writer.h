@@ -112,9 +112,10 @@ class Writer {
   WriterStats stats() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
   void run();
   void run_group(std::vector<WriteOp*>& ops);
-  std::chrono::steady_clock::time_point next_due();
+  Clock::time_point next_due();
   status try_commit(WriteOp* const* ops, std::size_t n);
   void fail(const status& st);
   void log(std::string_view line) const;
@@ -131,7 +132,7 @@ class Writer {
   bool stopping_ = false;    // guarded by mu_
   status failure_;           // guarded by mu_
   std::atomic<bool> failed_{false};
-  std::atomic<bool> has_work_{false};  // an op is queued (read without the lock while spinning)
+  std::atomic<bool> has_work_{false};  // an op is queued (read without the lock)
   bool rolled_back_ = false;  // writer thread: the last try_commit was rolled back by an op
   std::atomic<std::uint64_t> commits_{0};
   // Durability `sync`: LMDB (opened with MDB_NOMETASYNC) flushes a commit's
@@ -146,6 +147,10 @@ class Writer {
   std::uint64_t durable_seq_ = 0;      // writer thread
   std::vector<WriteOp*> unsynced_;     // writer thread: committed, waiting to be durable
   bool sync_wanted_ = false;           // writer thread: a listener waits for a flush
+  // Writer thread: when to flush the meta page if no commit comes first.
+  Clock::time_point meta_flush_due_ = Clock::time_point::max();
+  Clock::time_point last_commit_at_{};  // writer thread
+  bool steady_commits_ = false;         // writer thread: the last two commits came close together
   std::atomic<std::uint64_t> ops_done_{0};
   std::thread thread_;
 };
