@@ -16,7 +16,7 @@ namespace {
 constexpr std::size_t kMaxOpsPerGroup = 8192;
 constexpr std::size_t kMaxBytesPerGroup = 64u << 20;
 // How long a commit's meta-page flush may wait for the next commit's data
-// flush to carry it, when commits come at least this often.
+// flush to carry it.
 constexpr auto kMetaFlushDelay = std::chrono::milliseconds(1);
 
 bool aborts_group(errc code) {
@@ -131,7 +131,12 @@ void Writer::run() {
       has_work_.store(false, std::memory_order_relaxed);
     }
     if (list == nullptr) {
-      if (meta_due) flush_meta();
+      if (meta_due) {
+        // No commit came: the submitters probably wait for these confirms
+        // before sending more, so stop waiting for one.
+        defer_meta_flush_ = false;
+        flush_meta();
+      }
       if (timer_due) {
         // Nothing submitted: a group of no ops, for the listeners' timers.
         group.clear();
@@ -184,14 +189,15 @@ void Writer::run_group(std::vector<WriteOp*>& ops) {
   }
   for (GroupListener* l : listeners_) l->after_replies();
   // The next commit's data flush also flushes this meta page. Under load
-  // that commit is already queued. When commits come steadily, wait a
-  // little for it: one flush per commit instead of two. Otherwise flush
-  // now rather than keep anyone waiting.
+  // that commit is already queued. When ops keep arriving without waiting
+  // for confirms (work came in during the last flush), wait a little for
+  // it: one flush per commit instead of two. Otherwise flush now: a client
+  // waiting for this confirm sends nothing before it.
   if ((!unsynced_.empty() || sync_wanted_) && !has_work_.load(std::memory_order_acquire)) {
-    if (steady_commits_) {
+    if (defer_meta_flush_) {
       meta_flush_due_ = std::min(meta_flush_due_, Clock::now() + kMetaFlushDelay);
     } else {
-      flush_meta();
+      if (flush_meta()) defer_meta_flush_ = true;
     }
   }
 }
@@ -207,16 +213,20 @@ void Writer::mark_durable(std::uint64_t seq) {
   unsynced_.erase(unsynced_.begin(), unsynced_.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
-void Writer::flush_meta() {
+bool Writer::flush_meta() {
   sync_wanted_ = false;
   meta_flush_due_ = Clock::time_point::max();
-  if (failed_.load(std::memory_order_acquire)) return;
+  if (failed_.load(std::memory_order_acquire)) return false;
   if (int rc = mdb_env_sync(env_.env(), 1); rc != 0) {
     const status why(errc::storage_failed, fmt::format("flush failed: {}", mdb_strerror(rc)));
     fail(why);
-    return;
+    return false;
   }
+  // Sampled before the confirms go out: work submitted after them may
+  // just be answering them.
+  const bool arrived = has_work_.load(std::memory_order_acquire);
   mark_durable(commit_seq_);
+  return arrived;
 }
 
 status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
@@ -281,12 +291,11 @@ status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
   if (info.me_last_txnid == txn_id) {
     commits_.fetch_add(1, std::memory_order_relaxed);
     ++commit_seq_;
-    const auto now = Clock::now();
-    steady_commits_ = now - last_commit_at_ <= kMetaFlushDelay;
-    last_commit_at_ = now;
     // This commit flushed its data pages, and with them the meta pages of
-    // every earlier commit: those are durable now.
+    // every earlier commit: those are durable now, and only this commit's
+    // meta page is owed (run_group decides when).
     if (sync_mode && commit_seq_ > 1) mark_durable(commit_seq_ - 1);
+    meta_flush_due_ = Clock::time_point::max();
   }
   const std::uint64_t seq = commit_seq_;
   for (std::size_t i = 0; i < n; ++i) ops[i]->committed_seq_ = seq;

@@ -142,15 +142,17 @@ class Writer {
   // A meta page is only written after its data pages are flushed, so a
   // power loss can lose recent commits but never corrupts.
   void mark_durable(std::uint64_t seq);
-  void flush_meta();
+  // Returns whether ops were submitted while it flushed.
+  bool flush_meta();
   std::uint64_t commit_seq_ = 0;       // writer thread
   std::uint64_t durable_seq_ = 0;      // writer thread
   std::vector<WriteOp*> unsynced_;     // writer thread: committed, waiting to be durable
   bool sync_wanted_ = false;           // writer thread: a listener waits for a flush
   // Writer thread: when to flush the meta page if no commit comes first.
   Clock::time_point meta_flush_due_ = Clock::time_point::max();
-  Clock::time_point last_commit_at_{};  // writer thread
-  bool steady_commits_ = false;         // writer thread: the last two commits came close together
+  // Writer thread: ops arrive without waiting for confirms, so a meta
+  // flush may wait for the next commit.
+  bool defer_meta_flush_ = false;
   std::atomic<std::uint64_t> ops_done_{0};
   std::thread thread_;
 };
