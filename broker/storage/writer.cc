@@ -39,7 +39,10 @@ Writer::Clock::time_point Writer::next_due() {
   return due;
 }
 
-void Writer::start() { thread_ = std::thread([this] { run(); }); }
+void Writer::start() {
+  group_.reserve(kMaxOpsPerGroup);
+  thread_ = std::thread([this] { run(); });
+}
 
 void Writer::submit(WriteOp* op) {
   {
@@ -68,6 +71,11 @@ void Writer::stop() {
     cv_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  if (driven_inline_) {
+    while (step(false)) {
+    }
+    if (!unsynced_.empty() || sync_wanted_) flush_meta();
+  }
 }
 
 status Writer::health() const {
@@ -99,63 +107,78 @@ void Writer::fail(const status& st) {
 }
 
 void Writer::run() {
-  std::vector<WriteOp*> group;
-  group.reserve(kMaxOpsPerGroup);
-  for (;;) {
-    WriteOp* list = nullptr;
-    bool timer_due = false;
-    bool meta_due = false;
-    {
-      std::unique_lock lock(mu_);
-      while (head_ == nullptr && !stopping_) {
-        // Timer sources and the meta flush are writer-thread state. A timer
-        // source's due time is relative to now: decide here which one this
-        // wait was for, rather than ask again after it.
-        const auto timer = next_due();
-        const auto due = std::min(timer, meta_flush_due_);
-        if (due == Clock::time_point::max()) {
-          cv_.wait(lock);
-        } else if (cv_.wait_until(lock, due) == std::cv_status::timeout) {
-          timer_due = timer <= meta_flush_due_;
-          meta_due = meta_flush_due_ <= timer;
-          break;
-        }
-      }
-      if (head_ == nullptr && !timer_due && !meta_due) {  // stopping and drained
-        lock.unlock();
-        if (!unsynced_.empty() || sync_wanted_) flush_meta();
-        return;
-      }
-      list = head_;
-      head_ = tail_ = nullptr;
-      has_work_.store(false, std::memory_order_relaxed);
-    }
-    if (list == nullptr) {
-      if (meta_due) {
-        // No commit came: the submitters probably wait for these confirms
-        // before sending more, so stop waiting for one.
-        defer_meta_flush_ = false;
-        flush_meta();
-      }
-      if (timer_due) {
-        // Nothing submitted: a group of no ops, for the listeners' timers.
-        group.clear();
-        run_group(group);
-      }
-      continue;
-    }
-    while (list != nullptr) {
-      group.clear();
-      std::size_t bytes = 0;
-      while (list != nullptr && group.size() < kMaxOpsPerGroup &&
-             (group.empty() || bytes + list->size_hint() <= kMaxBytesPerGroup)) {
-        bytes += list->size_hint();
-        group.push_back(list);
-        list = list->next_;
-      }
-      run_group(group);
-    }
+  while (step(true)) {
   }
+}
+
+bool Writer::run_once() {
+  driven_inline_ = true;
+  return step(false);
+}
+
+bool Writer::step(bool block) {
+  WriteOp* list = nullptr;
+  bool timer_due = false;
+  bool meta_due = false;
+  {
+    std::unique_lock lock(mu_);
+    while (block && head_ == nullptr && !stopping_) {
+      // Timer sources and the meta flush are writer-thread state. A timer
+      // source's due time is relative to now: decide here which one this
+      // wait was for, rather than ask again after it.
+      const auto timer = next_due();
+      const auto due = std::min(timer, meta_flush_due_);
+      if (due == Clock::time_point::max()) {
+        cv_.wait(lock);
+      } else if (cv_.wait_until(lock, due) == std::cv_status::timeout) {
+        timer_due = timer <= meta_flush_due_;
+        meta_due = meta_flush_due_ <= timer;
+        break;
+      }
+    }
+    if (!block && head_ == nullptr && !stopping_) {
+      const auto timer = next_due();
+      const auto now = Clock::now();
+      timer_due = timer <= now;
+      meta_due = meta_flush_due_ <= now;
+    }
+    if (head_ == nullptr && !timer_due && !meta_due) {
+      if (!block) return false;
+      // Stopping and drained.
+      lock.unlock();
+      if (!unsynced_.empty() || sync_wanted_) flush_meta();
+      return false;
+    }
+    list = head_;
+    head_ = tail_ = nullptr;
+    has_work_.store(false, std::memory_order_relaxed);
+  }
+  if (list == nullptr) {
+    if (meta_due) {
+      // No commit came: the submitters probably wait for these confirms
+      // before sending more, so stop waiting for one.
+      defer_meta_flush_ = false;
+      flush_meta();
+    }
+    if (timer_due) {
+      // Nothing submitted: a group of no ops, for the listeners' timers.
+      group_.clear();
+      run_group(group_);
+    }
+    return true;
+  }
+  while (list != nullptr) {
+    group_.clear();
+    std::size_t bytes = 0;
+    while (list != nullptr && group_.size() < kMaxOpsPerGroup &&
+           (group_.empty() || bytes + list->size_hint() <= kMaxBytesPerGroup)) {
+      bytes += list->size_hint();
+      group_.push_back(list);
+      list = list->next_;
+    }
+    run_group(group_);
+  }
+  return true;
 }
 
 void Writer::run_group(std::vector<WriteOp*>& ops) {

@@ -106,6 +106,10 @@ class Writer {
   void submit(WriteOp* op);
   // Applies everything already submitted, then joins the thread.
   void stop();
+  // Instead of start(): applies what is queued, or runs a due timer or
+  // flush, on the calling thread; false if there was nothing to do. For
+  // single-threaded harnesses such as the ops fuzzer.
+  bool run_once();
 
   // ok, or the sticky failure that stopped all writes.
   status health() const;
@@ -114,6 +118,9 @@ class Writer {
  private:
   using Clock = std::chrono::steady_clock;
   void run();
+  // One round of the writer loop; with `block`, waits for something to do.
+  // False when there is nothing (more) to do.
+  bool step(bool block);
   void run_group(std::vector<WriteOp*>& ops);
   Clock::time_point next_due();
   status try_commit(WriteOp* const* ops, std::size_t n);
@@ -154,6 +161,8 @@ class Writer {
   // flush may wait for the next commit.
   bool defer_meta_flush_ = false;
   std::atomic<std::uint64_t> ops_done_{0};
+  std::vector<WriteOp*> group_;  // writer thread
+  bool driven_inline_ = false;   // run_once() was used: stop() drains on the caller
   std::thread thread_;
 };
 

@@ -35,11 +35,19 @@ using namespace wharf;
     }                                                                       \
   } while (0)
 
+struct World;
+World* g_world = nullptr;
+void run_writer_once(World& w);
+
+// The fuzzer runs the storage writer on its own thread (Writer::run_once):
+// no thread hand-offs per operation, and the same input always makes the
+// same groups.
 template <typename T>
 T wait(std::function<void(std::function<void(T)>)> call) {
   std::promise<T> p;
   auto f = p.get_future();
   call([&p](T v) { p.set_value(std::move(v)); });
+  while (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) run_writer_once(*g_world);
   return f.get();
 }
 
@@ -59,9 +67,9 @@ class Sink final : public queue::DeliverySink {
   std::deque<Got> got;
 };
 
-// One storage for the whole run (opening LMDB and starting threads per
-// input would cost more than the input); each input works on its own topic
-// and queue and deletes them at the end, which exercises delete and purge.
+// One storage for the whole run (opening LMDB per input would cost more
+// than the input); each input works on its own topic and queue and deletes
+// them at the end, which exercises delete and purge.
 struct World {
   std::filesystem::path dir;
   std::unique_ptr<storage::Storage> storage;
@@ -82,11 +90,10 @@ struct World {
     auto q = queue::QueueEngine::open(*storage, nullptr);
     CHECK(q.ok());
     queues = std::move(*q);
-    storage->writer().start();
   }
   void close() {
     queues->flush({});
-    storage->writer().stop();
+    storage->writer().stop();  // applies what is queued on this thread
     queues.reset();
     logs.reset();
     storage.reset();
@@ -146,7 +153,9 @@ std::filesystem::path make_dir() {
   return ::mkdtemp(pattern.data());
 }
 
-World* g_world = nullptr;
+void run_writer_once(World& w) {
+  if (!w.storage->writer().run_once()) std::this_thread::yield();
+}
 
 World& world() {
   if (g_world == nullptr) {
@@ -189,8 +198,7 @@ void tear_down(World& w, Model& m) {
   CHECK(wait<status>([&](auto done) { w.queues->delete_queue(m.queue, done); }).ok());
   CHECK(wait<status>([&](auto done) { w.queues->delete_queue(m.dlq, done); }).ok());
   CHECK(wait<status>([&](auto done) { w.logs->delete_topic(m.topic, done); }).ok());
-  while (w.logs->purge_deleted_topics() || w.queues->purge_deleted_queues())
-    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  while (w.logs->purge_deleted_topics() || w.queues->purge_deleted_queues()) run_writer_once(w);
   CHECK(!w.logs->find_topic(m.topic));
   auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(m.queue, done); });
   CHECK(!q.ok() && q.error().code() == errc::unknown_queue);

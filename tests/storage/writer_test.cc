@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
+#include <future>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "broker/storage/fault_injector.h"
@@ -22,7 +25,7 @@ struct Fixture {
   std::vector<std::string> log;
   std::unique_ptr<Storage> storage;
 
-  explicit Fixture(std::uint64_t map_size = 64u << 20) {
+  explicit Fixture(std::uint64_t map_size = 64u << 20, bool start = true) {
     StorageOptions o;
     o.dir = dir.path();
     o.map_size = map_size;
@@ -31,7 +34,7 @@ struct Fixture {
     auto s = Storage::open(o);
     EXPECT_TRUE(s.ok()) << s.error().to_string();
     storage = std::move(*s);
-    storage->writer().start();
+    if (start) storage->writer().start();
   }
 };
 
@@ -102,6 +105,38 @@ TEST(StorageWriter, FailedCommitIsStickyConfirmsNothingAndReadsWork) {
   ASSERT_TRUE(offsets.ok());
   ASSERT_EQ(offsets->size(), 1u);
   EXPECT_EQ((*offsets)[0].offset, 1u);  // the failed commit left nothing behind
+}
+
+// Without start(), run_once() is the writer: it applies what is queued on
+// the calling thread, one round per call, and stop() drains the rest.
+TEST(StorageWriter, RunOnceAppliesQueuedOpsOnTheCallingThread) {
+  Fixture f(64u << 20, /*start=*/false);
+  Writer& w = f.storage->writer();
+  EXPECT_FALSE(w.run_once());  // nothing queued
+  const auto caller = std::this_thread::get_id();
+  std::thread::id applied_on;
+  LambdaOp first([&](WriteTxn& txn) {
+    applied_on = std::this_thread::get_id();
+    return f.storage->logs().put_group_offset(txn, "g", "t", 0, 1, 0);
+  });
+  auto done = first.future();
+  w.submit(&first);
+  EXPECT_EQ(done.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);  // nobody ran it
+  EXPECT_TRUE(w.run_once());
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_TRUE(done.get().ok());
+  EXPECT_EQ(applied_on, caller);
+  LambdaOp second([&](WriteTxn& txn) { return f.storage->logs().put_group_offset(txn, "g", "t", 0, 2, 0); });
+  auto second_done = second.future();
+  w.submit(&second);
+  w.stop();
+  EXPECT_TRUE(second_done.get().ok());
+  auto txn = f.storage->read();
+  ASSERT_TRUE(txn.ok());
+  auto offsets = f.storage->logs().group_offsets(*txn, "g", "");
+  ASSERT_TRUE(offsets.ok());
+  ASSERT_EQ(offsets->size(), 1u);
+  EXPECT_EQ((*offsets)[0].offset, 2u);
 }
 
 }  // namespace
