@@ -74,7 +74,6 @@ void Writer::stop() {
   if (driven_inline_) {
     while (step(false)) {
     }
-    if (!unsynced_.empty() || sync_wanted_) flush_meta();
   }
 }
 
@@ -143,10 +142,10 @@ bool Writer::step(bool block) {
       meta_due = meta_flush_due_ <= now;
     }
     if (head_ == nullptr && !timer_due && !meta_due) {
-      if (!block) return false;
-      // Stopping and drained.
+      const bool drained = stopping_;
       lock.unlock();
-      if (!unsynced_.empty() || sync_wanted_) flush_meta();
+      // Stopping and drained: what is still owed a flush gets it now.
+      if (drained && (!unsynced_.empty() || sync_wanted_)) flush_meta();
       return false;
     }
     list = head_;
