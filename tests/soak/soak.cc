@@ -43,9 +43,11 @@ int main(int argc, char** argv) {
   std::string wharfd;
   int seconds = 120;
   std::size_t allowance_mb = 24;
+  int report_every = 60;
   app.add_option("--wharfd", wharfd, "Path to wharfd")->required();
   app.add_option("--seconds", seconds, "Duration")->capture_default_str();
   app.add_option("--allowance-mb", allowance_mb, "Heap growth allowed after warm-up")->capture_default_str();
+  app.add_option("--report-every", report_every, "Seconds between heap reports during the run")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::string pattern = (std::filesystem::temp_directory_path() / "wharf-soak-XXXXXX").string();
@@ -137,9 +139,19 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(backlog()));
   std::fflush(stdout);
   std::size_t peak = anon0;
-  for (auto t = warm; t < std::chrono::seconds(seconds); t += std::chrono::seconds(1)) {
+  std::size_t window_peak = 0;  // since the last report: one sample alone swings with buffers in flight
+  for (auto t = warm + std::chrono::seconds(1); t <= std::chrono::seconds(seconds); t += std::chrono::seconds(1)) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    peak = std::max(peak, broker.rss().first);
+    const auto anon = broker.rss().first;
+    peak = std::max(peak, anon);
+    window_peak = std::max(window_peak, anon);
+    if (report_every > 0 && t.count() % report_every == 0 && t.count() < seconds) {
+      std::printf("soak: at %lld s: broker heap %zu MiB (peak since last report %zu), %llu records confirmed\n",
+                  static_cast<long long>(t.count()), anon >> 20, window_peak >> 20,
+                  static_cast<unsigned long long>(g_done.load()));
+      std::fflush(stdout);
+      window_peak = 0;
+    }
   }
   const auto [anon1, total1] = broker.rss();
   const std::uint64_t backlog1 = backlog();
