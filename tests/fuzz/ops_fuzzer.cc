@@ -108,6 +108,8 @@ struct Model {
   std::map<std::uint32_t, std::vector<std::string>> records;
   std::map<std::uint32_t, std::uint64_t> committed;
   std::set<std::uint64_t> messages;  // published, not acked (in q or q.dlq)
+  std::map<std::uint64_t, std::uint32_t> last_attempt;  // per message, since it last left the DLQ
+  std::deque<Sink::Got> deliveries;                      // checked, not yet settled
 };
 
 std::vector<std::uint8_t> batch_of(const std::vector<std::string>& values) {
@@ -136,10 +138,26 @@ void check_fetch(World& w, Model& m, std::uint32_t p, std::uint64_t offset) {
     }
   });
   CHECK(err.error.ok());
+  CHECK(got.size() == recs.size() - offset);  // the whole rest fits in one fetch
   for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i] == recs[offset + i]);
 }
 
+// A delivery is of a message that was published and not acked, and its
+// attempt count only goes up (dead-lettering and redrive start it anew).
+void take_deliveries(Model& m) {
+  std::lock_guard lock(m.sink->mu);
+  for (const auto& d : m.sink->got) {
+    CHECK(m.messages.count(d.id) == 1);
+    auto& last = m.last_attempt[d.id];
+    CHECK(d.attempt > last);
+    last = d.attempt;
+    m.deliveries.push_back(d);
+  }
+  m.sink->got.clear();
+}
+
 void check_queue(World& w, Model& m) {
+  take_deliveries(m);
   auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(m.queue, done); });
   auto dlq = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(m.dlq, done); });
   CHECK(q.ok() && dlq.ok());
@@ -258,13 +276,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 4:
       case 5:
       case 6: {  // settle the oldest delivery: ack, nack or reject
-        Sink::Got d{};
-        {
-          std::lock_guard lock(m.sink->mu);
-          if (m.sink->got.empty()) break;
-          d = m.sink->got.front();
-          m.sink->got.pop_front();
-        }
+        if (m.deliveries.empty()) break;
+        const Sink::Got d = m.deliveries.front();
+        m.deliveries.pop_front();
         queue::Settlement s;
         s.subscription = d.sub;
         s.message_id = d.id;
@@ -284,6 +298,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         r.dlq = m.dlq;
         r.select = queue::RedriveSelect::all;
         CHECK(wait<result<std::uint64_t>>([&](auto done) { w.queues->redrive(r, done); }).ok());
+        m.last_attempt.clear();  // the model does not know which messages were in the DLQ
         break;
       }
       case 8: {  // restart
@@ -291,6 +306,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         restarted = true;
         w.close();
         w.open();
+        m.deliveries.clear();  // their leases ended with the restart
         subscribe(w, m);
         for (auto& [p, recs] : m.records) check_fetch(w, m, p, 0);
         auto offsets = w.logs->group_offsets("g", m.topic);
