@@ -5,22 +5,28 @@
 //   - every confirmed record is at its confirmed offset, exactly once, and
 //     offsets are dense;
 //   - committed group offsets are never behind what was confirmed;
-//   - every confirmed message is still in the queue unless its ack was
-//     confirmed; a message whose ack was confirmed never comes back;
+//   - every confirmed message is still in the queue or its dead-letter
+//     queue unless its ack was confirmed; a message whose ack was confirmed
+//     is never delivered again and is gone from the broker;
 //   - a message's delivery count never goes backwards.
+// Every message confirmed (published or acked) in a cycle is checked after
+// the kill that ends it; older ones are checked by sample.
 //
 //   crash_checker --wharfd PATH [--cycles N] [--seed S] [--max-run-ms MS]
 // Prints the seed; the same seed replays the same kill schedule.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "support/broker_process.h"
 #include "wharf/client.h"
@@ -33,6 +39,7 @@ namespace {
 
 constexpr const char* kTopic = "crash-log";
 constexpr const char* kQueue = "crash-queue";
+constexpr const char* kDlq = "crash-queue.dlq";
 constexpr const char* kGroup = "crash-group";
 constexpr std::uint32_t kPartitions = 2;
 
@@ -45,7 +52,18 @@ struct Ledger {
   std::set<std::uint64_t> acked;
   std::set<std::uint64_t> ack_sent;  // acks whose outcome may be unknown (the broker died first)
   std::map<std::uint64_t, std::uint32_t> attempts;  // highest attempt seen
+  std::set<std::uint64_t> unchecked;                // confirmed since the last verify
+  std::uint64_t commits = 0, rejects = 0;
+  std::uint64_t found_in_dlq = 0;  // by verify
 };
+
+std::atomic<int> failures{0};
+
+template <typename... Args>
+void fail(fmt::format_string<Args...> f, Args&&... args) {
+  std::fprintf(stderr, "VIOLATION: %s\n", fmt::format(f, std::forward<Args>(args)...).c_str());
+  ++failures;
+}
 
 std::unique_ptr<Client> connect(const std::string& address) {
   ClientOptions o;
@@ -71,7 +89,9 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
       p.send(kTopic, partition, r, [&ledger, value](result<RecordMetadata> m) {
         if (!m.ok()) return;
         std::lock_guard lock(ledger.mu);
-        ledger.records[m->partition][m->offset] = *value;
+        auto [it, fresh] = ledger.records[m->partition].emplace(m->offset, *value);
+        if (!fresh && it->second != *value)
+          fail("partition {}: offset {} confirmed for {} and for {}", m->partition, m->offset, it->second, *value);
       });
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
@@ -91,6 +111,7 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
         std::lock_guard lock(ledger.mu);
         auto& best = ledger.committed[partition];
         best = std::max(best, offset);
+        ++ledger.commits;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -107,6 +128,7 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
         if (!id.ok()) return;
         std::lock_guard lock(ledger.mu);
         ledger.published[*id] = *payload;
+        ledger.unchecked.insert(*id);
       });
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -125,10 +147,15 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
       }
       {
         std::lock_guard lock(ledger.mu);
+        if (ledger.acked.count(d->id()) > 0) fail("message {} delivered again after its ack was confirmed", d->id());
         auto& a = ledger.attempts[d->id()];
+        if (d->attempt() < a) fail("message {} delivered as attempt {} after attempt {}", d->id(), d->attempt(), a);
         a = std::max(a, d->attempt());
       }
-      if (rng() % 10 < 7) {
+      // Acks, nacks (redelivered at once) and rejects (to the DLQ); with
+      // max_deliveries 3, nacks dead-letter messages too.
+      const auto roll = rng() % 20;
+      if (roll < 12) {
         {
           std::lock_guard lock(ledger.mu);
           ledger.ack_sent.insert(d->id());
@@ -136,21 +163,18 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
         if (d->ack_and_wait().ok()) {
           std::lock_guard lock(ledger.mu);
           ledger.acked.insert(d->id());
+          ledger.unchecked.insert(d->id());
         }
-      } else {
+      } else if (roll < 18) {
         d->nack(std::chrono::milliseconds(0));
+      } else {
+        d->reject("crash checker");
+        std::lock_guard lock(ledger.mu);
+        ++ledger.rejects;
       }
     }
   });
   for (auto& w : workers) w.join();
-}
-
-int failures = 0;
-
-template <typename... Args>
-void fail(fmt::format_string<Args...> f, Args&&... args) {
-  std::fprintf(stderr, "VIOLATION: %s\n", fmt::format(f, std::forward<Args>(args)...).c_str());
-  ++failures;
 }
 
 void verify(Client& c, Ledger& ledger, std::mt19937_64& rng) {
@@ -194,20 +218,18 @@ void verify(Client& c, Ledger& ledger, std::mt19937_64& rng) {
       if (o.partition == p) have = o.offset;
     if (have < want) fail("group offset of partition {} is {}, confirmed {}", p, have, want);
   }
-  // Queue: a sample of confirmed messages (all of them is too slow to ask
-  // one by one), plus every message acked or published most recently.
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, payload] : ledger.published) ids.push_back(id);
-  std::shuffle(ids.begin(), ids.end(), rng);
-  if (ids.size() > 300) ids.resize(300);
-  for (auto it = ledger.published.rbegin(); it != ledger.published.rend() && ids.size() < 400; ++it)
-    ids.push_back(it->first);
-  for (auto it = ledger.acked.rbegin(); it != ledger.acked.rend() && ids.size() < 500; ++it) ids.push_back(*it);
+  // Queue: every message confirmed since the last check (asking for all of
+  // them each time is too slow one by one), plus a sample of older ones.
+  std::vector<std::uint64_t> ids(ledger.unchecked.begin(), ledger.unchecked.end());
+  ledger.unchecked.clear();
+  std::vector<std::pair<const std::uint64_t, std::string>> older;
+  std::sample(ledger.published.begin(), ledger.published.end(), std::back_inserter(older), 300, rng);
+  for (const auto& [id, payload] : older) ids.push_back(id);
   for (std::uint64_t id : ids) {
-    auto m = c.get_message(kQueue, id);
-    const bool acked = ledger.acked.count(id) > 0;
-    if (acked) {
-      if (m.ok()) fail("message {} came back after its ack was confirmed", id);
+    auto m = c.get_message(kQueue, id);  // finds dead-lettered messages too
+    if (!m.ok() && m.error().code() != errc::unknown_message) return fail("get_message: {}", m.error().to_string());
+    if (ledger.acked.count(id) > 0) {
+      if (m.ok()) fail("message {} is back in {} after its ack was confirmed", id, m->queue);
       continue;
     }
     if (!ledger.published.count(id)) continue;
@@ -216,11 +238,26 @@ void verify(Client& c, Ledger& ledger, std::mt19937_64& rng) {
       fail("confirmed message {} is gone: {}", id, m.error().to_string());
       continue;
     }
+    if (m->queue != kQueue && m->queue != kDlq) fail("message {} is in queue {}", id, m->queue);
+    if (m->queue == kDlq) ++ledger.found_in_dlq;
     if (m->payload != ledger.published[id]) fail("message {} payload changed", id);
     auto seen = ledger.attempts.find(id);
-    if (seen != ledger.attempts.end() && m->attempts < seen->second)
+    // A dead-lettered message's attempts start again.
+    if (m->queue == kQueue && seen != ledger.attempts.end() && m->attempts < seen->second)
       fail("message {} has {} attempts after {} were seen", id, m->attempts, seen->second);
   }
+}
+
+// A run in which some kind of work never got confirmed checked nothing about it.
+void check_progress(Ledger& ledger) {
+  std::lock_guard lock(ledger.mu);
+  std::size_t records = 0;
+  for (const auto& [p, recs] : ledger.records) records += recs.size();
+  if (records == 0) fail("no record was confirmed");
+  if (ledger.commits == 0) fail("no offset commit was confirmed");
+  if (ledger.published.empty()) fail("no message was confirmed");
+  if (ledger.acked.empty()) fail("no ack was confirmed");
+  if (ledger.found_in_dlq == 0) fail("no message was found in the dead-letter queue");
 }
 
 }  // namespace
@@ -263,16 +300,16 @@ int main(int argc, char** argv) {
         return 1;
       }
       if (cycle == 0) {
-        c->create_topic({kTopic, kPartitions});
+        if (auto st = c->create_topic({kTopic, kPartitions}); !st.ok()) fail("create_topic: {}", st.to_string());
         QueueOptions qo;
-        qo.max_deliveries = 1000000;
-        c->create_queue(kQueue, qo);
+        qo.max_deliveries = 3;
+        if (auto st = c->create_queue(kQueue, qo); !st.ok()) fail("create_queue: {}", st.to_string());
       } else {
         verify(*c, ledger, rng);
       }
     }
     if (failures > 0) {
-      std::fprintf(stderr, "crash_checker: %d violation(s) after cycle %d (seed=%llu, data in %s)\n", failures, cycle,
+      std::fprintf(stderr, "crash_checker: %d violation(s) after cycle %d (seed=%llu, data in %s)\n", failures.load(), cycle,
                    static_cast<unsigned long long>(seed), dir.c_str());
       return 1;
     }
@@ -284,8 +321,9 @@ int main(int argc, char** argv) {
     stop.store(true);
     load.join();
     std::lock_guard lock(ledger.mu);
-    std::printf("cycle %d: killed after %d ms; confirmed so far: %zu records, %zu messages, %zu acks\n", cycle, run_ms,
-                ledger.records[0].size() + ledger.records[1].size(), ledger.published.size(), ledger.acked.size());
+    std::printf("cycle %d: killed after %d ms; confirmed so far: %zu records, %zu messages, %zu acks, %llu rejects\n",
+                cycle, run_ms, ledger.records[0].size() + ledger.records[1].size(), ledger.published.size(),
+                ledger.acked.size(), static_cast<unsigned long long>(ledger.rejects));
     std::fflush(stdout);
   }
   // Final check after the last kill.
@@ -296,12 +334,14 @@ int main(int argc, char** argv) {
     verify(*c, ledger, rng);
   }
   broker.kill_now();
+  check_progress(ledger);
   if (failures > 0) {
-    std::fprintf(stderr, "crash_checker: %d violation(s) (seed=%llu, data in %s)\n", failures,
+    std::fprintf(stderr, "crash_checker: %d violation(s) (seed=%llu, data in %s)\n", failures.load(),
                  static_cast<unsigned long long>(seed), dir.c_str());
     return 1;
   }
   if (own_dir) std::filesystem::remove_all(dir);
-  std::printf("crash_checker: %d cycles, no violations (seed=%llu)\n", cycles, static_cast<unsigned long long>(seed));
+  std::printf("crash_checker: %d cycles, no violations (seed=%llu); %llu checks found a message in the DLQ\n", cycles,
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(ledger.found_in_dlq));
   return 0;
 }
