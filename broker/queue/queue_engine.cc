@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <type_traits>
 
 #include "broker/queue/queue_core.h"
 #include "protocol/names.h"
@@ -17,17 +18,27 @@ status unknown_queue(std::string_view name) {
   return {errc::unknown_queue, fmt::format("no queue named '{}'", name)};
 }
 
-// A write op whose result is computed in apply and handed over after the
-// commit. `Fn` runs on the writer thread inside the group.
-template <typename T>
+// An op whose result is computed in apply and handed over after the
+// commit. `Fn` runs on the writer thread inside the group. With Txn = the
+// read-only storage::Txn it is a read, which still runs once storage failed.
+template <typename T, typename Txn = WriteTxn>
 class CallOp final : public storage::WriteOp {
  public:
-  using Fn = std::function<result<T>(WriteTxn&)>;
+  using Fn = std::function<result<T>(Txn&)>;
   CallOp(Fn fn, std::function<void(result<T>)> done, std::size_t size = 64, bool sync = true)
       : fn_(std::move(fn)), done_(std::move(done)), size_(size), sync_(sync) {}
   status apply(WriteTxn& txn) override {
     result_ = fn_(txn);
     return result_.error();
+  }
+  bool reads_only() const override { return std::is_same_v<Txn, storage::Txn>; }
+  status read(storage::Txn& txn) override {
+    if constexpr (std::is_same_v<Txn, storage::Txn>) {
+      result_ = fn_(txn);
+      return result_.error();
+    } else {
+      return WriteOp::read(txn);
+    }
   }
   void complete(status outcome) override {
     if (done_) {
@@ -54,6 +65,11 @@ template <typename T>
 void submit(storage::Storage& s, typename CallOp<T>::Fn fn, std::function<void(result<T>)> done,
             std::size_t size = 64, bool sync = true) {
   s.writer().submit(new CallOp<T>(std::move(fn), std::move(done), size, sync));
+}
+
+template <typename T>
+void submit_read(storage::Storage& s, typename CallOp<T, storage::Txn>::Fn fn, std::function<void(result<T>)> done) {
+  s.writer().submit(new CallOp<T, storage::Txn>(std::move(fn), std::move(done), 64, false));
 }
 
 std::function<void(result<bool>)> status_reply(QueueEngine::Done done) {
@@ -146,26 +162,26 @@ void QueueEngine::purge_queue(std::string name, Reply<std::uint64_t> done) {
 
 void QueueEngine::list_queues(Reply<std::vector<QueueDescription>> done) {
   Core* core = core_.get();
-  submit<std::vector<QueueDescription>>(
+  submit_read<std::vector<QueueDescription>>(
       core->storage(),
-      [core](WriteTxn&) -> result<std::vector<QueueDescription>> {
+      [core](storage::Txn&) -> result<std::vector<QueueDescription>> {
         std::vector<QueueDescription> out;
         core->for_each([&](const Queue& q) { out.push_back(core->describe(q)); });
         return out;
       },
-      std::move(done), 64, false);
+      std::move(done));
 }
 
 void QueueEngine::describe_queue(std::string name, Reply<QueueDescription> done) {
   Core* core = core_.get();
-  submit<QueueDescription>(
+  submit_read<QueueDescription>(
       core->storage(),
-      [core, name = std::move(name)](WriteTxn&) -> result<QueueDescription> {
+      [core, name = std::move(name)](storage::Txn&) -> result<QueueDescription> {
         Queue* q = core->find(name);
         if (q == nullptr) return unknown_queue(name);
         return core->describe(*q);
       },
-      std::move(done), 64, false);
+      std::move(done));
 }
 
 void QueueEngine::publish(PublishBatch batch, Reply<std::vector<std::uint64_t>> done) {
@@ -331,26 +347,26 @@ void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<Del
 
 void QueueEngine::peek(std::string queue, std::uint32_t count, Reply<std::vector<MessageInfo>> done) {
   Core* core = core_.get();
-  submit<std::vector<MessageInfo>>(
+  submit_read<std::vector<MessageInfo>>(
       core->storage(),
-      [core, queue = std::move(queue), count](WriteTxn& txn) -> result<std::vector<MessageInfo>> {
+      [core, queue = std::move(queue), count](storage::Txn& txn) -> result<std::vector<MessageInfo>> {
         Queue* q = core->find(queue);
         if (q == nullptr) return unknown_queue(queue);
         return core->peek(txn, *q, count);
       },
-      std::move(done), 64, false);
+      std::move(done));
 }
 
 void QueueEngine::get_message(std::string queue, std::uint64_t id, Reply<MessageInfo> done) {
   Core* core = core_.get();
-  submit<MessageInfo>(
+  submit_read<MessageInfo>(
       core->storage(),
-      [core, queue = std::move(queue), id](WriteTxn& txn) -> result<MessageInfo> {
+      [core, queue = std::move(queue), id](storage::Txn& txn) -> result<MessageInfo> {
         Queue* q = core->find(queue);
         if (q == nullptr) return unknown_queue(queue);
         return core->info(txn, *q, id);
       },
-      std::move(done), 64, false);
+      std::move(done));
 }
 
 void QueueEngine::redrive(RedriveRequest request, Reply<std::uint64_t> done) {

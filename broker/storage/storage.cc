@@ -50,12 +50,7 @@ Storage::~Storage() {
   lock_.reset();
 }
 
-result<ReadTxn> Storage::read() {
-  MDB_txn* txn = nullptr;
-  if (int rc = mdb_txn_begin(env_->env(), nullptr, MDB_RDONLY, &txn); rc != 0)
-    return lmdb_status(rc, "beginning a read transaction");
-  return ReadTxn(env_.get(), txn);
-}
+result<ReadTxn> Storage::read() { return ReadTxn::begin(*env_); }
 
 std::uint64_t Storage::map_size() const noexcept { return env_->map_size(); }
 

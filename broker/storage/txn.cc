@@ -33,6 +33,13 @@ std::uint64_t free_list_pages(MDB_env* env) {
 
 }  // namespace
 
+result<ReadTxn> ReadTxn::begin(LmdbEnv& env) {
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(env.env(), nullptr, MDB_RDONLY, &txn); rc != 0)
+    return lmdb_status(rc, "beginning a read transaction");
+  return ReadTxn(&env, txn);
+}
+
 ReadTxn::~ReadTxn() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
 }

@@ -32,6 +32,7 @@ class Txn {
 // A read snapshot. Keep it short and never across a co_await: it pins pages.
 class ReadTxn : public Txn {
  public:
+  static result<ReadTxn> begin(LmdbEnv& env);
   ReadTxn(ReadTxn&& other) noexcept : Txn(other.env_, other.txn_) { other.txn_ = nullptr; }
   ReadTxn& operator=(ReadTxn&&) = delete;
   ~ReadTxn();

@@ -180,10 +180,19 @@ bool Writer::step(bool block) {
   return true;
 }
 
+status WriteOp::read(Txn&) { return status(errc::internal, "this op writes"); }
+
 void Writer::run_group(std::vector<WriteOp*>& ops) {
   if (failed_.load(std::memory_order_acquire)) {
     const status st = health();
-    for (WriteOp* op : ops) op->complete(st);
+    for (WriteOp* op : ops) {
+      if (!op->reads_only()) {
+        op->complete(st);
+        continue;
+      }
+      auto txn = ReadTxn::begin(env_);
+      op->complete(txn.ok() ? op->read(*txn) : txn.error());
+    }
     return;
   }
   status st = try_commit(ops.data(), ops.size());

@@ -47,6 +47,11 @@ class WriteOp {
   // these (settlements, deliveries, timers) commits with one flush instead
   // of two: a power loss may undo it, a process crash cannot.
   virtual bool needs_sync() const { return true; }
+  // An op that only reads (engine state, or the store through a Txn)
+  // returns true and implements read(). Once storage has failed, the writer
+  // still runs it, in a read transaction: reads keep working.
+  virtual bool reads_only() const { return false; }
+  virtual status read(Txn& txn);
 
  private:
   friend class Writer;

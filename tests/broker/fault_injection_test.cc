@@ -11,6 +11,7 @@
 #include "support/test_broker.h"
 #include "wharf/consumer.h"
 #include "wharf/producer.h"
+#include "wharf/queue.h"
 
 namespace wharf {
 namespace {
@@ -61,6 +62,36 @@ std::vector<std::string> read_all(Client& c) {
   return out;
 }
 
+// Publishes `n` messages to "q"; returns their ids.
+std::vector<std::uint64_t> publish(Client& c, int n) {
+  Publisher p(c);
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < n; ++i) {
+    const std::string payload = "m-" + std::to_string(i);
+    OutgoingMessage m;
+    m.payload = payload;
+    auto id = p.publish_and_wait("q", m);
+    EXPECT_TRUE(id.ok()) << id.error().to_string();
+    if (id.ok()) ids.push_back(*id);
+  }
+  return ids;
+}
+
+// The queue's messages are all there and readable: by id, by peek, counted.
+void expect_queue_readable(Client& c, const std::vector<std::uint64_t>& ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto m = c.get_message("q", ids[i]);
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    EXPECT_EQ(m->payload, "m-" + std::to_string(i));
+  }
+  auto peeked = c.peek("q", 100);
+  ASSERT_TRUE(peeked.ok()) << peeked.error().to_string();
+  EXPECT_GE(peeked->size(), ids.size());
+  auto info = c.describe_queue("q");
+  ASSERT_TRUE(info.ok()) << info.error().to_string();
+  EXPECT_GE(info->ready, ids.size());
+}
+
 class BrokerFaults : public ::testing::TestWithParam<std::pair<FsCall, int>> {
  protected:
   void TearDown() override { test::fs_clear(); }
@@ -73,6 +104,9 @@ TEST_P(BrokerFaults, FailedFlushOrWriteIsStickyAndConfirmsNothing) {
   o.log = log.sink();
   test::TestBroker tb(o);
   auto c = tb.client();
+  ASSERT_TRUE(c->create_queue("q").ok());
+  const auto ids = publish(*c, 3);
+  ASSERT_EQ(ids.size(), 3u);
   ASSERT_TRUE(c->create_topic({"t", 1}).ok());
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(produce(*c, "ok-" + std::to_string(i)).ok());
 
@@ -87,10 +121,14 @@ TEST_P(BrokerFaults, FailedFlushOrWriteIsStickyAndConfirmsNothing) {
   // Sticky: the fault is gone but writes stay refused until a restart.
   EXPECT_EQ(produce(*c, "after").code(), errc::storage_failed);
   EXPECT_EQ(c->create_topic({"u", 1}).code(), errc::storage_failed);
-  // Reads keep working.
+  OutgoingMessage m;
+  m.payload = "refused";
+  EXPECT_EQ(Publisher(*c).publish_and_wait("q", m).code(), errc::storage_failed);
+  // Reads keep working, on logs and queues.
   auto values = read_all(*c);
   ASSERT_GE(values.size(), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(values[i], "ok-" + std::to_string(i));
+  expect_queue_readable(*c, ids);
 
   c.reset();
   tb.restart();
@@ -99,6 +137,7 @@ TEST_P(BrokerFaults, FailedFlushOrWriteIsStickyAndConfirmsNothing) {
   ASSERT_GE(values.size(), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(values[i], "ok-" + std::to_string(i));
   EXPECT_LE(values.size(), 6u) << "at most the unconfirmed record, whose outcome was unknown";
+  expect_queue_readable(*c, ids);
   auto next = produce(*c, "resumed");
   ASSERT_TRUE(next.ok()) << next.error().to_string();
   EXPECT_EQ(*next, static_cast<std::int64_t>(values.size())) << "offsets stay dense";
@@ -123,7 +162,7 @@ TEST(BrokerFaultsOnce, LaterFlushFailureOnTheNthCall) {
     ++ok;
   }
   test::fs_clear();
-  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), errc::storage_failed);
   EXPECT_GE(ok, 1);
   EXPECT_LE(ok, 3);
 }
@@ -149,12 +188,46 @@ TEST(BrokerFaultsOnce, NoSpaceOnWriteIsNotSticky) {
 }
 
 TEST(BrokerFaultsOnce, InjectedCommitFailureThroughTheCommitSeam) {
-  test::TestBroker tb;
+  LogCapture log;
+  BrokerOptions o;
+  o.log = log.sink();
+  test::TestBroker tb(o);
   auto c = tb.client();
   ASSERT_TRUE(c->create_topic({"t", 1}).ok());
+  ASSERT_TRUE(produce(*c, "kept").ok());
   tb.broker().impl().faults.fail_commit(1, EIO);
   EXPECT_EQ(produce(*c, "x").code(), errc::storage_failed);
   EXPECT_EQ(tb.broker().health().code(), errc::storage_failed);
+  EXPECT_TRUE(log.contains("storage failed"));
+  EXPECT_EQ(read_all(*c), std::vector<std::string>{"kept"});
+  c.reset();
+  tb.restart();
+  c = tb.client();
+  // The commit never happened: the record is not there.
+  EXPECT_EQ(read_all(*c), std::vector<std::string>{"kept"});
+}
+
+// An ack whose commit fails is not confirmed, and the message is still there
+// after a restart; the queue stays readable meanwhile.
+TEST(BrokerFaultsOnce, FailedAckCommitKeepsTheMessage) {
+  test::TestBroker tb;
+  auto c = tb.client();
+  ASSERT_TRUE(c->create_queue("q").ok());
+  const auto ids = publish(*c, 2);
+  ASSERT_EQ(ids.size(), 2u);
+  {
+    auto consumer = QueueConsumer::subscribe(*c, "q", {1});
+    ASSERT_TRUE(consumer.ok());
+    auto d = (*consumer)->receive(std::chrono::seconds(5));
+    ASSERT_TRUE(d.ok()) << d.error().to_string();
+    tb.broker().impl().faults.fail_commit(1, EIO);
+    EXPECT_EQ(d->ack_and_wait().code(), errc::storage_failed);
+    EXPECT_TRUE(c->get_message("q", d->id()).ok()) << "the failed ack did not remove it";
+  }
+  c.reset();
+  tb.restart();
+  c = tb.client();
+  expect_queue_readable(*c, ids);
 }
 
 }  // namespace
