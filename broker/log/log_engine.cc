@@ -18,6 +18,8 @@ std::int64_t now_ms() {
 }
 
 status unknown_topic(std::string_view name) {
+  // A name no topic can have gets the error that says why.
+  if (status st = protocol::validate_name(name, "topic"); !st.ok()) return st;
   return {errc::unknown_topic, fmt::format("no topic named '{}'", name)};
 }
 
@@ -167,8 +169,14 @@ class LogEngine::CommitOffsetsOp final : public storage::WriteOp {
     auto it = engine_.topics_.find(topic_);
     if (it == engine_.topics_.end() || it->second->delete_pending) return unknown_topic(topic_);
     const auto count = it->second->partitions.size();
-    for (const auto& [partition, offset] : offsets_)
+    for (const auto& [partition, offset] : offsets_) {
       if (partition >= count) return unknown_partition(topic_, partition, count);
+      // No consumer can have read past the end; such an offset is a bug.
+      const std::uint64_t end = it->second->partitions[partition]->pending.next_offset;
+      if (offset > end)
+        return {errc::offset_out_of_range,
+                fmt::format("offset {} is past the end of partition {} ({})", offset, partition, end)};
+    }
     const std::int64_t now = now_ms();
     for (const auto& [partition, offset] : offsets_)
       if (status st = engine_.storage_.logs().put_group_offset(txn, group_, topic_, partition, offset, now);

@@ -28,11 +28,13 @@ constexpr std::int64_t kMaxDeferMs = 200;
 constexpr std::uint64_t kIdReserveBlock = 65536;
 constexpr std::uint64_t kIdReserveLow = 16384;
 
+}  // namespace
+
 status unknown_queue(std::string_view name) {
+  // A name no queue can have gets the error that says why.
+  if (status st = protocol::validate_name(name, "queue"); !st.ok()) return st;
   return {errc::unknown_queue, fmt::format("no queue named '{}'", name)};
 }
-
-}  // namespace
 
 Core::Core(storage::Storage& storage, LogAppender* logs)
     : storage_(storage), store_(storage.queues()), logs_(logs) {}

@@ -21,6 +21,9 @@
 
 namespace wharf::queue {
 
+// unknown_queue, or invalid_name for a name no queue can have.
+status unknown_queue(std::string_view name);
+
 class Core {
  public:
   Core(storage::Storage& storage, LogAppender* logs);

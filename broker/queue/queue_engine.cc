@@ -14,10 +14,6 @@ using storage::WriteTxn;
 
 namespace {
 
-status unknown_queue(std::string_view name) {
-  return {errc::unknown_queue, fmt::format("no queue named '{}'", name)};
-}
-
 // An op whose result is computed in apply and handed over after the
 // commit. `Fn` runs on the writer thread inside the group. With Txn = the
 // read-only storage::Txn it is a read, which still runs once storage failed.

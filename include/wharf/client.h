@@ -90,7 +90,7 @@ class Client {
                                        std::int64_t timestamp_ms);
 
   // Durably records offsets for a group. Errors: invalid_name,
-  // unknown_topic, unknown_partition.
+  // unknown_topic, unknown_partition, offset_out_of_range (past the end).
   status commit_offsets(std::string_view group, std::string_view topic,
                         const std::vector<std::pair<std::uint32_t, std::int64_t>>& offsets);
   // A group's committed offsets, for one topic or (empty) all.
