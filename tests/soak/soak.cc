@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   CLI::App app{"soak - steady mixed load on wharfd, checking its memory stays flat"};
   std::string wharfd;
   int seconds = 120;
-  std::size_t allowance_mb = 24;
+  std::size_t allowance_mb = 12;
   int report_every = 60;
   app.add_option("--wharfd", wharfd, "Path to wharfd")->required();
   app.add_option("--seconds", seconds, "Duration")->capture_default_str();
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
       r.value = value;
       while (!stop) {
         p.send("soak-log", static_cast<std::uint32_t>(i), r, [](result<RecordMetadata> m) {
-          if (!m.ok()) note(m.error());
+          if (!m.ok()) return note(m.error());
           g_done.fetch_add(1, std::memory_order_relaxed);
         });
         std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -126,7 +126,11 @@ int main(int argc, char** argv) {
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         while (!stop && std::chrono::steady_clock::now() < until) {
           auto d = (*qc)->receive(std::chrono::milliseconds(100));
-          if (d) d->ack();
+          if (d) {
+            d->ack([](status st) { note(st); });
+          } else if (d.code() != errc::timeout) {
+            note(d.error());
+          }
         }
       }
     });
