@@ -31,7 +31,8 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, std::uint64
       writer_wake_(socket_.get_executor(), Clock::time_point::max()),
       reader_wake_(socket_.get_executor(), Clock::time_point::max()),
       watchdog_timer_(socket_.get_executor()),
-      accepted_at_(Clock::now()) {
+      accepted_at_(Clock::now()),
+      gauge_(std::make_shared<OutputGauge>()) {
   in_.resize(kInitialReadBuffer);
 }
 
@@ -87,6 +88,7 @@ void Connection::close_after_flush() {
 void Connection::send(const flatbuffers::FlatBufferBuilder& fbb) {
   if (closed_) return;
   protocol::append_frame(out_, fbb);
+  gauge_->buffered.store(out_.size() + sending_.size(), std::memory_order_relaxed);
   if (fbb.GetSize() > (1u << 20)) big_builder_ = true;
   wake_writer();
 }
@@ -134,7 +136,8 @@ void Connection::end_async(std::size_t bytes) {
 }
 
 std::shared_ptr<queue::DeliverySink> Connection::sink() {
-  if (!sink_) sink_ = std::make_shared<ConnectionSink>(weak_from_this(), id_);
+  if (!sink_)
+    sink_ = std::make_shared<ConnectionSink>(weak_from_this(), id_, gauge_, server_.options().max_pending_output);
   return sink_;
 }
 
@@ -283,6 +286,7 @@ asio::awaitable<void> Connection::write_loop() {
     }
     write_started_ = Clock::time_point::max();
     sending_.clear();
+    gauge_->buffered.store(out_.size(), std::memory_order_relaxed);
     if (sending_.capacity() > (4u << 20)) sending_.shrink_to_fit();
     if (ec) break;
     wake_reader();

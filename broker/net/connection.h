@@ -30,6 +30,7 @@ class DeliverySink;
 namespace wharf::net {
 
 class Server;
+struct OutputGauge;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -121,6 +122,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Clock::time_point write_started_ = Clock::time_point::max();
   std::vector<std::weak_ptr<asio::steady_timer>> timers_;
   std::shared_ptr<queue::DeliverySink> sink_;
+  std::shared_ptr<OutputGauge> gauge_;  // what the sink reads to throttle deliveries
 
   friend class Dispatcher;
 };

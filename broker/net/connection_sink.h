@@ -2,6 +2,7 @@
 // the commit, it hands the batch to the connection's thread, which frames it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -11,15 +12,33 @@ namespace wharf::net {
 
 class Connection;
 
+// Bytes on their way to one client: deliveries handed to its connection and
+// output not yet written to its socket. Shared, so that the writer thread
+// reads it without touching the connection.
+struct OutputGauge {
+  std::atomic<std::size_t> posted{0};
+  std::atomic<std::size_t> buffered{0};
+};
+
 class ConnectionSink final : public queue::DeliverySink {
  public:
-  ConnectionSink(std::weak_ptr<Connection> conn, std::uint64_t id) : conn_(std::move(conn)), id_(id) {}
+  ConnectionSink(std::weak_ptr<Connection> conn, std::uint64_t id, std::shared_ptr<OutputGauge> gauge,
+                 std::size_t limit)
+      : conn_(std::move(conn)), id_(id), gauge_(std::move(gauge)), limit_(limit) {}
   void deliver(queue::DeliveryBatch batch) override;
+  // A client that does not read gets no more deliveries once its output
+  // limit is reached: its memory stays bounded and the messages stay ready.
+  bool accepting() const override {
+    return gauge_->posted.load(std::memory_order_relaxed) + gauge_->buffered.load(std::memory_order_relaxed) <
+           limit_;
+  }
   std::string name() const override { return "connection " + std::to_string(id_); }
 
  private:
   std::weak_ptr<Connection> conn_;
   std::uint64_t id_;
+  std::shared_ptr<OutputGauge> gauge_;
+  std::size_t limit_;
 };
 
 }  // namespace wharf::net

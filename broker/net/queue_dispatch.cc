@@ -181,7 +181,10 @@ Offset<wire::PublishOk> build_publish_ok(FlatBufferBuilder& fbb, const std::vect
 void ConnectionSink::deliver(queue::DeliveryBatch batch) {
   auto conn = conn_.lock();
   if (!conn) return;
-  conn->post([batch = std::move(batch)](Connection& c) {
+  const std::size_t bytes = batch.arena.size() + 64 * batch.deliveries.size();
+  gauge_->posted.fetch_add(bytes, std::memory_order_relaxed);
+  conn->post([batch = std::move(batch), bytes, gauge = gauge_](Connection& c) {
+    gauge->posted.fetch_sub(bytes, std::memory_order_relaxed);
     auto& fbb = c.builder();
     std::vector<Offset<wire::Delivery>> items;
     items.reserve(batch.deliveries.size());

@@ -18,6 +18,12 @@ namespace {
 // Bounds on the work one group does, so a backlog never makes one huge
 // transaction or delays every confirm behind it.
 constexpr std::size_t kMaxDeliveriesPerGroup = 8192;
+// How often a queue whose only subscribers with room are not reading
+// (DeliverySink::accepting) tries them again.
+constexpr std::int64_t kThrottleRetryMs = 10;
+// Deliveries to one subscriber per group: its sink learns of them only after
+// the commit, so this bounds what it can be sent past its output limit.
+constexpr std::size_t kMaxDeliveryBytesPerGroup = 1u << 20;
 constexpr std::size_t kMaxTimerEventsPerGroup = 8192;
 // Deferred ack deletes are written once this many wait, or the oldest has
 // waited this long: one commit per many acks.
@@ -68,6 +74,7 @@ status Core::load() {
   by_name_.clear();
   by_id_.clear();
   dispatch_.clear();
+  throttled_.clear();
   pending_.clear();
   // The stored value is a reservation: ids below it may have been handed
   // out, so the next run starts there (a gap, never a reuse).
@@ -351,6 +358,7 @@ status Core::remove(WriteTxn& txn, const std::string& name) {
   if (status st = store_.erase_queue(txn, q->config); !st.ok()) return st;
   for (Subscription* s : q->subs) cancel(*s);
   std::erase(dispatch_, q);
+  std::erase(throttled_, q);
   by_id_.erase(q->config.id);
   by_name_.erase(name);
   return {};
@@ -754,6 +762,7 @@ status Core::deliver_one(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Subs
   p.payload_size.push_back(view.payload.size());
   p.batch.arena.insert(p.batch.arena.end(), view.payload.begin(), view.payload.end());
   p.batch.deliveries.push_back(d);
+  s.group_bytes += view.headers.size() + view.payload.size();
   return {};
 }
 
@@ -761,15 +770,31 @@ status Core::dispatch(WriteTxn& txn, Queue& q, std::int64_t now) {
   std::size_t budget = kMaxDeliveriesPerGroup;
   while (q.ready > 0 && budget > 0 && !q.subs.empty()) {
     Subscription* s = nullptr;
+    bool throttled = false;
+    bool group_full = false;
     for (std::size_t i = 0; i < q.subs.size(); ++i) {
       Subscription* candidate = q.subs[(q.next_sub + i) % q.subs.size()];
-      if (candidate->has_room()) {
-        s = candidate;
-        q.next_sub = (q.next_sub + i + 1) % q.subs.size();
-        break;
+      if (!candidate->has_room()) continue;
+      if (candidate->group_bytes >= kMaxDeliveryBytesPerGroup) {
+        group_full = true;
+        continue;
       }
+      if (!candidate->sink->accepting()) {
+        throttled = true;
+        continue;
+      }
+      s = candidate;
+      q.next_sub = (q.next_sub + i + 1) % q.subs.size();
+      break;
     }
-    if (s == nullptr) return {};
+    if (s == nullptr) {
+      if (group_full) mark_dispatch(q);  // the next group goes on
+      if (throttled && std::find(throttled_.begin(), throttled_.end(), &q) == throttled_.end()) {
+        if (throttled_.empty()) throttled_retry_ms_ = now + kThrottleRetryMs;
+        throttled_.push_back(&q);
+      }
+      return {};
+    }
     const auto [id, found] = pop_ready(q);
     if (found == nullptr) return {};
     Msg& m = *found;
@@ -811,6 +836,10 @@ status Core::flush_deferred(WriteTxn& txn, std::int64_t now) {
 status Core::before_commit(WriteTxn& txn) {
   const std::int64_t now = now_ms();
   if (status st = run_timers(txn, now); !st.ok()) return st;
+  if (!throttled_.empty() && now >= throttled_retry_ms_) {
+    for (Queue* q : throttled_) mark_dispatch(*q);
+    throttled_.clear();
+  }
   std::vector<Queue*> queues;
   queues.swap(dispatch_);
   for (Queue* q : queues)
@@ -846,6 +875,7 @@ void Core::after_commit(std::uint64_t) {
   for (auto& [sub, p] : pending_) {
     auto s = subs_.find(sub);
     if (s == subs_.end() || s->second->cancelled) continue;  // returned to the queue already
+    s->second->group_bytes = 0;
     committed_.push_back(std::move(p));
   }
   pending_.clear();
@@ -869,6 +899,8 @@ void Core::after_replies() {
 
 void Core::after_abort() {
   group_writes_ = false;
+  for (auto& [sub, p] : pending_)
+    if (auto s = subs_.find(sub); s != subs_.end()) s->second->group_bytes = 0;
   pending_.clear();
   pending_reserve_ = 0;
   for (std::uint64_t id : created_subs_) subs_.erase(id);
@@ -904,6 +936,7 @@ std::chrono::steady_clock::time_point Core::next_due() {
     if (!q.expiry.empty()) due = std::min(due, q.expiry.top().due_ms);
   }
   if (!deferred_.empty()) due = std::min(due, deferred_since_ms_ + kMaxDeferMs);
+  if (!throttled_.empty()) due = std::min(due, throttled_retry_ms_);
   if (due == INT64_MAX) return std::chrono::steady_clock::time_point::max();
   return now + std::chrono::milliseconds(std::max<std::int64_t>(0, due - now_ms()));
 }

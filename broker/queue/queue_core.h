@@ -137,6 +137,10 @@ class Core {
   status flush_deferred(storage::WriteTxn& txn, std::int64_t now);
 
   std::vector<Queue*> dispatch_;  // queues that may have deliveries to make
+  // Queues with ready messages whose subscribers with room are not reading;
+  // tried again at throttled_retry_ms_.
+  std::vector<Queue*> throttled_;
+  std::int64_t throttled_retry_ms_ = 0;
   struct Pending {
     std::shared_ptr<DeliverySink> sink;
     DeliveryBatch batch;

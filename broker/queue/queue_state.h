@@ -69,6 +69,7 @@ struct Subscription {
   std::shared_ptr<DeliverySink> sink;
   std::uint32_t prefetch = 1;
   std::uint32_t in_flight = 0;
+  std::size_t group_bytes = 0;  // delivered in the group being written
   bool cancelled = false;
   bool has_room() const { return !cancelled && in_flight < prefetch; }
 };

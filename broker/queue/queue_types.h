@@ -57,6 +57,9 @@ class DeliverySink {
  public:
   virtual ~DeliverySink() = default;
   virtual void deliver(DeliveryBatch batch) = 0;
+  // False while the client is not taking in what it was sent: deliveries
+  // wait (in the queue, not in memory) until it is true again. Writer thread.
+  virtual bool accepting() const { return true; }
   // A readable name for histories ("connection 12").
   virtual std::string name() const = 0;
 };

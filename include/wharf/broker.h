@@ -45,8 +45,9 @@ struct BrokerOptions {
   unsigned io_threads = 0;  // 0: one per hardware thread
   std::size_t max_connections = 10000;
   std::size_t max_in_flight_per_connection = 4096;
-  // A connection whose unsent replies exceed this is not read from until
-  // they drain (and is closed if its writes stall for write_timeout).
+  // A connection whose unsent replies exceed this is not read from, and gets
+  // no queue deliveries (they stay ready), until they drain; it is closed if
+  // its writes stall for write_timeout.
   std::size_t max_pending_output_bytes = 64u << 20;
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::milliseconds frame_timeout{30000};

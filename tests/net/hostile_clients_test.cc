@@ -2,6 +2,7 @@
 // working: endless garbage, a consumer that never reads its replies, too
 // many requests in flight.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <fstream>
 #include <random>
@@ -9,12 +10,24 @@
 
 #include "support/raw_connection.h"
 #include "support/test_broker.h"
+#include "support/wait_for.h"
 #include "wharf/producer.h"
+#include "wharf/queue.h"
 
 namespace wharf {
 namespace {
 
 using test::RawConnection;
+
+// Anonymous resident memory (the heap): unlike the whole RSS, it leaves out
+// the pages of the LMDB map that reads touch.
+std::size_t heap_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) << 10;
+  return 0;
+}
 
 std::size_t rss_bytes() {
   std::ifstream in("/proc/self/statm");
@@ -23,6 +36,20 @@ std::size_t rss_bytes() {
   in >> pages >> resident;
   return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
+
+// What a misbehaving client may cost the broker (this test process) at most:
+// far below what its requests would take unbounded (gigabytes).
+constexpr std::size_t kMemoryBound = 128u << 20;
+// A subscriber's share: its output limit (1 MiB here), one group's
+// deliveries past it (1 MiB), and the buffers they pass through.
+constexpr std::size_t kHeapBound = 12u << 20;
+// Sanitizer allocators hold freed memory (ASan's quarantine) or add shadow
+// pages (TSan): the heap bound is checked only without them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kHeapMeasurable = false;
+#else
+constexpr bool kHeapMeasurable = true;
+#endif
 
 void fill(Client& c, const std::string& topic, int records, std::size_t size) {
   Producer p(c);
@@ -49,15 +76,19 @@ TEST(NetHostile, EndlessGarbageIsCutOffAndHarmsNoOne) {
   auto good = tb.client();
   ASSERT_TRUE(good->create_topic({"t", 1}).ok());
   std::atomic<bool> stop{false};
+  int connections = 0;
+  int cut_off = 0;
   std::thread flood([&] {
     std::mt19937 rng(1);
     std::vector<std::uint8_t> junk(64 << 10);
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (!stop && std::chrono::steady_clock::now() < until) {
       RawConnection raw(tb.broker().port());
+      ++connections;
       for (auto& b : junk) b = static_cast<std::uint8_t>(rng());
       for (int i = 0; i < 16 && raw.send_bytes(junk); ++i) {
       }
+      if (raw.closed_by_peer(std::chrono::seconds(2))) ++cut_off;
     }
   });
   Producer p(*good);
@@ -66,6 +97,8 @@ TEST(NetHostile, EndlessGarbageIsCutOffAndHarmsNoOne) {
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(p.send_and_wait("t", 0, r).ok());
   stop = true;
   flood.join();
+  EXPECT_GT(connections, 0);
+  EXPECT_EQ(cut_off, connections) << "the broker closes every connection that sends garbage";
   EXPECT_TRUE(tb.broker().health().ok());
   EXPECT_EQ(*good->latest_offset("t", 0), 50);
 }
@@ -89,15 +122,76 @@ TEST(NetHostile, ConsumerThatNeverReadsStaysBoundedAndIsClosed) {
     burst.insert(burst.end(), f.begin(), f.end());
   }
   lazy.send_bytes(burst);  // never read a byte back
-  // The broker stops reading this client, then drops it when its writes stall.
-  EXPECT_TRUE(lazy.peer_hung_up(std::chrono::seconds(10)));
-  const std::size_t after = rss_bytes();
-  EXPECT_LT(after, before + (128u << 20)) << "broker memory grew by " << (after - before) / (1 << 20) << " MiB";
-  // Everyone else is fine.
+  // Everyone else is fine meanwhile.
   Producer p(*good);
   ProducerRecord r;
   r.value = "still here";
   EXPECT_TRUE(p.send_and_wait("big", 0, r).ok());
+  // The broker stops reading this client, then drops it when its writes stall.
+  EXPECT_TRUE(lazy.peer_hung_up(std::chrono::seconds(10)));
+  const std::size_t after = rss_bytes();
+  EXPECT_LT(after, before + (kMemoryBound)) << "memory grew by " << (after - before) / (1 << 20) << " MiB";
+  EXPECT_TRUE(p.send_and_wait("big", 0, r).ok());
+}
+
+// A subscriber that never reads: deliveries stop at its output limit (the
+// messages stay in the queue, not in memory), it is dropped when its writes
+// stall, and its messages go to a consumer that reads.
+TEST(NetHostile, SubscriberThatNeverReadsStaysBoundedAndLosesItsMessages) {
+  BrokerOptions o;
+  o.max_pending_output_bytes = 1u << 20;
+  // Long enough that, unthrottled, every message would pile up before the drop.
+  o.write_timeout = std::chrono::milliseconds(2000);
+  test::TestBroker tb(o);
+  auto good = tb.client();
+  ASSERT_TRUE(good->create_queue("q").ok());
+  // 32 MiB of messages, all of which the lazy subscriber's prefetch allows.
+  constexpr int kMessages = 8000;
+  {
+    const std::string payload(4 << 10, 'm');
+    Publisher pub(*good);
+    OutgoingMessage m;
+    m.payload = payload;
+    std::atomic<int> confirmed{0};
+    for (int i = 0; i < kMessages; ++i)
+      pub.publish("q", m, [&](result<std::uint64_t> id) { confirmed += id.ok() ? 1 : 0; });
+    pub.flush();
+    ASSERT_EQ(confirmed.load(), kMessages);
+  }
+  ::malloc_trim(0);  // or the freed publish buffers would hide growth
+  const std::size_t before = heap_bytes();
+  RawConnection lazy(tb.broker().port());
+  ::setsockopt(lazy.fd(), SOL_SOCKET, SO_RCVBUF, &o.max_pending_output_bytes, sizeof(int));
+  ASSERT_TRUE(lazy.hello());
+  flatbuffers::FlatBufferBuilder fbb;
+  auto q = fbb.CreateString("q");
+  fbb.Finish(wire::CreateFrame(fbb, 7, wire::Body::Subscribe, wire::CreateSubscribe(fbb, q, 100000).Union()));
+  ASSERT_TRUE(lazy.send_frame(fbb));
+  // Dropped: its subscription goes. (Its socket cannot show the close: the
+  // FIN waits behind the bytes it never reads.)
+  std::size_t peak = 0;
+  EXPECT_TRUE(test::wait_for(
+      [&] {
+        peak = std::max(peak, heap_bytes());
+        auto info = good->describe_queue("q");
+        return info.ok() && info->consumers == 0 && info->in_flight == 0;
+      },
+      std::chrono::seconds(15)));
+  if (kHeapMeasurable) {
+    EXPECT_LT(peak, before + kHeapBound) << "heap grew by " << (peak - before) / (1 << 20) << " MiB";
+  }
+  // Every message is delivered to a consumer that reads, and acked.
+  auto consumer = QueueConsumer::subscribe(*good, "q", {500});
+  ASSERT_TRUE(consumer.ok());
+  int got = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (got < kMessages && std::chrono::steady_clock::now() < until) {
+    auto d = (*consumer)->receive(std::chrono::seconds(1));
+    if (!d) continue;
+    d->ack();
+    ++got;
+  }
+  EXPECT_EQ(got, kMessages);
 }
 
 TEST(NetHostile, TooManyRequestsInFlightGetTypedErrors) {
