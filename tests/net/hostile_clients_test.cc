@@ -5,6 +5,7 @@
 #include <malloc.h>
 
 #include <fstream>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -103,32 +104,43 @@ TEST(NetHostile, EndlessGarbageIsCutOffAndHarmsNoOne) {
   EXPECT_EQ(*good->latest_offset("t", 0), 50);
 }
 
-TEST(NetHostile, ConsumerThatNeverReadsStaysBoundedAndIsClosed) {
+// A broker with a 1 MiB output limit, and a client of it that never reads
+// (a receive buffer of the same size), handshake sent.
+BrokerOptions lazy_client_limits(std::chrono::milliseconds write_timeout) {
   BrokerOptions o;
   o.max_pending_output_bytes = 1u << 20;
-  o.write_timeout = std::chrono::milliseconds(500);
-  test::TestBroker tb(o);
+  o.write_timeout = write_timeout;
+  return o;
+}
+std::unique_ptr<RawConnection> lazy_client(test::TestBroker& tb) {
+  auto lazy = std::make_unique<RawConnection>(tb.broker().port());
+  const int rcvbuf = 1 << 20;
+  ::setsockopt(lazy->fd(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  EXPECT_TRUE(lazy->hello());
+  return lazy;
+}
+
+TEST(NetHostile, ConsumerThatNeverReadsStaysBoundedAndIsClosed) {
+  test::TestBroker tb(lazy_client_limits(std::chrono::milliseconds(500)));
   auto good = tb.client();
   ASSERT_TRUE(good->create_topic({"big", 1}).ok());
   fill(*good, "big", 64, 64 << 10);  // 4 MiB
   const std::size_t before = rss_bytes();
-  RawConnection lazy(tb.broker().port());
-  ::setsockopt(lazy.fd(), SOL_SOCKET, SO_RCVBUF, &o.max_pending_output_bytes, sizeof(int));
-  ASSERT_TRUE(lazy.hello());
+  auto lazy = lazy_client(tb);
   // 2,000 fetches of up to 4 MiB each: 8 GB of replies if nothing bounded them.
   std::vector<std::uint8_t> burst;
   for (std::uint64_t i = 0; i < 2000; ++i) {
     auto f = fetch_frame(i + 10, "big", 4u << 20, 0);
     burst.insert(burst.end(), f.begin(), f.end());
   }
-  lazy.send_bytes(burst);  // never read a byte back
+  lazy->send_bytes(burst);  // never read a byte back
   // Everyone else is fine meanwhile.
   Producer p(*good);
   ProducerRecord r;
   r.value = "still here";
   EXPECT_TRUE(p.send_and_wait("big", 0, r).ok());
   // The broker stops reading this client, then drops it when its writes stall.
-  EXPECT_TRUE(lazy.peer_hung_up(std::chrono::seconds(10)));
+  EXPECT_TRUE(lazy->peer_hung_up(std::chrono::seconds(10)));
   const std::size_t after = rss_bytes();
   EXPECT_LT(after, before + (kMemoryBound)) << "memory grew by " << (after - before) / (1 << 20) << " MiB";
   EXPECT_TRUE(p.send_and_wait("big", 0, r).ok());
@@ -138,11 +150,9 @@ TEST(NetHostile, ConsumerThatNeverReadsStaysBoundedAndIsClosed) {
 // messages stay in the queue, not in memory), it is dropped when its writes
 // stall, and its messages go to a consumer that reads.
 TEST(NetHostile, SubscriberThatNeverReadsStaysBoundedAndLosesItsMessages) {
-  BrokerOptions o;
-  o.max_pending_output_bytes = 1u << 20;
-  // Long enough that, unthrottled, every message would pile up before the drop.
-  o.write_timeout = std::chrono::milliseconds(2000);
-  test::TestBroker tb(o);
+  // A write timeout long enough that, unthrottled, every message would pile
+  // up before the drop.
+  test::TestBroker tb(lazy_client_limits(std::chrono::milliseconds(2000)));
   auto good = tb.client();
   ASSERT_TRUE(good->create_queue("q").ok());
   // 32 MiB of messages, all of which the lazy subscriber's prefetch allows.
@@ -160,13 +170,11 @@ TEST(NetHostile, SubscriberThatNeverReadsStaysBoundedAndLosesItsMessages) {
   }
   ::malloc_trim(0);  // or the freed publish buffers would hide growth
   const std::size_t before = heap_bytes();
-  RawConnection lazy(tb.broker().port());
-  ::setsockopt(lazy.fd(), SOL_SOCKET, SO_RCVBUF, &o.max_pending_output_bytes, sizeof(int));
-  ASSERT_TRUE(lazy.hello());
+  auto lazy = lazy_client(tb);
   flatbuffers::FlatBufferBuilder fbb;
   auto q = fbb.CreateString("q");
   fbb.Finish(wire::CreateFrame(fbb, 7, wire::Body::Subscribe, wire::CreateSubscribe(fbb, q, 100000).Union()));
-  ASSERT_TRUE(lazy.send_frame(fbb));
+  ASSERT_TRUE(lazy->send_frame(fbb));
   // Dropped: its subscription goes. (Its socket cannot show the close: the
   // FIN waits behind the bytes it never reads.)
   std::size_t peak = 0;
