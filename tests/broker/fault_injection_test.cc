@@ -148,6 +148,39 @@ INSTANTIATE_TEST_SUITE_P(Storage, BrokerFaults,
                                            std::make_pair(FsCall::pwrite, EIO),
                                            std::make_pair(FsCall::writev, EIO)));
 
+// Opening or reading the data file fails at start: a typed error naming the
+// file, and the next start finds everything as it was.
+class BrokerStartFaults : public ::testing::TestWithParam<std::pair<FsCall, int>> {
+ protected:
+  void TearDown() override { test::fs_clear(); }
+};
+
+TEST_P(BrokerStartFaults, FailedOpenOrReadOfTheDataFileIsATypedErrorAndChangesNothing) {
+  const auto [call, error] = GetParam();
+  test::TestBroker tb;
+  {
+    auto c = tb.client();
+    ASSERT_TRUE(c->create_topic({"t", 1}).ok());
+    ASSERT_TRUE(produce(*c, "kept").ok());
+  }
+  tb.stop();
+  const int failures = test::fs_failures(call);
+  test::fs_fail(call, 1, error);
+  auto refused = Broker::start(tb.options());
+  test::fs_clear();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), errc::storage_failed);
+  EXPECT_NE(refused.error().to_string().find("data.mdb"), std::string::npos) << refused.error().to_string();
+  EXPECT_EQ(test::fs_failures(call), failures + 1);
+  tb.start();
+  auto c = tb.client();
+  EXPECT_EQ(read_all(*c), std::vector<std::string>{"kept"});
+}
+
+INSTANTIATE_TEST_SUITE_P(Storage, BrokerStartFaults,
+                         ::testing::Values(std::make_pair(FsCall::open, EACCES), std::make_pair(FsCall::open, EIO),
+                                           std::make_pair(FsCall::pread, EIO)));
+
 TEST(BrokerFaultsOnce, LaterFlushFailureOnTheNthCall) {
   BrokerOptions o;
   test::TestBroker tb(o);
