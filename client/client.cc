@@ -87,6 +87,43 @@ status Client::delete_topic(std::string_view name) {
   return to_status(r);
 }
 
+status Client::alter_topic(std::string_view name, const TopicChanges& changes) {
+  if (status st = protocol::validate_name(name, "topic"); !st.ok()) return st;
+  auto r = impl_->call<bool>(
+      [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
+        auto n = fbb.CreateString(name.data(), name.size());
+        wire::AlterTopicBuilder b(fbb);
+        b.add_name(n);
+        if (changes.partitions) b.add_partitions(*changes.partitions);
+        if (changes.retention_ms) b.add_retention_ms(*changes.retention_ms);
+        if (changes.retention_bytes) b.add_retention_bytes(*changes.retention_bytes);
+        auto body = b.Finish();
+        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::AlterTopic, body.Union()));
+      },
+      expect_ok);
+  {
+    std::lock_guard lock(impl_->metadata_mu);
+    impl_->partitions.erase(std::string(name));
+  }
+  return to_status(r);
+}
+
+result<std::int64_t> Client::delete_records(std::string_view topic, std::uint32_t partition,
+                                            std::int64_t before_offset) {
+  if (before_offset < 0) return status(errc::invalid_argument, "the offset must be >= 0");
+  return impl_->call<std::int64_t>(
+      [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
+        auto t = fbb.CreateString(topic.data(), topic.size());
+        auto body = wire::CreateDeleteRecords(fbb, t, partition, static_cast<std::uint64_t>(before_offset));
+        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DeleteRecords, body.Union()));
+      },
+      [](const wire::Frame& f) -> result<std::int64_t> {
+        const auto* ok = f.body_as_DeleteRecordsOk();
+        if (ok == nullptr) return unexpected_reply(f);
+        return static_cast<std::int64_t>(ok->log_start());
+      });
+}
+
 result<std::vector<TopicInfo>> Client::list_topics() {
   return impl_->call<std::vector<TopicInfo>>(
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {

@@ -105,12 +105,28 @@ struct Publisher::Impl : std::enable_shared_from_this<Publisher::Impl> {
                        status err = st;
                        if (st.ok() && (ok == nullptr || ok->ids() == nullptr || ok->ids()->size() != done.size()))
                          err = st.ok() ? unexpected_reply(*f) : st;
+                       // A message the queue refused (max length) has id 0 and an error entry.
+                       std::vector<status> refused;
+                       if (err.ok() && ok->errors() != nullptr) {
+                         refused.resize(done.size());
+                         for (const auto* e : *ok->errors())
+                           if (e->index() < refused.size())
+                             refused[e->index()] = status(errc_from_wire(e->code()),
+                                                          e->message() ? e->message()->str() : std::string());
+                       }
                        for (std::size_t i = 0; i < done.size(); ++i) {
                          if (!done[i]) continue;
-                         if (err.ok()) {
-                           done[i](ok->ids()->Get(static_cast<flatbuffers::uoffset_t>(i)));
-                         } else {
+                         if (!err.ok()) {
                            done[i](err);
+                           continue;
+                         }
+                         const std::uint64_t id = ok->ids()->Get(static_cast<flatbuffers::uoffset_t>(i));
+                         if (id != 0) {
+                           done[i](id);
+                         } else if (i < refused.size() && !refused[i].ok()) {
+                           done[i](refused[i]);
+                         } else {
+                           done[i](status(errc::internal, "the broker returned no id for a message"));
                          }
                        }
                        {

@@ -39,7 +39,9 @@ QueueInfo to_queue_info(const wire::QueueInfo& q) {
     info.options.backoff_initial = std::chrono::milliseconds(o->backoff_initial_ms());
     info.options.backoff_multiplier = o->backoff_multiplier();
     info.options.backoff_max = std::chrono::milliseconds(o->backoff_max_ms());
-    info.options.dead_letter = o->dlq_mode() == wire::DlqMode::None ? DeadLetter::none : DeadLetter::named;
+    info.options.dead_letter = o->dlq_mode() == wire::DlqMode::None    ? DeadLetter::none
+                               : o->dlq_mode() == wire::DlqMode::Named ? DeadLetter::named
+                                                                       : DeadLetter::default_queue;
     info.options.dlq = str(o->dlq());
     info.options.max_length = o->max_length();
     info.options.overflow =
@@ -107,11 +109,24 @@ status Client::create_queue(std::string_view name, const QueueOptions& options) 
   return r.error();
 }
 
-status Client::delete_queue(std::string_view name) {
+status Client::alter_queue(std::string_view name, const QueueOptions& options) {
+  if (status st = protocol::validate_name(name, "queue"); !st.ok()) return st;
   auto r = impl_->call<bool>(
       [&](FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto n = fbb.CreateString(name.data(), name.size());
-        auto body = wire::CreateDeleteQueue(fbb, n);
+        auto o = build_options(fbb, options);
+        auto body = wire::CreateAlterQueue(fbb, n, o);
+        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::AlterQueue, body.Union()));
+      },
+      expect_ok);
+  return r.error();
+}
+
+status Client::delete_queue(std::string_view name, bool keep_dlq) {
+  auto r = impl_->call<bool>(
+      [&](FlatBufferBuilder& fbb, std::uint64_t corr) {
+        auto n = fbb.CreateString(name.data(), name.size());
+        auto body = wire::CreateDeleteQueue(fbb, n, keep_dlq);
         fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DeleteQueue, body.Union()));
       },
       expect_ok);

@@ -13,10 +13,10 @@
 namespace wharf {
 
 struct Delivery::Internal {
-  static void fill(Delivery& x, std::shared_ptr<void> owner, QueueConsumer::Impl* consumer, std::uint64_t subscription,
-                   const wire::Delivery& w) {
-    x.owner_ = std::move(owner);
-    x.consumer_ = consumer;
+  static void fill(Delivery& x, std::shared_ptr<const std::vector<std::uint8_t>> frame,
+                   std::weak_ptr<QueueConsumer::Impl> consumer, std::uint64_t subscription, const wire::Delivery& w) {
+    x.frame_ = std::move(frame);
+    x.consumer_ = std::move(consumer);
     x.subscription_ = subscription;
     x.id_ = w.message_id();
     x.tag_ = w.tag();
@@ -65,6 +65,9 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
   std::deque<Delivery> ready;                   // guarded by mu
   std::function<void(Delivery)> handler;        // guarded by mu
   std::uint64_t subscription = 0;               // guarded by mu
+  // Deliveries are pushed in tag order; those up to this tag were handed
+  // to the application, the rest were not (released, not charged, at close).
+  std::uint64_t last_handed_tag = 0;            // guarded by mu
   bool lost = false;                            // guarded by mu: the connection dropped
   status lost_reason;                           // guarded by mu
   bool closed = false;                          // guarded by mu
@@ -86,6 +89,7 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
           client.route(ok->subscription(), self);
           std::lock_guard lock(mu);
           subscription = ok->subscription();
+          last_handed_tag = 0;
           lost = false;
           return ok->subscription();
         });
@@ -93,14 +97,14 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
   }
 
   // I/O thread: a Deliveries frame for this consumer; `bytes` owns the frame.
-  void on_deliveries(std::shared_ptr<std::vector<std::uint8_t>> bytes, const wire::Deliveries& d) {
+  void on_deliveries(std::shared_ptr<const std::vector<std::uint8_t>> bytes, const wire::Deliveries& d) {
     std::vector<Delivery> fresh;
     if (d.deliveries() != nullptr) {
       fresh.reserve(d.deliveries()->size());
-      auto owner = std::shared_ptr<void>(bytes);
+      std::weak_ptr<Impl> self = weak_from_this();
       for (const auto* w : *d.deliveries()) {
         Delivery x;
-        Delivery::Internal::fill(x, owner, this, d.subscription(), *w);
+        Delivery::Internal::fill(x, bytes, self, d.subscription(), *w);
         fresh.push_back(std::move(x));
       }
     }
@@ -109,8 +113,11 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
       std::lock_guard lock(mu);
       if (closed) return;
       h = handler;
-      if (!h)
+      if (!h) {
         for (auto& x : fresh) ready.push_back(std::move(x));
+      } else if (!fresh.empty()) {
+        last_handed_tag = std::max(last_handed_tag, fresh.back().tag());
+      }
     }
     if (h) {
       for (auto& x : fresh) h(std::move(x));
@@ -132,6 +139,11 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
 
   void settle(PendingSettle s) {
     std::unique_lock lock(mu);
+    if (closed) {
+      lock.unlock();
+      if (s.done) s.done(status(errc::closed, "the consumer was closed; the message went back to the queue"));
+      return;
+    }
     settles.push_back(std::move(s));
     if (flush_posted) return;
     flush_posted = true;
@@ -197,13 +209,17 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
 
 void Delivery::Internal::settle(const Delivery& x, wire::SettleKind kind, std::int64_t delay, std::int64_t extend,
                                 std::string reason, bool durable, Delivery::Done done) {
-    if (x.consumer_ == nullptr) {
-      if (done) done(status(errc::invalid_argument, "an empty Delivery cannot be settled"));
-      return;
-    }
-    static_cast<QueueConsumer::Impl*>(x.consumer_)
-        ->settle({x.subscription_, x.id_, x.tag_, kind, delay, extend, std::move(reason), durable, std::move(done)});
+  if (x.tag_ == 0) {
+    if (done) done(status(errc::invalid_argument, "an empty Delivery cannot be settled"));
+    return;
   }
+  auto consumer = x.consumer_.lock();
+  if (!consumer) {
+    if (done) done(status(errc::closed, "the consumer is gone; the message went back to the queue"));
+    return;
+  }
+  consumer->settle({x.subscription_, x.id_, x.tag_, kind, delay, extend, std::move(reason), durable, std::move(done)});
+}
 
 void Delivery::ack(Done done) const {
   Internal::settle(*this, wire::SettleKind::Ack, -1, -1, {}, false, std::move(done));
@@ -242,7 +258,7 @@ QueueConsumer::~QueueConsumer() { (void)close(); }
 
 result<Delivery> QueueConsumer::receive(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->mu);
-  if (impl_->closed) return status(errc::not_subscribed, "the consumer is closed");
+  if (impl_->closed) return status(errc::closed, "the consumer is closed");
   if (impl_->lost) {
     // Report the drop once, then subscribe again on the next call.
     if (!impl_->lost_reason.ok()) {
@@ -256,9 +272,11 @@ result<Delivery> QueueConsumer::receive(std::chrono::milliseconds timeout) {
   }
   if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->ready.empty() || impl_->lost || impl_->closed; }))
     return status(errc::timeout, "no delivery in time");
+  if (impl_->closed) return status(errc::closed, "the consumer is closed");
   if (impl_->ready.empty()) return status(errc::disconnected, "the connection dropped");
   Delivery d = std::move(impl_->ready.front());
   impl_->ready.pop_front();
+  impl_->last_handed_tag = std::max(impl_->last_handed_tag, d.tag());
   return d;
 }
 
@@ -268,17 +286,21 @@ void QueueConsumer::set_handler(std::function<void(Delivery)> handler) {
     std::lock_guard lock(impl_->mu);
     impl_->handler = handler;
     backlog.swap(impl_->ready);
+    if (!backlog.empty()) impl_->last_handed_tag = std::max(impl_->last_handed_tag, backlog.back().tag());
   }
   for (auto& d : backlog) handler(std::move(d));
 }
 
 status QueueConsumer::close() {
   std::uint64_t sub = 0;
+  std::uint64_t release_from_tag = 0;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->closed) return {};
     impl_->closed = true;
     sub = impl_->subscription;
+    // Whatever arrives after the last delivery handed out was never seen.
+    release_from_tag = impl_->last_handed_tag + 1;
     impl_->ready.clear();
   }
   impl_->cv.notify_all();
@@ -286,7 +308,7 @@ status QueueConsumer::close() {
   if (impl_->client.conn.on_io_thread() || !impl_->client.conn.connected()) return {};
   auto r = impl_->client.call<bool>(
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
-        auto body = wire::CreateUnsubscribe(fbb, sub);
+        auto body = wire::CreateUnsubscribe(fbb, sub, release_from_tag);
         fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Unsubscribe, body.Union()));
       },
       [](const wire::Frame& f) -> result<bool> {
@@ -320,7 +342,7 @@ void Client::Impl::on_push(const wire::Frame& frame, std::span<const std::uint8_
   }
   if (!consumer) return;  // closed meanwhile: the broker returns the messages at unsubscribe
   // Keep the frame: deliveries point into it.
-  auto bytes = std::make_shared<std::vector<std::uint8_t>>(payload.begin(), payload.end());
+  auto bytes = std::make_shared<const std::vector<std::uint8_t>>(payload.begin(), payload.end());
   const auto* copy = wire::GetFrame(bytes->data())->body_as_Deliveries();
   consumer->on_deliveries(std::move(bytes), *copy);
 }

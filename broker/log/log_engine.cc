@@ -58,11 +58,7 @@ class LogEngine::CreateTopicOp final : public storage::WriteOp {
       : engine_(engine), config_(std::move(config)), done_(std::move(done)) {}
 
   status apply(storage::WriteTxn& txn) override {
-    for (const auto& t : engine_.created_pending_)
-      if (t->record.name == config_.name) return exists();
-    if (auto it = engine_.topics_.find(config_.name);
-        it != engine_.topics_.end() && !it->second->delete_pending)
-      return exists();
+    if (engine_.current_topic(config_.name)) return exists();
     auto id = engine_.storage_.logs().allocate_topic_id(txn);
     if (!id) return id.error();
     storage::TopicRecord record{config_.name, *id, config_.partitions, config_.retention_ms,
@@ -95,18 +91,12 @@ class LogEngine::DeleteTopicOp final : public storage::WriteOp {
       : engine_(engine), name_(std::move(name)), done_(std::move(done)) {}
 
   status apply(storage::WriteTxn& txn) override {
-    std::shared_ptr<Topic> topic;
-    for (const auto& t : engine_.created_pending_)
-      if (t->record.name == name_ && !t->delete_pending) topic = t;
-    if (!topic) {
-      auto it = engine_.topics_.find(name_);
-      if (it != engine_.topics_.end() && !it->second->delete_pending) topic = it->second;
-    }
+    std::shared_ptr<Topic> topic = engine_.current_topic(name_);
     if (!topic) return unknown_topic(name_);
     if (status st = engine_.storage_.logs().erase_topic(txn, topic->record); !st.ok()) return st;
     if (status st = engine_.storage_.logs().delete_group_offsets_for_topic(txn, name_); !st.ok())
       return st;
-    topic->delete_pending = true;
+    topic->life->delete_pending = true;
     engine_.deleted_pending_.push_back(std::move(topic));
     return {};
   }
@@ -166,13 +156,13 @@ class LogEngine::CommitOffsetsOp final : public storage::WriteOp {
         done_(std::move(done)) {}
 
   status apply(storage::WriteTxn& txn) override {
-    auto it = engine_.topics_.find(topic_);
-    if (it == engine_.topics_.end() || it->second->delete_pending) return unknown_topic(topic_);
-    const auto count = it->second->partitions.size();
+    auto topic = engine_.current_topic(topic_);
+    if (!topic) return unknown_topic(topic_);
+    const auto count = topic->partitions.size();
     for (const auto& [partition, offset] : offsets_) {
       if (partition >= count) return unknown_partition(topic_, partition, count);
       // No consumer can have read past the end; such an offset is a bug.
-      const std::uint64_t end = it->second->partitions[partition]->pending.next_offset;
+      const std::uint64_t end = topic->partitions[partition]->pending.next_offset;
       if (offset > end)
         return {errc::offset_out_of_range,
                 fmt::format("offset {} is past the end of partition {} ({})", offset, partition, end)};
@@ -204,20 +194,8 @@ class LogEngine::RetentionOp final : public storage::WriteOp {
       : engine_(engine), topic_(std::move(topic)), partition_(partition), new_log_start_(new_log_start) {}
 
   status apply(storage::WriteTxn& txn) override {
-    if (topic_->delete_pending || topic_->deleted.load(std::memory_order_relaxed)) return {};
-    Partition& p = *partition_;
-    if (new_log_start_ <= p.pending.log_start) return {};
-    engine_.mark_dirty(&p);
-    std::uint64_t bytes = 0;
-    std::uint64_t batches = 0;
-    if (status st = engine_.storage_.logs().delete_batches_before(txn, topic_->record.id, p.index,
-                                                                 new_log_start_, &bytes, &batches);
-        !st.ok())
-      return st;
-    p.pending.bytes -= std::min(bytes, p.pending.bytes);
-    p.pending.batches -= std::min(batches, p.pending.batches);
-    p.pending.log_start = std::min(new_log_start_, p.pending.next_offset);
-    return {};
+    if (topic_->gone()) return {};
+    return engine_.advance_log_start(txn, *partition_, new_log_start_);
   }
   void complete(status) override {
     partition_->retention_busy.store(false, std::memory_order_release);
@@ -248,6 +226,89 @@ class LogEngine::PurgeOp final : public storage::WriteOp {
   LogEngine& engine_;
   std::uint32_t topic_id_;
   std::uint32_t partitions_;
+};
+
+class LogEngine::AlterTopicOp final : public storage::WriteOp {
+ public:
+  AlterTopicOp(LogEngine& engine, TopicChange change, Done done)
+      : engine_(engine), change_(std::move(change)), done_(std::move(done)) {}
+
+  status apply(storage::WriteTxn& txn) override {
+    auto current = engine_.current_topic(change_.name);
+    if (!current) return unknown_topic(change_.name);
+    storage::TopicRecord record = current->record;
+    if (change_.partitions) {
+      if (*change_.partitions < record.partitions)
+        return {errc::invalid_argument, fmt::format("topic '{}' has {} partitions; their number can only grow",
+                                                    record.name, record.partitions)};
+      record.partitions = *change_.partitions;
+    }
+    if (change_.retention_ms) record.retention_ms = *change_.retention_ms;
+    if (change_.retention_bytes) record.retention_bytes = *change_.retention_bytes;
+    auto& logs = engine_.storage_.logs();
+    if (status st = logs.put_topic(txn, record); !st.ok()) return st;
+    // A new version shares the partitions it keeps and the topic's life.
+    auto altered = std::make_shared<Topic>();
+    altered->record = record;
+    altered->partitions = current->partitions;
+    altered->life = current->life;
+    storage::PartitionRecord empty;
+    for (std::uint32_t p = current->record.partitions; p < record.partitions; ++p) {
+      if (status st = logs.put_partition(txn, record.id, p, empty); !st.ok()) {
+        txn.request_rollback();
+        return st;
+      }
+      altered->partitions.push_back(make_partition(record.id, p));
+    }
+    engine_.altered_pending_.push_back(std::move(altered));
+    return {};
+  }
+  void complete(status outcome) override {
+    done_(std::move(outcome));
+    delete this;
+  }
+
+ private:
+  LogEngine& engine_;
+  TopicChange change_;
+  Done done_;
+};
+
+class LogEngine::DeleteRecordsOp final : public storage::WriteOp {
+ public:
+  DeleteRecordsOp(LogEngine& engine, std::string topic, std::uint32_t partition, std::uint64_t before,
+                  ProduceDone done)
+      : engine_(engine), topic_(std::move(topic)), partition_(partition), before_(before), done_(std::move(done)) {}
+
+  status apply(storage::WriteTxn& txn) override {
+    auto topic = engine_.current_topic(topic_);
+    if (!topic) return unknown_topic(topic_);
+    if (partition_ >= topic->partitions.size())
+      return unknown_partition(topic_, partition_, topic->partitions.size());
+    Partition& p = *topic->partitions[partition_];
+    if (before_ > p.pending.next_offset)
+      return {errc::offset_out_of_range, fmt::format("offset {} is past the end of {}/{} ({})", before_, topic_,
+                                                     partition_, p.pending.next_offset)};
+    if (status st = engine_.advance_log_start(txn, p, before_); !st.ok()) return st;
+    log_start_ = p.pending.log_start;
+    return {};
+  }
+  void complete(status outcome) override {
+    if (outcome.ok()) {
+      done_(log_start_);
+    } else {
+      done_(std::move(outcome));
+    }
+    delete this;
+  }
+
+ private:
+  LogEngine& engine_;
+  std::string topic_;
+  std::uint32_t partition_;
+  std::uint64_t before_;
+  ProduceDone done_;
+  std::uint64_t log_start_ = 0;
 };
 
 // ---------------------------------------------------------------------------
@@ -286,13 +347,39 @@ std::shared_ptr<Topic> LogEngine::make_topic(const storage::TopicRecord& record)
   auto topic = std::make_shared<Topic>();
   topic->record = record;
   topic->partitions.reserve(record.partitions);
-  for (std::uint32_t i = 0; i < record.partitions; ++i) {
-    auto p = std::make_unique<Partition>();
-    p->topic_id = record.id;
-    p->index = i;
-    topic->partitions.push_back(std::move(p));
-  }
+  for (std::uint32_t i = 0; i < record.partitions; ++i) topic->partitions.push_back(make_partition(record.id, i));
   return topic;
+}
+
+std::shared_ptr<Partition> LogEngine::make_partition(std::uint32_t topic_id, std::uint32_t index) {
+  auto p = std::make_shared<Partition>();
+  p->topic_id = topic_id;
+  p->index = index;
+  return p;
+}
+
+std::shared_ptr<Topic> LogEngine::current_topic(std::string_view name) const {
+  for (auto it = altered_pending_.rbegin(); it != altered_pending_.rend(); ++it)
+    if ((*it)->record.name == name && !(*it)->gone()) return *it;
+  for (const auto& t : created_pending_)
+    if (t->record.name == name && !t->gone()) return t;
+  auto it = topics_.find(name);
+  if (it != topics_.end() && !it->second->gone()) return it->second;
+  return nullptr;
+}
+
+status LogEngine::advance_log_start(storage::WriteTxn& txn, Partition& p, std::uint64_t new_log_start) {
+  if (new_log_start <= p.pending.log_start) return {};
+  mark_dirty(&p);
+  std::uint64_t bytes = 0;
+  std::uint64_t batches = 0;
+  if (status st = storage_.logs().delete_batches_before(txn, p.topic_id, p.index, new_log_start, &bytes, &batches);
+      !st.ok())
+    return st;
+  p.pending.bytes -= std::min(bytes, p.pending.bytes);
+  p.pending.batches -= std::min(batches, p.pending.batches);
+  p.pending.log_start = std::min(new_log_start, p.pending.next_offset);
+  return {};
 }
 
 void LogEngine::mark_dirty(Partition* p) {
@@ -319,18 +406,21 @@ void LogEngine::after_commit(std::uint64_t seq) {
     }
   }
   dirty_.clear();
-  if (!created_pending_.empty() || !deleted_pending_.empty()) {
+  if (!created_pending_.empty() || !altered_pending_.empty() || !deleted_pending_.empty()) {
     std::unique_lock lock(mu_);
     for (auto& t : created_pending_) topics_[t->record.name] = t;
+    for (auto& t : altered_pending_)
+      if (!t->gone()) topics_[t->record.name] = t;
     for (auto& t : deleted_pending_) {
       auto it = topics_.find(t->record.name);
-      if (it != topics_.end() && it->second == t) topics_.erase(it);
-      t->deleted.store(true, std::memory_order_release);
+      if (it != topics_.end() && it->second->life == t->life) topics_.erase(it);
+      t->life->deleted.store(true, std::memory_order_release);
     }
   }
   for (auto& t : deleted_pending_)
     for (auto& p : t->partitions) p->waiters.wake_all();
   created_pending_.clear();
+  altered_pending_.clear();
   deleted_pending_.clear();
 }
 
@@ -360,8 +450,9 @@ void LogEngine::after_abort() {
     p->dirty = false;
   }
   dirty_.clear();
-  for (auto& t : deleted_pending_) t->delete_pending = false;
+  for (auto& t : deleted_pending_) t->life->delete_pending = false;
   created_pending_.clear();
+  altered_pending_.clear();
   deleted_pending_.clear();
 }
 
@@ -378,6 +469,24 @@ void LogEngine::create_topic(TopicConfig config, Done done) {
   if (config.retention_bytes == 0 || config.retention_bytes < -1)
     return done({errc::invalid_argument, "retention_bytes must be positive, or -1 for no limit"});
   storage_.writer().submit(new CreateTopicOp(*this, std::move(config), std::move(done)));
+}
+
+void LogEngine::alter_topic(TopicChange change, Done done) {
+  if (status st = protocol::validate_name(change.name, "topic"); !st.ok()) return done(st);
+  if (change.partitions && (*change.partitions < 1 || *change.partitions > protocol::kMaxPartitions))
+    return done({errc::invalid_argument, fmt::format("partitions must be 1-{}, not {}", protocol::kMaxPartitions,
+                                                     *change.partitions)});
+  if (change.retention_ms && (*change.retention_ms == 0 || *change.retention_ms < -1))
+    return done({errc::invalid_argument, "retention_ms must be positive, or -1 to keep forever"});
+  if (change.retention_bytes && (*change.retention_bytes == 0 || *change.retention_bytes < -1))
+    return done({errc::invalid_argument, "retention_bytes must be positive, or -1 for no limit"});
+  storage_.writer().submit(new AlterTopicOp(*this, std::move(change), std::move(done)));
+}
+
+void LogEngine::delete_records(std::string topic, std::uint32_t partition, std::uint64_t before,
+                               ProduceDone done) {
+  if (status st = protocol::validate_name(topic, "topic"); !st.ok()) return done(st);
+  storage_.writer().submit(new DeleteRecordsOp(*this, std::move(topic), partition, before, std::move(done)));
 }
 
 void LogEngine::delete_topic(std::string name, Done done) {
@@ -428,8 +537,7 @@ result<LogEngine::PreparedAppend> LogEngine::prepare_append(std::string_view top
 
 status LogEngine::append(storage::WriteTxn& txn, const PreparedAppend& a, std::span<const std::uint8_t> batch,
                          std::uint64_t* base_offset) {
-  if (a.topic->delete_pending || a.topic->deleted.load(std::memory_order_relaxed))
-    return unknown_topic(a.topic->record.name);
+  if (a.topic->gone()) return unknown_topic(a.topic->record.name);
   Partition& p = *a.partition;
   const std::uint64_t base = p.pending.next_offset;
   auto& logs = storage_.logs();

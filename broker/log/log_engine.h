@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -31,6 +32,14 @@ struct TopicConfig {
   std::uint32_t partitions = 1;
   std::int64_t retention_ms = -1;     // -1: keep forever
   std::int64_t retention_bytes = -1;  // -1: no limit; per partition
+};
+
+// An alter: fields left empty stay as they are.
+struct TopicChange {
+  std::string name;
+  std::optional<std::uint32_t> partitions;  // only up
+  std::optional<std::int64_t> retention_ms;
+  std::optional<std::int64_t> retention_bytes;
 };
 
 struct PartitionState {
@@ -84,6 +93,9 @@ class LogEngine final : public storage::GroupListener {
   // --- topics ---
   void create_topic(TopicConfig config, Done done);
   void delete_topic(std::string name, Done done);
+  // Adds partitions (never removes) and changes retention. Errors:
+  // unknown_topic, invalid_argument (fewer partitions, a bad value).
+  void alter_topic(TopicChange change, Done done);
   std::vector<TopicDescription> list_topics() const;
   result<TopicDescription> describe_topic(std::string_view name) const;
   std::shared_ptr<Topic> find_topic(std::string_view name) const;
@@ -111,6 +123,11 @@ class LogEngine final : public storage::GroupListener {
   // caller may wait on the partition's WaitList).
   FetchError fetch(std::string_view topic, std::uint32_t partition, std::uint64_t offset,
                    std::size_t max_bytes, const std::function<void(const FetchView&)>& sink);
+  // Advances a partition's log start to `before` (at most its end), as
+  // Kafka's DeleteRecords; reports the new log start. Batches wholly below
+  // it are deleted. Errors: unknown_topic, unknown_partition,
+  // offset_out_of_range (past the end).
+  void delete_records(std::string topic, std::uint32_t partition, std::uint64_t before, ProduceDone done);
   result<std::uint64_t> list_offset(std::string_view topic, std::uint32_t partition,
                                     OffsetSpec spec, std::int64_t timestamp_ms);
 
@@ -137,12 +154,19 @@ class LogEngine final : public storage::GroupListener {
   explicit LogEngine(storage::Storage& storage) : storage_(storage) {}
   status load();
   std::shared_ptr<Topic> make_topic(const storage::TopicRecord& record);
+  static std::shared_ptr<Partition> make_partition(std::uint32_t topic_id, std::uint32_t index);
+  // Writer thread: the topic as the group being written sees it.
+  std::shared_ptr<Topic> current_topic(std::string_view name) const;
+  // Writer thread: deletes the batches wholly below and moves log_start up.
+  status advance_log_start(storage::WriteTxn& txn, Partition& p, std::uint64_t new_log_start);
   void mark_dirty(Partition* p);
   // End of the records a reader may see: committed in `snapshot` and durable.
   static std::uint64_t durable_end(const Partition& p, const storage::PartitionRecord& snapshot);
 
   class CreateTopicOp;
   class DeleteTopicOp;
+  class AlterTopicOp;
+  class DeleteRecordsOp;
   class ProduceOp;
   class CommitOffsetsOp;
   class RetentionOp;
@@ -156,6 +180,7 @@ class LogEngine final : public storage::GroupListener {
   // Writer thread only: effects of the group being written.
   std::vector<Partition*> dirty_;
   std::vector<std::shared_ptr<Topic>> created_pending_;
+  std::vector<std::shared_ptr<Topic>> altered_pending_;
   std::vector<std::shared_ptr<Topic>> deleted_pending_;
 
   // Committed partition states waiting for their commit to be durable.

@@ -42,13 +42,24 @@ struct Partition {
   }
 };
 
-struct Topic {
-  storage::TopicRecord record;  // immutable once created
-  std::vector<std::unique_ptr<Partition>> partitions;
+// What every version of one topic shares: altering a topic makes a new
+// Topic (new record, more partitions) over the same partitions and life,
+// so an op holding an older version still sees a deletion.
+struct TopicLife {
   // Set after the deleting commit; a produce racing with it gets unknown_topic.
   std::atomic<bool> deleted{false};
   // Writer thread only: deleted by an op of the group being written.
   bool delete_pending = false;
+};
+
+struct Topic {
+  storage::TopicRecord record;  // immutable: an alter makes a new Topic
+  std::vector<std::shared_ptr<Partition>> partitions;
+  std::shared_ptr<TopicLife> life = std::make_shared<TopicLife>();
+
+  bool deleted() const { return life->deleted.load(std::memory_order_acquire); }
+  // Writer thread: deleted, or deleted by the group being written.
+  bool gone() const { return life->delete_pending || deleted(); }
 };
 
 }  // namespace wharf::log

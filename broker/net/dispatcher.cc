@@ -98,8 +98,7 @@ asio::awaitable<void> long_poll(log::LogEngine& logs, std::shared_ptr<Connection
     if (!t || partition >= t->partitions.size()) break;  // the reply below reports it
     log::Partition& p = *t->partitions[partition];
     p.waiters.add(waiter);
-    const bool ready = p.high_watermark.load(std::memory_order_acquire) != offset ||
-                       t->deleted.load(std::memory_order_acquire);
+    const bool ready = p.high_watermark.load(std::memory_order_acquire) != offset || t->deleted();
     if (ready || std::chrono::steady_clock::now() >= deadline) {
       p.waiters.remove(waiter.get());
       break;
@@ -139,6 +138,10 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
       return create_topic(conn, frame);
     case wire::Body::DeleteTopic:
       return delete_topic(conn, frame);
+    case wire::Body::AlterTopic:
+      return alter_topic(conn, frame);
+    case wire::Body::DeleteRecords:
+      return delete_records(conn, frame);
     case wire::Body::ListTopics:
       return list_topics(conn, frame);
     case wire::Body::DescribeTopic:
@@ -157,6 +160,8 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
       return create_queue(conn, frame);
     case wire::Body::DeleteQueue:
       return delete_queue(conn, frame);
+    case wire::Body::AlterQueue:
+      return alter_queue(conn, frame);
     case wire::Body::PurgeQueue:
       return purge_queue(conn, frame);
     case wire::Body::ListQueues:
@@ -203,6 +208,37 @@ void Dispatcher::delete_topic(Connection& conn, const wire::Frame& frame) {
   const auto* req = frame.body_as_DeleteTopic();
   if (!begin(conn, frame.correlation_id())) return;
   logs_.delete_topic(std::string(str(req->name())), reply_status(conn, frame.correlation_id()));
+}
+
+void Dispatcher::alter_topic(Connection& conn, const wire::Frame& frame) {
+  const auto* req = frame.body_as_AlterTopic();
+  log::TopicChange change;
+  change.name = std::string(str(req->name()));
+  if (req->partitions()) change.partitions = *req->partitions();
+  if (req->retention_ms()) change.retention_ms = *req->retention_ms();
+  if (req->retention_bytes()) change.retention_bytes = *req->retention_bytes();
+  if (!begin(conn, frame.correlation_id())) return;
+  logs_.alter_topic(std::move(change), reply_status(conn, frame.correlation_id()));
+}
+
+void Dispatcher::delete_records(Connection& conn, const wire::Frame& frame) {
+  const auto* req = frame.body_as_DeleteRecords();
+  const auto corr = frame.correlation_id();
+  if (!begin(conn, corr)) return;
+  logs_.delete_records(std::string(str(req->topic())), req->partition(), req->before_offset(),
+                       [self = conn.shared_from_this(), corr](result<std::uint64_t> r) {
+                         self->post([corr, r = std::move(r)](Connection& c) {
+                           if (r.ok()) {
+                             auto& fbb = c.builder();
+                             auto body = wire::CreateDeleteRecordsOk(fbb, *r);
+                             fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DeleteRecordsOk, body.Union()));
+                             c.send(fbb);
+                           } else {
+                             c.send_error(corr, r.error());
+                           }
+                           c.end_async();
+                         });
+                       });
 }
 
 void Dispatcher::list_topics(Connection& conn, const wire::Frame& frame) {

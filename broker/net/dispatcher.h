@@ -37,6 +37,8 @@ class Dispatcher {
  private:
   void create_topic(Connection& conn, const wire::Frame& frame);
   void delete_topic(Connection& conn, const wire::Frame& frame);
+  void alter_topic(Connection& conn, const wire::Frame& frame);
+  void delete_records(Connection& conn, const wire::Frame& frame);
   void list_topics(Connection& conn, const wire::Frame& frame);
   void describe_topic(Connection& conn, const wire::Frame& frame);
   void produce(Connection& conn, const wire::Frame& frame);
@@ -46,6 +48,7 @@ class Dispatcher {
   void fetch_offsets(Connection& conn, const wire::Frame& frame);
   // Queue requests: queue_dispatch.cc.
   void create_queue(Connection& conn, const wire::Frame& frame);
+  void alter_queue(Connection& conn, const wire::Frame& frame);
   void delete_queue(Connection& conn, const wire::Frame& frame);
   void purge_queue(Connection& conn, const wire::Frame& frame);
   void list_queues(Connection& conn, const wire::Frame& frame);

@@ -34,9 +34,11 @@ std::function<void(result<T>)> reply(Connection& conn, std::uint64_t corr, std::
 
 Offset<wire::QueueOptions> build_options(FlatBufferBuilder& fbb, const queue::QueueConfig& c) {
   auto dlq = fbb.CreateString(c.dlq);
+  const auto mode = c.dlq_mode == storage::DlqMode::none    ? wire::DlqMode::None
+                    : c.dlq_mode == storage::DlqMode::named ? wire::DlqMode::Named
+                                                            : wire::DlqMode::Default;
   return wire::CreateQueueOptions(fbb, c.ack_deadline_ms, c.max_deliveries, c.backoff_initial_ms,
-                                  c.backoff_multiplier, c.backoff_max_ms,
-                                  c.dlq.empty() ? wire::DlqMode::None : wire::DlqMode::Named, dlq, c.max_length,
+                                  c.backoff_multiplier, c.backoff_max_ms, mode, dlq, c.max_length,
                                   c.overflow == storage::Overflow::drop_oldest ? wire::OverflowPolicy::DropOldest
                                                                                : wire::OverflowPolicy::RejectPublish,
                                   c.ttl_ms, c.priorities);
@@ -169,9 +171,50 @@ queue::Settlement to_settlement(const wire::SettleItem& s) {
   return out;
 }
 
+// Id 0 marks a message the queue refused at its max length.
 Offset<wire::PublishOk> build_publish_ok(FlatBufferBuilder& fbb, const std::vector<std::uint64_t>& ids) {
+  std::vector<Offset<wire::PublishError>> errors;
+  for (std::uint32_t i = 0; i < ids.size(); ++i)
+    if (ids[i] == 0)
+      errors.push_back(wire::CreatePublishError(fbb, i, static_cast<std::uint16_t>(errc::queue_full),
+                                                fbb.CreateString("the queue is at its max length")));
   auto v = fbb.CreateVector(ids);
-  return wire::CreatePublishOk(fbb, v);
+  auto e = errors.empty() ? Offset<flatbuffers::Vector<Offset<wire::PublishError>>>() : fbb.CreateVector(errors);
+  return wire::CreatePublishOk(fbb, v, e);
+}
+
+// Wire options to an engine config; false (and an error sent) if they are
+// contradictory.
+bool to_config(Connection& conn, std::uint64_t corr, std::string_view name, const wire::QueueOptions* o,
+               queue::QueueConfig* c) {
+  c->name = std::string(name);
+  if (o == nullptr) return true;
+  c->ack_deadline_ms = o->ack_deadline_ms();
+  c->max_deliveries = o->max_deliveries();
+  c->backoff_initial_ms = o->backoff_initial_ms();
+  c->backoff_multiplier = o->backoff_multiplier();
+  c->backoff_max_ms = o->backoff_max_ms();
+  c->max_length = o->max_length();
+  c->overflow = o->overflow() == wire::OverflowPolicy::DropOldest ? storage::Overflow::drop_oldest
+                                                                  : storage::Overflow::reject_publish;
+  c->ttl_ms = o->ttl_ms();
+  c->priorities = o->priorities();
+  switch (o->dlq_mode()) {
+    case wire::DlqMode::None:
+      c->dlq_mode = storage::DlqMode::none;
+      return true;
+    case wire::DlqMode::Named:
+      c->dlq_mode = storage::DlqMode::named;
+      c->dlq = std::string(str(o->dlq()));
+      if (!c->dlq.empty()) return true;
+      conn.send_error(corr, status(errc::invalid_argument, "dlq mode Named needs a dlq name"));
+      return false;
+    case wire::DlqMode::Default:
+      c->dlq_mode = storage::DlqMode::default_queue;
+      return true;
+  }
+  conn.send_error(corr, status(errc::invalid_argument, "unknown dlq mode"));
+  return false;
 }
 
 }  // namespace
@@ -208,39 +251,23 @@ void Dispatcher::connection_closed(Connection& conn) {
 void Dispatcher::create_queue(Connection& conn, const wire::Frame& frame) {
   const auto* req = frame.body_as_CreateQueue();
   queue::QueueConfig c;
-  c.name = std::string(str(req->name()));
-  bool dlq_none = false;
-  if (const auto* o = req->options(); o != nullptr) {
-    c.ack_deadline_ms = o->ack_deadline_ms();
-    c.max_deliveries = o->max_deliveries();
-    c.backoff_initial_ms = o->backoff_initial_ms();
-    c.backoff_multiplier = o->backoff_multiplier();
-    c.backoff_max_ms = o->backoff_max_ms();
-    c.max_length = o->max_length();
-    c.overflow = o->overflow() == wire::OverflowPolicy::DropOldest ? storage::Overflow::drop_oldest
-                                                                   : storage::Overflow::reject_publish;
-    c.ttl_ms = o->ttl_ms();
-    c.priorities = o->priorities();
-    switch (o->dlq_mode()) {
-      case wire::DlqMode::None:
-        dlq_none = true;
-        break;
-      case wire::DlqMode::Named:
-        c.dlq = std::string(str(o->dlq()));
-        if (c.dlq.empty())
-          return conn.send_error(frame.correlation_id(), status(errc::invalid_argument, "dlq mode Named needs a dlq name"));
-        break;
-      default:
-        break;
-    }
-  }
+  if (!to_config(conn, frame.correlation_id(), str(req->name()), req->options(), &c)) return;
   if (!begin(conn, frame.correlation_id())) return;
-  queues_.create_queue(std::move(c), dlq_none, reply_status(conn, frame.correlation_id()));
+  queues_.create_queue(std::move(c), reply_status(conn, frame.correlation_id()));
+}
+
+void Dispatcher::alter_queue(Connection& conn, const wire::Frame& frame) {
+  const auto* req = frame.body_as_AlterQueue();
+  queue::QueueConfig c;
+  if (!to_config(conn, frame.correlation_id(), str(req->name()), req->options(), &c)) return;
+  if (!begin(conn, frame.correlation_id())) return;
+  queues_.alter_queue(std::move(c), reply_status(conn, frame.correlation_id()));
 }
 
 void Dispatcher::delete_queue(Connection& conn, const wire::Frame& frame) {
+  const auto* req = frame.body_as_DeleteQueue();
   if (!begin(conn, frame.correlation_id())) return;
-  queues_.delete_queue(std::string(str(frame.body_as_DeleteQueue()->name())), reply_status(conn, frame.correlation_id()));
+  queues_.delete_queue(std::string(str(req->name())), req->keep_dlq(), reply_status(conn, frame.correlation_id()));
 }
 
 void Dispatcher::purge_queue(Connection& conn, const wire::Frame& frame) {
@@ -312,7 +339,8 @@ void Dispatcher::subscribe(Connection& conn, const wire::Frame& frame) {
 
 void Dispatcher::unsubscribe(Connection& conn, const wire::Frame& frame) {
   if (!begin(conn, frame.correlation_id())) return;
-  queues_.unsubscribe_for(frame.body_as_Unsubscribe()->subscription(), conn.sink(),
+  const auto* req = frame.body_as_Unsubscribe();
+  queues_.unsubscribe_for(req->subscription(), req->release_from_tag(), conn.sink(),
                           reply_status(conn, frame.correlation_id()));
 }
 

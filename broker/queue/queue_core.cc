@@ -270,11 +270,27 @@ status Core::end_attempt(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Outc
   leave(q, m);
   if (outcome == Outcome::reject || m.attempts >= q.config.max_deliveries) return dead_letter(txn, q, id, m);
   const std::int64_t delay = delay_ms >= 0 ? delay_ms : backoff_ms(q, m.attempts);
-  if (delay > 0) {
-    to_delayed(q, id, m, now_ms() + delay);
-  } else {
+  if (delay <= 0) {
     to_ready(q, id, m, true);
+    return {};
   }
+  // The retry time is stored, so a restart keeps the message delayed.
+  const std::int64_t due = now_ms() + delay;
+  if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, {m.attempts, m.dead_lettered, due});
+      !st.ok())
+    return st;
+  to_delayed(q, id, m, due);
+  return {};
+}
+
+// The message has already left its state (leave()).
+status Core::release(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m) {
+  group_writes_ = true;
+  if (m.attempts > 0) --m.attempts;
+  if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, {m.attempts, m.dead_lettered, 0});
+      !st.ok())
+    return st;
+  to_ready(q, id, m, true);
   return {};
 }
 
@@ -287,7 +303,7 @@ status Core::dead_letter(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m) {
     q.stats_dirty = true;
     return drop(txn, q, id);
   }
-  if (status st = store_.rewrite_message(txn, q.config.id, dlq->config.id, id, 0, true); !st.ok()) return st;
+  if (status st = store_.rewrite_message(txn, q.config.id, dlq->config.id, id, {0, true, 0}); !st.ok()) return st;
   ++q.stats.dead_lettered;
   q.stats_dirty = true;
   Msg moved = m;
@@ -317,50 +333,102 @@ status Core::drop(WriteTxn& txn, Queue& q, std::uint64_t id) {
 // ---------------------------------------------------------------------------
 // Queues
 
-status Core::create(WriteTxn& txn, QueueConfig config, bool dlq_none) {
-  if (find(config.name) != nullptr) return {errc::queue_exists, fmt::format("queue '{}' already exists", config.name)};
-  const bool default_dlq = !dlq_none && config.dlq.empty();
-  if (dlq_none) config.dlq.clear();
-  if (default_dlq) config.dlq = config.name + ".dlq";
-  if (!config.dlq.empty() && !default_dlq && find(config.dlq) == nullptr)
-    return {errc::unknown_queue, fmt::format("dead-letter queue '{}' does not exist; create it first", config.dlq)};
-  if (default_dlq && config.dlq.size() > protocol::kMaxNameLength)
-    return {errc::invalid_name, "queue name is too long to add '.dlq' for its dead-letter queue"};
-  const std::int64_t now = now_ms();
-  std::vector<QueueConfig> to_create;
-  if (default_dlq && find(config.dlq) == nullptr) {
-    QueueConfig dlq = config;
-    dlq.name = config.dlq;
-    dlq.dlq.clear();
-    dlq.max_length = -1;
-    dlq.ttl_ms = -1;
-    to_create.push_back(std::move(dlq));
+status Core::check_dlq(const QueueConfig& config) {
+  switch (config.dlq_mode) {
+    case storage::DlqMode::none:
+      return {};
+    case storage::DlqMode::default_queue:
+      if (config.name.size() + 4 > protocol::kMaxNameLength)
+        return {errc::invalid_name, "queue name is too long to add '.dlq' for its dead-letter queue"};
+      return {};
+    case storage::DlqMode::named:
+      if (config.dlq == config.name) return {errc::invalid_argument, "a queue cannot be its own dead-letter queue"};
+      if (find(config.dlq) == nullptr)
+        return {errc::unknown_queue, fmt::format("dead-letter queue '{}' does not exist; create it first", config.dlq)};
+      return {};
   }
-  to_create.push_back(std::move(config));
-  for (auto& c : to_create) {
-    auto id = store_.allocate_queue_id(txn);
-    if (!id) return id.error();
-    c.id = *id;
-    c.created_ms = now;
-    if (status st = store_.put_queue(txn, c); !st.ok()) return st;
-    auto q = std::make_unique<Queue>();
-    q->config = c;
-    q->levels.resize(std::max<std::uint32_t>(c.priorities, 1));
-    by_id_[c.id] = q.get();
-    by_name_[c.name] = std::move(q);
-  }
+  return {errc::invalid_argument, "unknown dead-letter mode"};
+}
+
+status Core::add_queue(WriteTxn& txn, QueueConfig config) {
+  auto id = store_.allocate_queue_id(txn);
+  if (!id) return id.error();
+  config.id = *id;
+  config.created_ms = now_ms();
+  if (status st = store_.put_queue(txn, config); !st.ok()) return st;
+  auto q = std::make_unique<Queue>();
+  q->config = std::move(config);
+  q->levels.resize(std::max<std::uint32_t>(q->config.priorities, 1));
+  by_id_[q->config.id] = q.get();
+  by_name_[q->config.name] = std::move(q);
   return {};
 }
 
-status Core::remove(WriteTxn& txn, const std::string& name) {
+// A default dead-letter queue is made with its queue unless one of that
+// name exists (kept with --keep-dlq, or made by hand).
+status Core::ensure_default_dlq(WriteTxn& txn, const QueueConfig& owner) {
+  if (owner.dlq_mode != storage::DlqMode::default_queue || find(owner.dlq) != nullptr) return {};
+  QueueConfig dlq = owner;
+  dlq.name = owner.dlq;
+  dlq.dlq_mode = storage::DlqMode::none;
+  dlq.dlq.clear();
+  dlq.max_length = -1;
+  dlq.ttl_ms = -1;
+  return add_queue(txn, std::move(dlq));
+}
+
+status Core::create(WriteTxn& txn, QueueConfig config) {
+  if (find(config.name) != nullptr) return {errc::queue_exists, fmt::format("queue '{}' already exists", config.name)};
+  if (config.dlq_mode == storage::DlqMode::none) config.dlq.clear();
+  if (config.dlq_mode == storage::DlqMode::default_queue) config.dlq = config.name + ".dlq";
+  if (status st = check_dlq(config); !st.ok()) return st;
+  if (status st = ensure_default_dlq(txn, config); !st.ok()) return st;
+  return add_queue(txn, std::move(config));
+}
+
+status Core::alter(WriteTxn& txn, QueueConfig config) {
+  Queue* q = find(config.name);
+  if (q == nullptr) return unknown_queue(config.name);
+  if (config.priorities != q->config.priorities)
+    return {errc::invalid_argument,
+            fmt::format("queue '{}' has {} priority levels; they cannot change after creation", config.name,
+                        q->config.priorities)};
+  if (config.dlq_mode == storage::DlqMode::none) config.dlq.clear();
+  if (config.dlq_mode == storage::DlqMode::default_queue) config.dlq = config.name + ".dlq";
+  if (status st = check_dlq(config); !st.ok()) return st;
+  if (status st = ensure_default_dlq(txn, config); !st.ok()) return st;
+  config.id = q->config.id;
+  config.created_ms = q->config.created_ms;
+  if (status st = store_.put_queue(txn, config); !st.ok()) return st;
+  q->config = std::move(config);
+  mark_dispatch(*q);
+  return {};
+}
+
+status Core::remove_one(WriteTxn& txn, Queue& q) {
+  if (status st = store_.erase_queue(txn, q.config); !st.ok()) return st;
+  for (Subscription* s : std::vector<Subscription*>(q.subs)) cancel(*s);
+  std::erase(dispatch_, &q);
+  std::erase(throttled_, &q);
+  by_id_.erase(q.config.id);
+  by_name_.erase(q.config.name);
+  return {};
+}
+
+status Core::remove(WriteTxn& txn, const std::string& name, bool keep_dlq) {
   Queue* q = find(name);
   if (q == nullptr) return unknown_queue(name);
-  if (status st = store_.erase_queue(txn, q->config); !st.ok()) return st;
-  for (Subscription* s : q->subs) cancel(*s);
-  std::erase(dispatch_, q);
-  std::erase(throttled_, q);
-  by_id_.erase(q->config.id);
-  by_name_.erase(name);
+  // The default dead-letter queue goes with its queue, unless asked to
+  // stay or another queue sends its dead letters there too.
+  Queue* dlq = nullptr;
+  if (!keep_dlq && q->config.dlq_mode == storage::DlqMode::default_queue) {
+    dlq = find(q->config.dlq);
+    for (const auto& [other, oq] : by_name_)
+      if (oq.get() != q && oq->config.dlq == q->config.dlq) dlq = nullptr;
+  }
+  if (status st = remove_one(txn, *q); !st.ok()) return st;
+  if (dlq != nullptr && dlq != q)
+    if (status st = remove_one(txn, *dlq); !st.ok()) return st;
   return {};
 }
 
@@ -401,36 +469,56 @@ status Core::check_publish(const Queue& q, const PublishBatch& batch) const {
     if (m.priority >= q.levels.size())
       return {errc::invalid_argument, fmt::format("priority {} is outside 0-{} of queue '{}'", m.priority,
                                                   q.levels.size() - 1, q.config.name)};
-  if (q.config.max_length < 0) return {};
-  const auto limit = static_cast<std::uint64_t>(q.config.max_length);
-  const std::uint64_t after = q.total() + batch.messages.size();
-  if (after <= limit) return {};
-  const std::uint64_t excess = after - limit;
-  if (q.config.overflow == storage::Overflow::reject_publish || excess > q.ready || batch.messages.size() > limit)
-    return {errc::queue_full, fmt::format("queue '{}' holds {} of at most {} messages", q.config.name, q.total(), limit)};
   return {};
+}
+
+std::uint64_t Core::room(const Queue& q) const {
+  if (q.config.max_length < 0) return UINT64_MAX;
+  const auto limit = static_cast<std::uint64_t>(q.config.max_length);
+  return q.waiting() >= limit ? 0 : limit - q.waiting();
+}
+
+status Core::queue_full(const Queue& q) const {
+  return {errc::queue_full, fmt::format("queue '{}' holds {} waiting messages, its max length", q.config.name,
+                                        q.config.max_length)};
+}
+
+// drop-oldest: the oldest waiting message makes room (dead-lettered with
+// reason overflow). Ready ones go first; with none ready, the delayed one
+// due soonest.
+status Core::drop_oldest(WriteTxn& txn, Queue& q) {
+  std::uint64_t id = oldest_ready(q);
+  if (id == 0) {
+    while (!q.delayed.empty() && !live(q, q.delayed.top(), MessageState::delayed)) q.delayed.pop();
+    if (q.delayed.empty()) return queue_full(q);
+    id = q.delayed.top().id;
+  }
+  Msg& m = q.msgs[id];
+  if (status st = add_history(txn, id, m, Outcome::overflow, "", "queue at max length"); !st.ok()) return st;
+  leave(q, m);
+  return dead_letter(txn, q, id, m);
 }
 
 status Core::publish(WriteTxn& txn, Queue& q, const PublishBatch& batch, std::vector<std::uint64_t>* ids) {
   group_writes_ = true;
   if (status st = check_publish(q, batch); !st.ok()) return st;
+  const bool drops = q.config.overflow == storage::Overflow::drop_oldest;
+  if (!drops && room(q) == 0) return queue_full(q);
   // Claim room for the whole batch before writing anything, so that a full
   // map refuses it cleanly.
   if (status st = txn.reserve_space(batch.arena.size() + 64 * batch.messages.size()); !st.ok()) return st;
-  // drop-oldest: make room by dead-lettering the oldest ready messages.
-  if (q.config.max_length >= 0) {
-    const auto limit = static_cast<std::uint64_t>(q.config.max_length);
-    while (q.total() + batch.messages.size() > limit) {
-      const std::uint64_t id = oldest_ready(q);
-      if (id == 0) return {errc::queue_full, "no ready message left to drop"};
-      Msg& m = q.msgs[id];
-      if (status st = add_history(txn, id, m, Outcome::overflow, "", "queue at max length"); !st.ok()) return st;
-      leave(q, m);
-      if (status st = dead_letter(txn, q, id, m); !st.ok()) return st;
-    }
-  }
   const std::int64_t now = now_ms();
+  // Max length holds per message, as in RabbitMQ: drop-oldest admits each
+  // new message and dead-letters the oldest waiting one; reject-publish
+  // takes what fits and refuses the rest (id 0).
   for (const auto& out : batch.messages) {
+    if (room(q) == 0) {
+      if (!drops) {
+        ids->push_back(0);
+        continue;
+      }
+      if (status st = drop_oldest(txn, q); !st.ok()) return st;
+    }
     const std::uint64_t id = next_message_id_++;
     storage::MessageFields f;
     f.priority = out.priority;
@@ -481,7 +569,7 @@ void Core::cancel(Subscription& s) {
   if (Queue* q = find(s.queue_id); q != nullptr) std::erase(q->subs, &s);
 }
 
-status Core::unsubscribe(WriteTxn& txn, std::uint64_t id, const DeliverySink* caller) {
+status Core::unsubscribe(WriteTxn& txn, std::uint64_t id, const DeliverySink* caller, std::uint64_t release_from_tag) {
   auto it = subs_.find(id);
   if (it == subs_.end() || it->second->cancelled || it->second->sink.get() != caller)
     return {errc::not_subscribed, fmt::format("no subscription {} on this connection", id)};
@@ -489,15 +577,22 @@ status Core::unsubscribe(WriteTxn& txn, std::uint64_t id, const DeliverySink* ca
   Queue* q = find(s.queue_id);
   cancel(s);
   if (q == nullptr) return {};
-  // Unacked deliveries go back at once, counted as attempts.
+  // Deliveries the application saw count as attempts; those the client
+  // never handed over go back as they were.
   const std::string who = s.sink->name();
   std::vector<std::uint64_t> held;
   for (auto& [mid, m] : q->msgs)
     if (m.state == MessageState::in_flight && m.holder == &s) held.push_back(mid);
   std::sort(held.begin(), held.end());
-  for (std::uint64_t mid : held)
-    if (status st = end_attempt(txn, *q, mid, q->msgs[mid], Outcome::disconnected, who, "consumer left", 0); !st.ok())
+  for (std::uint64_t mid : held) {
+    Msg& m = q->msgs[mid];
+    if (release_from_tag != 0 && m.tag >= release_from_tag) {
+      leave(*q, m);
+      if (status st = release(txn, *q, mid, m); !st.ok()) return st;
+    } else if (status st = end_attempt(txn, *q, mid, m, Outcome::disconnected, who, "consumer left", 0); !st.ok()) {
       return st;
+    }
+  }
   return {};
 }
 
@@ -506,7 +601,7 @@ status Core::sink_closed(WriteTxn& txn, const DeliverySink* sink) {
   for (auto& [id, s] : subs_)
     if (s->sink.get() == sink && !s->cancelled) ids.push_back(id);
   for (std::uint64_t id : ids)
-    if (status st = unsubscribe(txn, id, sink); !st.ok() && st.code() != errc::not_subscribed) return st;
+    if (status st = unsubscribe(txn, id, sink, 0); !st.ok() && st.code() != errc::not_subscribed) return st;
   return {};
 }
 
@@ -657,7 +752,8 @@ result<std::uint64_t> Core::redrive(WriteTxn& txn, const RedriveRequest& r) {
     Queue* target = fixed_target != nullptr ? fixed_target : find(m.origin_queue);
     if (status st = add_history(txn, id, m, Outcome::redriven, "", "to " + target->config.name); !st.ok()) return st;
     leave(*dlq, m);
-    if (status st = store_.rewrite_message(txn, dlq->config.id, target->config.id, id, 0, false); !st.ok()) return st;
+    if (status st = store_.rewrite_message(txn, dlq->config.id, target->config.id, id, {0, false, 0}); !st.ok())
+      return st;
     Msg moved = m;
     moved.attempts = 0;
     moved.dead_lettered = false;
@@ -737,7 +833,7 @@ status Core::deliver_one(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Subs
   group_writes_ = true;
   ++m.attempts;
   storage::MessageView view;
-  if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, m.attempts, m.dead_lettered, &view);
+  if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, {m.attempts, m.dead_lettered, 0}, &view);
       !st.ok())
     return st;
   leave(q, m);

@@ -40,19 +40,33 @@ class Core {
   std::int64_t now_ms() const;
 
   // --- queues ---
-  status create(storage::WriteTxn& txn, QueueConfig config, bool dlq_none);
-  status remove(storage::WriteTxn& txn, const std::string& name);
+  // config.dlq_mode says where dead letters go; with default_queue,
+  // "<name>.dlq" is made alongside.
+  status create(storage::WriteTxn& txn, QueueConfig config);
+  // Replaces the options (not the priority levels) of an existing queue.
+  status alter(storage::WriteTxn& txn, QueueConfig config);
+  // Also deletes the default dead-letter queue unless keep_dlq or another
+  // queue uses it.
+  status remove(storage::WriteTxn& txn, const std::string& name, bool keep_dlq);
   result<std::uint64_t> purge(storage::WriteTxn& txn, Queue& q);
   QueueDescription describe(const Queue& q) const;
 
   // --- publish ---
-  // Checks without writing: priorities, max length.
+  // Checks without writing: priorities.
   status check_publish(const Queue& q, const PublishBatch& batch) const;
+  // Messages the queue can still take before its max length.
+  std::uint64_t room(const Queue& q) const;
+  status queue_full(const Queue& q) const;
+  // Appends one id per message; 0 for a message refused at max length
+  // (reject-publish). queue_full, writing nothing, when none fits.
   status publish(storage::WriteTxn& txn, Queue& q, const PublishBatch& batch, std::vector<std::uint64_t>* ids);
 
   // --- consumers ---
   result<std::uint64_t> subscribe(Queue& q, std::uint32_t prefetch, std::shared_ptr<DeliverySink> sink);
-  status unsubscribe(storage::WriteTxn& txn, std::uint64_t id, const DeliverySink* caller);
+  // Held deliveries with tag >= release_from_tag (if not 0) are released:
+  // back to ready without costing an attempt. The rest count as attempts.
+  status unsubscribe(storage::WriteTxn& txn, std::uint64_t id, const DeliverySink* caller,
+                     std::uint64_t release_from_tag);
   status sink_closed(storage::WriteTxn& txn, const DeliverySink* sink);
   // Fencing check of one settlement, without changing anything.
   status check_settlement(const Settlement& s, const DeliverySink* caller);
@@ -97,6 +111,13 @@ class Core {
   status add_history(storage::WriteTxn& txn, std::uint64_t id, Msg& m, storage::Outcome outcome,
                      const std::string& consumer, const std::string& reason);
   status dead_letter(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m);
+  // A delivery the application never saw goes back, its attempt undone.
+  status release(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m);
+  status drop_oldest(storage::WriteTxn& txn, Queue& q);
+  status check_dlq(const QueueConfig& config);
+  status add_queue(storage::WriteTxn& txn, QueueConfig config);
+  status ensure_default_dlq(storage::WriteTxn& txn, const QueueConfig& owner);
+  status remove_one(storage::WriteTxn& txn, Queue& q);
   status drop(storage::WriteTxn& txn, Queue& q, std::uint64_t id);
   std::int64_t backoff_ms(const Queue& q, std::uint32_t attempts) const;
 

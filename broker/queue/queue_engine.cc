@@ -76,7 +76,7 @@ std::function<void(result<bool>)> status_reply(QueueEngine::Done done) {
 
 status validate_config(const QueueConfig& c) {
   if (status st = protocol::validate_name(c.name, "queue"); !st.ok()) return st;
-  if (!c.dlq.empty())
+  if (c.dlq_mode == storage::DlqMode::named)
     if (status st = protocol::validate_name(c.dlq, "dead-letter queue"); !st.ok()) return st;
   if (c.ack_deadline_ms < 1) return {errc::invalid_argument, "ack deadline must be at least 1 ms"};
   if (c.max_deliveries < 1) return {errc::invalid_argument, "max deliveries must be at least 1"};
@@ -119,24 +119,49 @@ void QueueEngine::after_abort() { core_->after_abort(); }
 void QueueEngine::after_replies() { core_->after_replies(); }
 std::chrono::steady_clock::time_point QueueEngine::next_due() { return core_->next_due(); }
 
-void QueueEngine::create_queue(QueueConfig config, bool dlq_none, Done done) {
+void QueueEngine::create_queue(QueueConfig config, Done done) {
   if (status st = validate_config(config); !st.ok()) return done(st);
   Core* core = core_.get();
   submit<bool>(
       core->storage(),
-      [core, config = std::move(config), dlq_none](WriteTxn& txn) -> result<bool> {
-        if (status st = core->create(txn, config, dlq_none); !st.ok()) return st;
+      [core, config = std::move(config)](WriteTxn& txn) -> result<bool> {
+        if (status st = core->create(txn, config); !st.ok()) {
+          if (st.code() != errc::queue_exists && st.code() != errc::unknown_queue && st.code() != errc::invalid_name &&
+              st.code() != errc::invalid_argument)
+            txn.request_rollback();
+          return st;
+        }
         return true;
       },
       status_reply(std::move(done)));
 }
 
-void QueueEngine::delete_queue(std::string name, Done done) {
+void QueueEngine::alter_queue(QueueConfig config, Done done) {
+  if (status st = validate_config(config); !st.ok()) return done(st);
   Core* core = core_.get();
   submit<bool>(
       core->storage(),
-      [core, name = std::move(name)](WriteTxn& txn) -> result<bool> {
-        if (status st = core->remove(txn, name); !st.ok()) return st;
+      [core, config = std::move(config)](WriteTxn& txn) -> result<bool> {
+        if (status st = core->alter(txn, config); !st.ok()) {
+          if (st.code() != errc::unknown_queue && st.code() != errc::invalid_name &&
+              st.code() != errc::invalid_argument)
+            txn.request_rollback();
+          return st;
+        }
+        return true;
+      },
+      status_reply(std::move(done)));
+}
+
+void QueueEngine::delete_queue(std::string name, bool keep_dlq, Done done) {
+  Core* core = core_.get();
+  submit<bool>(
+      core->storage(),
+      [core, name = std::move(name), keep_dlq](WriteTxn& txn) -> result<bool> {
+        if (status st = core->remove(txn, name, keep_dlq); !st.ok()) {
+          if (st.code() != errc::unknown_queue && st.code() != errc::invalid_name) txn.request_rollback();
+          return st;
+        }
         return true;
       },
       status_reply(std::move(done)));
@@ -217,12 +242,13 @@ void QueueEngine::subscribe(std::string queue, std::uint32_t prefetch, std::shar
       std::move(done), 64, false);
 }
 
-void QueueEngine::unsubscribe_for(std::uint64_t subscription, std::shared_ptr<DeliverySink> caller, Done done) {
+void QueueEngine::unsubscribe_for(std::uint64_t subscription, std::uint64_t release_from_tag,
+                                  std::shared_ptr<DeliverySink> caller, Done done) {
   Core* core = core_.get();
   submit<bool>(
       core->storage(),
-      [core, subscription, caller = std::move(caller)](WriteTxn& txn) -> result<bool> {
-        if (status st = core->unsubscribe(txn, subscription, caller.get()); !st.ok()) {
+      [core, subscription, release_from_tag, caller = std::move(caller)](WriteTxn& txn) -> result<bool> {
+        if (status st = core->unsubscribe(txn, subscription, caller.get(), release_from_tag); !st.ok()) {
           if (st.code() != errc::not_subscribed) txn.request_rollback();
           return st;
         }
@@ -311,11 +337,10 @@ void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<Del
           if (status st = core->check_publish(*q, p); !st.ok()) return st;
           incoming[p.queue] += p.messages.size();
         }
+        // All or nothing: with reject-publish every message must fit.
         for (const auto& [name, n] : incoming) {
           const Queue* q = core->find(name);
-          if (q->config.max_length >= 0 && q->config.overflow == storage::Overflow::reject_publish &&
-              q->total() + n > static_cast<std::uint64_t>(q->config.max_length))
-            return status(errc::queue_full, fmt::format("queue '{}' is at its maximum length", name));
+          if (q->config.overflow == storage::Overflow::reject_publish && core->room(*q) < n) return core->queue_full(*q);
         }
         // Then write; a failure from here on rolls the whole group back.
         AckPublishResult out;

@@ -55,21 +55,31 @@ class QueueEngine final : public storage::GroupListener, public storage::TimerSo
   ~QueueEngine() override;
 
   // --- queues ---
-  // An empty config.dlq means the default "<name>.dlq" (created alongside);
-  // dlq_none makes dead letters be dropped and counted instead.
-  void create_queue(QueueConfig config, bool dlq_none, Done done);
-  void delete_queue(std::string name, Done done);
+  // config.dlq_mode: default_queue makes "<name>.dlq" alongside; named
+  // wants an existing queue in config.dlq; none drops and counts dead letters.
+  void create_queue(QueueConfig config, Done done);
+  // Sets every option of an existing queue but its priority levels
+  // (invalid_argument if they differ). New publishes and deliveries follow.
+  void alter_queue(QueueConfig config, Done done);
+  // Deletes the queue and its messages, and its default dead-letter queue
+  // unless keep_dlq or another queue uses it. A named one is never deleted.
+  void delete_queue(std::string name, bool keep_dlq, Done done);
   void purge_queue(std::string name, Reply<std::uint64_t> done);
   void list_queues(Reply<std::vector<QueueDescription>> done);
   void describe_queue(std::string name, Reply<QueueDescription> done);
 
   // --- messages ---
+  // One id per message, in order; id 0 marks a message refused because the
+  // queue was at its max length (reject-publish). When none fits: queue_full.
   void publish(PublishBatch batch, Reply<std::vector<std::uint64_t>> done);
   void subscribe(std::string queue, std::uint32_t prefetch, std::shared_ptr<DeliverySink> sink,
                  Reply<std::uint64_t> done);
-  // Cancels a subscription; its unacked deliveries become ready at once.
-  // `caller` must be the sink that subscribed (not_subscribed otherwise).
-  void unsubscribe_for(std::uint64_t subscription, std::shared_ptr<DeliverySink> caller, Done done);
+  // Cancels a subscription; its unacked deliveries become ready at once:
+  // those with tag >= release_from_tag (when not 0) without costing an
+  // attempt, the others counted as attempts. `caller` must be the sink that
+  // subscribed (not_subscribed otherwise).
+  void unsubscribe_for(std::uint64_t subscription, std::uint64_t release_from_tag,
+                       std::shared_ptr<DeliverySink> caller, Done done);
   // Cancels every subscription of a sink (its connection closed).
   void sink_closed(std::shared_ptr<DeliverySink> sink);
   // Settlements of deliveries made to `caller`. Each succeeds or fails on

@@ -89,7 +89,9 @@ struct Queue {
   storage::QueueStats stats;
   bool stats_dirty = false;
   bool deleted = false;
-  std::uint64_t total() const { return ready + delayed_count + in_flight; }
+  // What max length counts: messages waiting for a consumer (as in
+  // RabbitMQ, deliveries in flight do not count).
+  std::uint64_t waiting() const { return ready + delayed_count; }
 };
 
 }  // namespace wharf::queue

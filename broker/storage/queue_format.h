@@ -16,7 +16,8 @@ constexpr char kNextMessageIdKey[] = "next_message_id";
 //   version u32 | id u32 | max_deliveries u32 | priorities u32 |
 //   ack_deadline_ms i64 | backoff_initial_ms i64 | backoff_max_ms i64 |
 //   backoff_multiplier f64 | max_length i64 | ttl_ms i64 | created_ms i64 |
-//   overflow u8 | dlq_mode u8 | dlq_name_length u16 | reserved u32 | dlq_name
+//   overflow u8 | dlq_mode u8 (0 none, 1 named, 2 default "<name>.dlq") |
+//   dlq_name_length u16 | reserved u32 | dlq_name
 constexpr std::uint32_t kQueueValueVersion = 1;
 constexpr std::size_t kQueueValueFixed = 80;
 
@@ -31,6 +32,7 @@ constexpr std::size_t kMessageFixed = 40;
 constexpr std::size_t kMessageKeySize = 12;
 constexpr std::size_t kFlagsOffset = 2;
 constexpr std::size_t kAttemptsOffset = 4;
+constexpr std::size_t kDeliverAtOffset = 24;
 constexpr std::size_t kExpiresOffset = 32;
 constexpr std::uint16_t kFlagDeadLettered = 1;
 

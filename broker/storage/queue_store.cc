@@ -127,7 +127,7 @@ status QueueStore::put_queue(WriteTxn& txn, const QueueRecord& q) {
   store_le<std::int64_t>(p + 56, q.ttl_ms);
   store_le<std::int64_t>(p + 64, q.created_ms);
   p[72] = static_cast<std::uint8_t>(q.overflow);
-  p[73] = q.dlq.empty() ? 0 : 1;
+  p[73] = static_cast<std::uint8_t>(q.dlq_mode);
   store_le<std::uint16_t>(p + 74, static_cast<std::uint16_t>(q.dlq.size()));
   std::memcpy(p + qf::kQueueValueFixed, q.dlq.data(), q.dlq.size());
   MDB_val key{q.name.size(), const_cast<char*>(q.name.data())};
@@ -172,6 +172,13 @@ result<std::vector<QueueRecord>> QueueStore::load_queues(Txn& txn) {
     q.created_ms = load_le<std::int64_t>(p + 64);
     q.overflow = static_cast<Overflow>(p[72]);
     q.dlq.assign(reinterpret_cast<const char*>(p + qf::kQueueValueFixed), load_le<std::uint16_t>(p + 74));
+    if (p[73] > static_cast<std::uint8_t>(DlqMode::default_queue))
+      return status(errc::storage_corrupt, "a queue record has an unknown dead-letter mode");
+    q.dlq_mode = static_cast<DlqMode>(p[73]);
+    // Records written before the default mode existed said "named" for both.
+    if (q.dlq_mode == DlqMode::named && q.dlq == q.name + ".dlq") q.dlq_mode = DlqMode::default_queue;
+    if ((q.dlq_mode == DlqMode::none) != q.dlq.empty())
+      return status(errc::storage_corrupt, "a queue record's dead-letter queue is damaged");
     out.push_back(std::move(q));
   }
   return out;
@@ -262,7 +269,7 @@ status QueueStore::put_message(WriteTxn& txn, std::uint32_t queue_id, std::uint6
 }
 
 status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std::uint32_t to_queue, std::uint64_t id,
-                                   std::uint32_t attempts, bool dead_lettered, MessageView* out) {
+                                   const MessageRewrite& r, MessageView* out) {
   auto k = message_key(from_queue, id);
   MDB_val key = to_val(k);
   MDB_val old;
@@ -272,10 +279,11 @@ status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std:
   // Copy first: the old value may sit on a page the put below replaces.
   scratch_.assign(static_cast<const std::uint8_t*>(old.mv_data),
                   static_cast<const std::uint8_t*>(old.mv_data) + old.mv_size);
-  store_le<std::uint32_t>(scratch_.data() + qf::kAttemptsOffset, attempts);
-  store_le<std::uint16_t>(scratch_.data() + qf::kFlagsOffset, dead_lettered ? qf::kFlagDeadLettered : 0);
+  store_le<std::uint32_t>(scratch_.data() + qf::kAttemptsOffset, r.attempts);
+  store_le<std::uint16_t>(scratch_.data() + qf::kFlagsOffset, r.dead_lettered ? qf::kFlagDeadLettered : 0);
+  store_le<std::int64_t>(scratch_.data() + qf::kDeliverAtOffset, r.deliver_at_ms);
   // A dead letter does not expire again in its dead-letter queue.
-  if (dead_lettered) store_le<std::int64_t>(scratch_.data() + qf::kExpiresOffset, 0);
+  if (r.dead_lettered) store_le<std::int64_t>(scratch_.data() + qf::kExpiresOffset, 0);
   if (from_queue != to_queue) {
     if (status st = txn.reserve_space(scratch_.size()); !st.ok()) return st;
     if (int d = mdb_del(txn.txn_, env_.dbi(Table::queue_messages), &key, nullptr); d != 0)

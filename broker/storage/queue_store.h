@@ -20,6 +20,10 @@ namespace wharf::storage {
 class LmdbEnv;
 
 enum class Overflow : std::uint8_t { reject_publish = 0, drop_oldest = 1 };
+// Where dead letters go: nowhere (dropped and counted), a queue named at
+// creation, or the default "<name>.dlq" made with the queue (and deleted
+// with it).
+enum class DlqMode : std::uint8_t { none = 0, named = 1, default_queue = 2 };
 
 struct QueueRecord {
   std::string name;
@@ -29,7 +33,8 @@ struct QueueRecord {
   std::int64_t backoff_initial_ms = 1000;
   double backoff_multiplier = 2.0;
   std::int64_t backoff_max_ms = 60000;
-  std::string dlq;                 // empty: none (dead letters are dropped and counted)
+  DlqMode dlq_mode = DlqMode::default_queue;
+  std::string dlq;                 // empty exactly when dlq_mode is none
   std::int64_t max_length = -1;    // -1: unbounded
   Overflow overflow = Overflow::reject_publish;
   std::int64_t ttl_ms = -1;        // -1: messages never expire by default
@@ -46,6 +51,13 @@ struct MessageFields {
   std::int64_t publish_ms = 0;
   std::int64_t deliver_at_ms = 0;   // 0: at once
   std::int64_t expires_ms = 0;      // 0: never
+};
+
+// The fields a message's life changes after its publish.
+struct MessageRewrite {
+  std::uint32_t attempts = 0;
+  bool dead_lettered = false;
+  std::int64_t deliver_at_ms = 0;  // a retry's backoff survives a restart
 };
 
 // A stored message, viewed in place (valid while the Txn lives).
@@ -104,12 +116,11 @@ class QueueStore {
   // --- messages ---
   status put_message(WriteTxn& txn, std::uint32_t queue_id, std::uint64_t id, const MessageFields& f,
                      std::span<const Header> headers, std::span<const std::uint8_t> payload);
-  // Rewrites a message with new attempts and dead-letter flag, optionally
-  // moving it under another queue.
-  // `out`, if given, views the rewritten message (valid until the next
-  // rewrite): the caller need not read it back.
+  // Rewrites a message's delivery fields, optionally moving it under
+  // another queue. `out`, if given, views the rewritten message (valid
+  // until the next rewrite): the caller need not read it back.
   status rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std::uint32_t to_queue, std::uint64_t id,
-                         std::uint32_t attempts, bool dead_lettered, MessageView* out = nullptr);
+                         const MessageRewrite& rewrite, MessageView* out = nullptr);
   status delete_message(WriteTxn& txn, std::uint32_t queue_id, std::uint64_t id);
   // not found: *found = false.
   status get_message(Txn& txn, std::uint32_t queue_id, std::uint64_t id, MessageView* out, bool* found);

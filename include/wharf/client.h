@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,13 @@ struct TopicSpec {
   std::uint32_t partitions = 1;
   std::int64_t retention_ms = -1;     // -1: keep forever
   std::int64_t retention_bytes = -1;  // -1: no size limit; per partition
+};
+
+// What alter_topic changes; fields left empty stay as they are.
+struct TopicChanges {
+  std::optional<std::uint32_t> partitions = std::nullopt;     // may only grow
+  std::optional<std::int64_t> retention_ms = std::nullopt;     // -1: keep forever
+  std::optional<std::int64_t> retention_bytes = std::nullopt;  // -1: no size limit
 };
 
 struct PartitionInfo {
@@ -77,6 +85,15 @@ class Client {
   // Deletes the topic, its data (in the background) and its group offsets.
   // Errors: unknown_topic.
   status delete_topic(std::string_view name);
+  // Adds partitions and changes retention. Records keep their partitions;
+  // keys hash over the new count from now on. Errors: unknown_topic,
+  // invalid_argument (fewer partitions, a retention of 0).
+  status alter_topic(std::string_view name, const TopicChanges& changes);
+  // Makes `before_offset` the partition's first offset (as Kafka's
+  // DeleteRecords): older records are no longer served and their batches
+  // are deleted. Returns the new first offset. Errors: unknown_topic,
+  // unknown_partition, offset_out_of_range (past the end).
+  result<std::int64_t> delete_records(std::string_view topic, std::uint32_t partition, std::int64_t before_offset);
   result<std::vector<TopicInfo>> list_topics();
   // Errors: unknown_topic.
   result<TopicInfo> describe_topic(std::string_view name);
@@ -101,8 +118,16 @@ class Client {
   // Errors: invalid_name, invalid_argument (an option out of range),
   // queue_exists, unknown_queue (a named dead-letter queue is missing).
   status create_queue(std::string_view name, const QueueOptions& options = {});
-  // The queue's messages are deleted in the background. Errors: unknown_queue.
-  status delete_queue(std::string_view name);
+  // Sets every option of a queue but `priorities` (fixed at creation:
+  // invalid_argument if it differs). Take the current options from
+  // describe_queue and change what you need. New publishes and deliveries
+  // follow the new options. Errors: as create_queue, and unknown_queue.
+  status alter_queue(std::string_view name, const QueueOptions& options);
+  // The queue's messages are deleted in the background. Its default
+  // dead-letter queue ("<name>.dlq") goes with it unless keep_dlq, or
+  // another queue sends dead letters there too; a dead-letter queue named
+  // at creation is never deleted with it. Errors: unknown_queue.
+  status delete_queue(std::string_view name, bool keep_dlq = false);
   // Deletes the ready and delayed messages; returns how many.
   result<std::uint64_t> purge_queue(std::string_view name);
   result<std::vector<QueueInfo>> list_queues();

@@ -49,7 +49,9 @@ namespace wharf {
   X(unknown_message, 27, false, "no such message in the queue")                    \
   X(lease_expired, 28, false, "the delivery's lease expired or it was redelivered") \
   X(queue_full, 29, true, "queue is at its maximum length")                        \
-  X(not_subscribed, 30, false, "no such subscription on this connection")
+  X(not_subscribed, 30, false, "no such subscription on this connection")          \
+  X(closed, 31, false, "the consumer was closed")                                  \
+  X(unknown_group, 32, false, "unknown consumer group")
 
 enum class errc : std::uint16_t {
 #define WHARF_ERRC_ENUM(name, number, retryable, message) name = number,

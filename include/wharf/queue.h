@@ -134,12 +134,53 @@ class Publisher {
   std::shared_ptr<Impl> impl_;
 };
 
-class QueueConsumer;
+class Delivery;
+
+struct QueueConsumerOptions {
+  // Deliveries held unsettled at most; the broker pushes while there is room.
+  std::uint32_t prefetch = 100;
+};
+
+// Receives deliveries pushed by the broker for one queue. Either call
+// receive() (blocking), or set a handler (runs on the I/O thread). If the
+// connection drops, receive() reports `disconnected` once and the next call
+// subscribes again; deliveries held then were returned to the queue, each
+// counted as an attempt.
+//
+// Closing (close() or the destructor) returns unsettled deliveries to the
+// queue at once: those the application received count as an attempt, those
+// still prefetched and never handed out do not. Deliveries settled after
+// the close get errc::closed.
+class QueueConsumer {
+ public:
+  // Errors: unknown_queue, invalid_argument (prefetch 1-100000).
+  static result<std::unique_ptr<QueueConsumer>> subscribe(Client& client, std::string_view queue,
+                                                          QueueConsumerOptions options = {});
+  ~QueueConsumer();  // unsubscribes
+  QueueConsumer(const QueueConsumer&) = delete;
+  QueueConsumer& operator=(const QueueConsumer&) = delete;
+
+  // The next delivery, waiting up to `timeout`; errc::timeout if none
+  // came, errc::closed after close().
+  result<Delivery> receive(std::chrono::milliseconds timeout);
+  // Deliveries go to `handler` instead of receive() from now on.
+  void set_handler(std::function<void(Delivery)> handler);
+  // Unsubscribes; unsettled deliveries go back to the queue at once.
+  status close();
+
+  struct Impl;
+
+ private:
+  explicit QueueConsumer(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
 
 // One delivery of a message. Settle it exactly once with ack, nack or
 // reject (extend may come before). Settlements are sent in batches; `done`,
-// if given, gets the outcome (lease_expired if the lease had ended).
-// A Delivery may be moved to and settled from any thread.
+// if given, gets the outcome (lease_expired if the lease had ended, closed
+// if its QueueConsumer was closed or destroyed first: the message went back
+// to the queue then). A Delivery may be copied, moved to and settled from
+// any thread, and may outlive its consumer.
 class Delivery {
  public:
   using Done = std::function<void(status)>;
@@ -170,8 +211,8 @@ class Delivery {
 
  private:
   friend struct Internal;
-  std::shared_ptr<void> owner_;  // keeps the received bytes and the consumer alive
-  void* consumer_ = nullptr;
+  std::shared_ptr<const std::vector<std::uint8_t>> frame_;  // the received bytes payload_ and headers_ view
+  std::weak_ptr<QueueConsumer::Impl> consumer_;
   std::uint64_t subscription_ = 0;
   std::uint64_t id_ = 0;
   std::uint64_t tag_ = 0;
@@ -181,38 +222,6 @@ class Delivery {
   std::int64_t publish_ms_ = 0;
   std::string_view payload_;
   std::vector<Header> headers_;
-};
-
-struct QueueConsumerOptions {
-  // Deliveries held unsettled at most; the broker pushes while there is room.
-  std::uint32_t prefetch = 100;
-};
-
-// Receives deliveries pushed by the broker for one queue. Either call
-// receive() (blocking), or set a handler (runs on the I/O thread). If the
-// connection drops, receive() reports `disconnected` once and the next call
-// subscribes again; deliveries held then were returned to the queue.
-class QueueConsumer {
- public:
-  // Errors: unknown_queue, invalid_argument (prefetch 1-100000).
-  static result<std::unique_ptr<QueueConsumer>> subscribe(Client& client, std::string_view queue,
-                                                          QueueConsumerOptions options = {});
-  ~QueueConsumer();  // unsubscribes
-  QueueConsumer(const QueueConsumer&) = delete;
-  QueueConsumer& operator=(const QueueConsumer&) = delete;
-
-  // The next delivery, waiting up to `timeout`; errc::timeout if none came.
-  result<Delivery> receive(std::chrono::milliseconds timeout);
-  // Deliveries go to `handler` instead of receive() from now on.
-  void set_handler(std::function<void(Delivery)> handler);
-  // Unsubscribes; unsettled deliveries go back to the queue at once.
-  status close();
-
-  struct Impl;
-
- private:
-  explicit QueueConsumer(std::shared_ptr<Impl> impl);
-  std::shared_ptr<Impl> impl_;
 };
 
 // Acks deliveries, publishes messages and appends log records in one

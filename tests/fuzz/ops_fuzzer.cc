@@ -205,21 +205,23 @@ void set_up(World& w, Model& m, std::uint64_t run) {
   qc.max_deliveries = 3;
   qc.backoff_initial_ms = 0;
   qc.backoff_max_ms = 0;
-  CHECK(wait<status>([&](auto done) { w.queues->create_queue(qc, false, done); }).ok());
+  CHECK(wait<status>([&](auto done) { w.queues->create_queue(qc, done); }).ok());
   subscribe(w, m);
 }
 
 // Deletes what the input made and waits until the purges have freed it, so
 // a long run does not grow.
 void tear_down(World& w, Model& m) {
-  CHECK(wait<status>([&](auto done) { w.queues->unsubscribe_for(m.sub, m.sink, done); }).ok());
-  CHECK(wait<status>([&](auto done) { w.queues->delete_queue(m.queue, done); }).ok());
-  CHECK(wait<status>([&](auto done) { w.queues->delete_queue(m.dlq, done); }).ok());
+  CHECK(wait<status>([&](auto done) { w.queues->unsubscribe_for(m.sub, 0, m.sink, done); }).ok());
+  // The default dead-letter queue goes with its queue.
+  CHECK(wait<status>([&](auto done) { w.queues->delete_queue(m.queue, false, done); }).ok());
   CHECK(wait<status>([&](auto done) { w.logs->delete_topic(m.topic, done); }).ok());
   while (w.logs->purge_deleted_topics() || w.queues->purge_deleted_queues()) run_writer_once(w);
   CHECK(!w.logs->find_topic(m.topic));
-  auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(m.queue, done); });
-  CHECK(!q.ok() && q.error().code() == errc::unknown_queue);
+  for (const std::string& name : {m.queue, m.dlq}) {
+    auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(name, done); });
+    CHECK(!q.ok() && q.error().code() == errc::unknown_queue);
+  }
 }
 
 }  // namespace

@@ -175,7 +175,12 @@ TEST(NetHostile, SubscriberThatNeverReadsStaysBoundedAndLosesItsMessages) {
   auto q = fbb.CreateString("q");
   fbb.Finish(wire::CreateFrame(fbb, 7, wire::Body::Subscribe, wire::CreateSubscribe(fbb, q, 100000).Union()));
   ASSERT_TRUE(lazy->send_frame(fbb));
-  // Dropped: its subscription goes. (Its socket cannot show the close: the
+  // Subscribed (or the check below could pass before it is)...
+  ASSERT_TRUE(test::wait_for([&] {
+    auto info = good->describe_queue("q");
+    return info.ok() && info->consumers == 1;
+  }));
+  // ...then dropped: its subscription goes. (Its socket cannot show the close: the
   // FIN waits behind the bytes it never reads.)
   std::size_t peak = 0;
   EXPECT_TRUE(test::wait_for(
