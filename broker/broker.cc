@@ -101,12 +101,13 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   impl->dispatcher = std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, n, std::string(version()));
   impl->server = std::make_unique<net::Server>(n, *impl->dispatcher,
                                                [raw](std::string_view line) { raw->log(line); });
-  if (status s = impl->server->start(); !s.ok()) {
+  if (status s = impl->server->start(o.listen); !s.ok()) {
     impl->background->stop();
     impl->storage->writer().stop();
     return s;
   }
-  impl->port = impl->server->local_endpoint().port();
+  impl->port = o.listen ? impl->server->local_endpoint().port() : 0;
+  impl->door = std::make_shared<InProcessDoor>(*impl->server);
   return std::unique_ptr<Broker>(new Broker(std::move(impl)));
 }
 
@@ -114,6 +115,7 @@ void Broker::stop() {
   std::lock_guard lock(impl_->stop_mu);
   if (impl_->stopped) return;
   impl_->stopped = true;
+  impl_->door->close();
   // Order: read no new requests; let the writer finish what it has, so
   // every accepted write is committed and its reply queued; flush replies
   // and close connections; then stop the I/O threads.
@@ -130,6 +132,12 @@ void Broker::stop() {
   impl_->appender.reset();
   impl_->logs.reset();
   impl_->storage.reset();
+}
+
+ClientOptions Broker::client_options(ClientOptions base) const {
+  base.broker = "in-process";
+  base.dial = [door = impl_->door]() { return door->open(); };
+  return base;
 }
 
 const std::string& Broker::host() const noexcept { return impl_->options.host; }

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "broker/background_jobs.h"
+#include "broker/in_process_door.h"
 #include "broker/log/log_engine.h"
 #include "broker/log_appender_adapter.h"
 #include "broker/net/dispatcher.h"
@@ -28,6 +29,7 @@ struct Broker::Impl {
   net::NetOptions net_options;
   std::unique_ptr<net::Dispatcher> dispatcher;
   std::unique_ptr<net::Server> server;
+  std::shared_ptr<InProcessDoor> door;
   std::uint16_t port = 0;
   std::mutex stop_mu;
   bool stopped = false;

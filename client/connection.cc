@@ -1,6 +1,7 @@
 #include "client/connection.h"
 
 #include <asio/co_spawn.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -8,6 +9,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -154,43 +157,56 @@ void Connection::start_connect() {
   asio::co_spawn(io_, run_connect(gen), asio::detached);
 }
 
-asio::awaitable<void> Connection::run_connect(std::uint64_t gen) {
+asio::awaitable<status> Connection::open_socket(std::uint64_t gen) {
+  if (options_.dial) {
+    auto fd = options_.dial();
+    if (!fd) co_return status(errc::connection_failed, std::string(fd.error().message()));
+    socket_ = asio::generic::stream_protocol::socket(io_);
+    asio::error_code ec;
+    socket_.assign(asio::generic::stream_protocol(AF_UNIX, 0), *fd, ec);
+    if (ec) {
+      ::close(*fd);
+      co_return status(errc::connection_failed, fmt::format("cannot use the dialed socket: {}", ec.message()));
+    }
+    co_return status();
+  }
   std::string host;
   std::string port;
-  auto fail = [&](status st) {
-    if (gen != generation_) return;
-    state_ = State::idle;
-    fail_all(st);
-  };
-  if (!split_address(options_.broker, &host, &port)) {
-    fail(status(errc::invalid_argument, fmt::format("broker address '{}' is not HOST:PORT", options_.broker)));
-    co_return;
-  }
+  if (!split_address(options_.broker, &host, &port))
+    co_return status(errc::invalid_argument, fmt::format("broker address '{}' is not HOST:PORT", options_.broker));
   asio::ip::tcp::resolver resolver(io_);
   auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_nothrow);
-  if (gen != generation_) co_return;
-  if (rec) {
-    fail(status(errc::connection_failed, fmt::format("cannot resolve {}: {}", options_.broker, rec.message())));
-    co_return;
-  }
-  socket_ = asio::ip::tcp::socket(io_);
+  if (gen != generation_) co_return status(errc::disconnected, "superseded");
+  if (rec)
+    co_return status(errc::connection_failed, fmt::format("cannot resolve {}: {}", options_.broker, rec.message()));
+  auto tcp = std::make_shared<asio::ip::tcp::socket>(io_);
   asio::steady_timer limit(io_);
   limit.expires_after(options_.connect_timeout);
-  limit.async_wait([this, gen](asio::error_code ec) {
+  limit.async_wait([this, gen, tcp](asio::error_code ec) {
     if (!ec && gen == generation_ && state_ == State::connecting) {
       asio::error_code ignore;
-      socket_.close(ignore);
+      tcp->close(ignore);
     }
   });
-  auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, use_nothrow);
+  auto [cec, ep] = co_await asio::async_connect(*tcp, endpoints, use_nothrow);
   limit.cancel();
+  if (gen != generation_) co_return status(errc::disconnected, "superseded");
+  if (cec)
+    co_return status(errc::connection_failed, fmt::format("cannot connect to {}: {}", options_.broker, cec.message()));
+  asio::error_code ignore;
+  tcp->set_option(asio::ip::tcp::no_delay(true), ignore);
+  socket_ = asio::generic::stream_protocol::socket(std::move(*tcp));
+  co_return status();
+}
+
+asio::awaitable<void> Connection::run_connect(std::uint64_t gen) {
+  status opened = co_await open_socket(gen);
   if (gen != generation_) co_return;
-  if (cec) {
-    fail(status(errc::connection_failed, fmt::format("cannot connect to {}: {}", options_.broker, cec.message())));
+  if (!opened.ok()) {
+    state_ = State::idle;
+    fail_all(opened);
     co_return;
   }
-  asio::error_code ignore;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignore);
   state_ = State::connected;
   out_.clear();
 

@@ -1,11 +1,12 @@
-// The client's asynchronous core: one socket, one I/O thread, pipelined
-// requests matched to replies by correlation id. Handlers run on the I/O
+// The client's asynchronous core: one socket (TCP, or the descriptor that
+// ClientOptions::dial returns), one I/O thread, pipelined requests matched
+// to replies by correlation id. Handlers run on the I/O
 // thread; the reply frame they get is valid only during the call.
 #pragma once
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
+#include <asio/generic/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <atomic>
@@ -86,6 +87,8 @@ class Connection {
   void submit(Queued q);        // I/O thread
   void start_connect();         // I/O thread
   asio::awaitable<void> run_connect(std::uint64_t generation);
+  // Opens socket_ over TCP or through options_.dial; an error status on failure.
+  asio::awaitable<status> open_socket(std::uint64_t generation);
   asio::awaitable<void> read_loop(std::uint64_t generation);
   void flush();                 // I/O thread
   void on_frame(std::span<const std::uint8_t> payload);
@@ -97,7 +100,7 @@ class Connection {
   ClientOptions options_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  asio::ip::tcp::socket socket_;
+  asio::generic::stream_protocol::socket socket_;
   asio::steady_timer timeout_timer_;
   std::thread io_thread_;
   std::atomic<std::uint64_t> next_id_{1};

@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
-long="CrashCycles|Soak|ClientInstalledPackage"
+long="CrashCycles|Soak|InstalledPackage"
 # As root the disk-full test can mount its tmpfs: make it fail, not skip, if that breaks.
 [ "$(id -u)" = 0 ] && export WHARF_REQUIRE_MOUNT=1
 

@@ -24,7 +24,7 @@ constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kInitialReadBuffer = 64u << 10;
 }  // namespace
 
-Connection::Connection(Server& server, asio::ip::tcp::socket socket, std::uint64_t id)
+Connection::Connection(Server& server, Socket socket, std::uint64_t id)
     : server_(server),
       socket_(std::move(socket)),
       id_(id),
@@ -39,8 +39,6 @@ Connection::Connection(Server& server, asio::ip::tcp::socket socket, std::uint64
 Connection::~Connection() = default;
 
 void Connection::start() {
-  asio::error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   auto self = shared_from_this();
   // An exception (say, bad_alloc) ends a coroutine: close rather than leave
   // a half-served connection open.
@@ -64,7 +62,7 @@ void Connection::close() {
   if (closed_) return;
   closed_ = true;
   asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.shutdown(asio::socket_base::shutdown_both, ec);
   socket_.close(ec);
   writer_wake_.cancel();
   reader_wake_.cancel();
@@ -169,7 +167,7 @@ bool Connection::reader_should_pause() const {
 void Connection::stop_reading() {
   draining_ = true;
   asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  socket_.shutdown(asio::socket_base::shutdown_receive, ec);
   wake_reader();
 }
 

@@ -1,13 +1,14 @@
 // One client connection: a reader coroutine that frames and dispatches
 // requests, a writer coroutine that flushes replies, and a watchdog for
-// timeouts. Lives on a single io_context thread; every member is touched
+// timeouts. The socket is a TCP one from the listener or one end of a
+// socket pair from an in-process client. Lives on a single io_context thread; every member is touched
 // only there. Held by shared_ptr; completions from the storage writer are
 // posted back with post().
 #pragma once
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
+#include <asio/generic/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
 #include <flatbuffers/flatbuffers.h>
 
@@ -34,7 +35,8 @@ struct OutputGauge;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Server& server, asio::ip::tcp::socket socket, std::uint64_t id);
+  using Socket = asio::generic::stream_protocol::socket;
+  Connection(Server& server, Socket socket, std::uint64_t id);
   ~Connection();
 
   // Spawns the reader, writer and watchdog coroutines.
@@ -94,7 +96,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using Clock = std::chrono::steady_clock;
 
   Server& server_;
-  asio::ip::tcp::socket socket_;
+  Socket socket_;
   std::uint64_t id_;
   bool closed_ = false;
   bool closing_ = false;

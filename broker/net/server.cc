@@ -3,6 +3,8 @@
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <future>
 #include <thread>
 
@@ -20,21 +22,39 @@ Server::Server(const NetOptions& options, Dispatcher& dispatcher, Logger logger)
 
 Server::~Server() { stop(); }
 
-status Server::start() {
-  asio::error_code ec;
-  auto address = asio::ip::make_address(options_.host, ec);
-  if (ec) return {errc::invalid_argument, fmt::format("'{}' is not an IP address", options_.host)};
-  asio::ip::tcp::endpoint endpoint(address, options_.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return {errc::io_error, fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message())};
-  endpoint_ = acceptor_.local_endpoint();
-  accept_next();
+status Server::start(bool listen) {
+  if (listen) {
+    asio::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return {errc::invalid_argument, fmt::format("'{}' is not an IP address", options_.host)};
+    asio::ip::tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return {errc::io_error, fmt::format("cannot listen on {}:{}: {}", options_.host, options_.port, ec.message())};
+    endpoint_ = acceptor_.local_endpoint();
+    accept_next();
+  }
   pool_.start();
-  started_ = true;
+  {
+    std::lock_guard lock(mu_);
+    started_ = true;
+  }
+  return {};
+}
+
+status Server::adopt(int fd) {
+  asio::io_context& ctx = pool_.next();
+  Connection::Socket socket(ctx);
+  asio::error_code ec;
+  socket.assign(asio::generic::stream_protocol(AF_UNIX, 0), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return {errc::io_error, fmt::format("cannot serve an in-process connection: {}", ec.message())};
+  }
+  serve(ctx, std::move(socket));
   return {};
 }
 
@@ -52,29 +72,33 @@ void Server::accept_next() {
       });
       return;
     }
-    {
-      const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-      auto conn = std::make_shared<Connection>(*this, std::move(socket), id);
-      bool refused = false;
-      {
-        std::lock_guard lock(mu_);
-        if (stopped_ || !accepting_) return;
-        if (count_.load(std::memory_order_relaxed) >= options_.max_connections) {
-          refused = true;
-        } else {
-          connections_.emplace(id, conn);
-          count_.fetch_add(1, std::memory_order_relaxed);
-        }
-      }
-      asio::post(ctx, [conn, refused] {
-        conn->start();
-        if (refused) {
-          conn->send_error(0, status(errc::too_many_connections, "the broker's connection limit is reached"));
-          conn->close_after_flush();
-        }
-      });
-    }
+    asio::error_code ignore;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignore);
+    serve(ctx, Connection::Socket(std::move(socket)));
     accept_next();
+  });
+}
+
+void Server::serve(asio::io_context& ctx, Connection::Socket socket) {
+  const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  auto conn = std::make_shared<Connection>(*this, std::move(socket), id);
+  bool refused = false;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_ || !accepting_) return;
+    if (count_.load(std::memory_order_relaxed) >= options_.max_connections) {
+      refused = true;
+    } else {
+      connections_.emplace(id, conn);
+      count_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  asio::post(ctx, [conn, refused] {
+    conn->start();
+    if (refused) {
+      conn->send_error(0, status(errc::too_many_connections, "the broker's connection limit is reached"));
+      conn->close_after_flush();
+    }
   });
 }
 

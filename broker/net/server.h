@@ -1,5 +1,6 @@
 // The TCP listener: accepts connections onto the I/O pool, enforces the
-// connection limit, and closes everything on stop.
+// connection limit, and closes everything on stop. In-process clients are
+// adopted as the broker's end of a socket pair and treated the same.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "broker/net/connection.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/io_pool.h"
 #include "broker/net/net_options.h"
@@ -21,7 +23,6 @@
 
 namespace wharf::net {
 
-class Connection;
 
 class Server {
  public:
@@ -31,8 +32,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts the I/O threads; io_error if the address is unusable.
-  status start();
+  // Binds (unless `listen` is false) and starts the I/O threads; io_error
+  // if the address is unusable.
+  status start(bool listen = true);
+  // Serves a connected stream socket (the broker's end of a socket pair)
+  // as a client connection; takes the descriptor over. Any thread.
+  status adopt(int fd);
   // Shutdown, step 1: stop accepting; connections read no more requests
   // but keep sending replies.
   void stop_reading();
@@ -53,6 +58,8 @@ class Server {
 
  private:
   void accept_next();
+  // Registers and starts a connection on `ctx`, or refuses it at the limit.
+  void serve(asio::io_context& ctx, Connection::Socket socket);
   // Runs fn(conn) on each connection's thread and waits for all of them.
   void for_each_connection(const std::function<void(Connection&)>& fn);
 
@@ -69,7 +76,7 @@ class Server {
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;  // guarded by mu_
   bool stopped_ = false;                                                      // guarded by mu_
   bool accepting_ = true;                                                     // guarded by mu_
-  bool started_ = false;
+  bool started_ = false;                                                     // guarded by mu_
 };
 
 }  // namespace wharf::net

@@ -3,14 +3,19 @@
 // `wharfd` is a thin main around this class; tests and `wharf-bench
 // --embedded` use it the same way. A Broker owns its data directory (locked
 // against a second broker), one storage writer thread, a retention thread
-// and a pool of network threads. All methods are thread-safe.
+// and a pool of network threads. It serves TCP clients on its listener and,
+// at the same time, clients of the same process that reach it through
+// client_options() without TCP. All methods are thread-safe.
 //
 //   wharf::BrokerOptions options;
 //   options.data_dir = "/var/lib/wharf";
 //   auto broker = wharf::Broker::start(options);
 //   if (!broker) { /* broker.error(): data_dir_locked, io_error, ... */ }
+//   auto client = wharf::Client::connect((*broker)->client_options());
 //   (*broker)->port();   // the bound port (useful with port 0)
 //   (*broker)->stop();   // or let the destructor do it
+//
+// Link with Wharf::broker (CMake) or `pkg-config wharf-broker`.
 #pragma once
 
 #include <chrono>
@@ -22,6 +27,7 @@
 #include <string_view>
 
 #include "wharf/errors.h"
+#include "wharf/options.h"
 
 namespace wharf {
 
@@ -35,6 +41,9 @@ enum class Durability {
 };
 
 struct BrokerOptions {
+  // The TCP listener; with `listen` false, only in-process clients
+  // (client_options()) reach the broker and port() is 0.
+  bool listen = true;
   std::string host = "127.0.0.1";
   std::uint16_t port = 7420;  // 0 picks a free port
   std::filesystem::path data_dir = "wharf-data";
@@ -72,6 +81,12 @@ class Broker {
   // Stops accepting, closes connections, finishes in-flight commits and
   // closes the data directory. Idempotent.
   void stop();
+
+  // Options for a Client of this process that reaches the broker through
+  // a socket pair instead of TCP: Client::connect(broker.client_options()).
+  // Such a client reconnects the same way; once the broker stopped, its
+  // requests fail with connection_failed. `base` supplies the other settings.
+  ClientOptions client_options(ClientOptions base = {}) const;
 
   const std::string& host() const noexcept;
   std::uint16_t port() const noexcept;

@@ -1,11 +1,14 @@
 // wharf/options.h — settings for the client, producers and consumers.
-// Plain values; copy them freely.
+// Values; copy them freely.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include "wharf/errors.h"
 
 namespace wharf {
 
@@ -21,6 +24,11 @@ struct ClientOptions {
   std::uint32_t max_frame_bytes = 64u << 20;
   // After a lost connection, the next request reconnects first.
   bool auto_reconnect = true;
+  // When set, connecting calls this instead of dialing `broker` over TCP:
+  // it returns a connected stream socket (a descriptor the client then
+  // owns), or the error to report. Broker::client_options() sets it to
+  // reach a broker in the same process.
+  std::function<result<int>()> dial;
 };
 
 struct ProducerOptions {

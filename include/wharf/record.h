@@ -20,9 +20,9 @@ struct Header {
 };
 
 struct ProducerRecord {
-  std::optional<std::string_view> key;  // nullopt: no key
-  std::string_view value;
-  std::span<const Header> headers;
+  std::optional<std::string_view> key = std::nullopt;  // no key
+  std::string_view value = {};
+  std::span<const Header> headers = {};
   std::int64_t timestamp_ms = -1;  // -1: the time of the send call
 };
 
