@@ -125,7 +125,6 @@ int run_queue(const Target& target, const QueueBenchOptions& o) {
     return 1;
   }
   client->delete_queue(queue);
-  client->delete_queue(queue + ".dlq");
   r.latency = sink.percentiles();
   print_result(r, o.json);
   return 0;
@@ -180,7 +179,6 @@ int run_queue_latency(const Target& target, const QueueBenchOptions& o) {
     return 1;
   }
   client->delete_queue(queue);
-  client->delete_queue(queue + ".dlq");
   r.latency = sink.percentiles();
   print_result(r, o.json);
   return 0;

@@ -6,10 +6,12 @@
 #include "bench/bench_target.h"
 #include "bench/log_workloads.h"
 #include "bench/queue_workloads.h"
+#include "wharf/broker.h"
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"wharf-bench - Wharf load generator"};
+  app.set_version_flag("--version", "wharf-bench " + std::string(wharf::Broker::version()));
   app.require_subcommand(1);
   wharf::bench::TargetOptions target;
   wharf::bench::LogBenchOptions log;

@@ -31,7 +31,7 @@ bool split_host_port(const std::string& s, std::string* host, std::uint16_t* por
 
 int main(int argc, char** argv) {
   CLI::App app{"wharfd - the Wharf message broker"};
-  app.set_version_flag("--version", std::string(wharf::Broker::version()));
+  app.set_version_flag("--version", "wharfd " + std::string(wharf::Broker::version()));
   app.set_config("--config", "", "Read these settings from a TOML or INI file");
   std::string listen = "127.0.0.1:7420";
   std::string data_dir = "wharf-data";

@@ -1,6 +1,7 @@
 // The `wharf` command-line tool: one function per command. Each returns
 // the process exit code (0 ok, 1 broker or data error, 2 usage error) and
-// prints errors to stderr.
+// prints errors to stderr. With --json, a command's result is one JSON
+// object (or one per line for streams of records and messages).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,9 @@ struct Context {
 // Connects, printing the error on failure.
 std::unique_ptr<Client> connect(const Context& ctx);
 int fail(const status& st);
+int usage(const std::string& message);
 
+// --- topics and records (topic_commands.cc, data_commands.cc) ---
 struct TopicCreateArgs {
   std::string name;
   std::uint32_t partitions = 1;
@@ -32,10 +35,28 @@ int topic_list(const Context& ctx);
 int topic_describe(const Context& ctx, const std::string& name);
 int topic_delete(const Context& ctx, const std::string& name);
 
+struct TopicAlterArgs {
+  std::string name;
+  std::optional<std::uint32_t> partitions;
+  std::optional<std::int64_t> retention_ms;
+  std::optional<std::int64_t> retention_bytes;
+};
+int topic_alter(const Context& ctx, const TopicAlterArgs& args);
+
+struct DeleteRecordsArgs {
+  std::string topic;
+  std::uint32_t partition = 0;
+  std::int64_t before = 0;
+};
+int topic_delete_records(const Context& ctx, const DeleteRecordsArgs& args);
+
 struct ProduceArgs {
   std::string topic;
   std::optional<std::uint32_t> partition;
   std::optional<std::string> key;
+  std::optional<std::string> key_separator;  // each line is KEY<sep>VALUE
+  std::vector<std::string> headers;          // "k=v"
+  std::optional<std::string> timestamp;      // ms or ISO 8601
 };
 int produce(const Context& ctx, const ProduceArgs& args);
 
@@ -48,27 +69,31 @@ struct ConsumeArgs {
   std::optional<std::uint64_t> count;
   bool follow = false;
   std::optional<std::string> group;
+  std::optional<std::string> format;  // see record_format.h
+  bool print_key = false;
 };
 int consume(const Context& ctx, const ConsumeArgs& args);
 
 int group_offsets(const Context& ctx, const std::string& group);
 
-// --- queues (queue_commands.cc) ---
-struct QueueCreateArgs {
-  std::string name;
+// --- queues (queue_commands.cc, queue_data_commands.cc) ---
+// The options of `queue create`, and of `queue alter` (where only the
+// given ones change).
+struct QueueOptionArgs {
   std::optional<std::string> ack_deadline;  // duration
   std::optional<std::uint32_t> max_deliveries;
   std::optional<std::string> backoff;       // "initial,multiplier,max"
-  std::optional<std::string> dlq;           // name or "none"
+  std::optional<std::string> dlq;           // name, "none", or "default" (alter)
   std::optional<std::int64_t> max_length;
   std::optional<std::string> overflow;      // reject-publish | drop-oldest
-  std::optional<std::string> ttl;           // duration
+  std::optional<std::string> ttl;           // duration, or "none" (alter)
   std::optional<std::uint32_t> priorities;
 };
-int queue_create(const Context& ctx, const QueueCreateArgs& args);
+int queue_create(const Context& ctx, const std::string& name, const QueueOptionArgs& args);
+int queue_alter(const Context& ctx, const std::string& name, const QueueOptionArgs& args);
 int queue_list(const Context& ctx);
 int queue_describe(const Context& ctx, const std::string& name);
-int queue_delete(const Context& ctx, const std::string& name);
+int queue_delete(const Context& ctx, const std::string& name, bool keep_dlq);
 int queue_purge(const Context& ctx, const std::string& name);
 int queue_peek(const Context& ctx, const std::string& name, std::uint32_t count);
 
@@ -97,6 +122,8 @@ struct QueueConsumeArgs {
   std::optional<std::string> reject;  // reason
   std::string idle = "1s";            // stop after this long without a message
   std::uint32_t prefetch = 100;
+  std::optional<std::string> exec;    // run per message; exit 0 acks, else nacks
+  std::optional<std::string> exec_timeout;
 };
 int queue_consume(const Context& ctx, const QueueConsumeArgs& args);
 

@@ -6,9 +6,13 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/json_output.h"
+#include "cli/progress.h"
+#include "cli/record_format.h"
 #include "cli/time_arg.h"
 #include "wharf/consumer.h"
 #include "wharf/producer.h"
@@ -21,7 +25,32 @@ void on_interrupt(int) { g_interrupted = 1; }
 
 }  // namespace
 
+namespace {
+
+// "k=v" flags as headers viewing `specs`; nullopt if one has no '='.
+std::optional<std::vector<Header>> parse_headers(const std::vector<std::string>& specs) {
+  std::vector<Header> headers;
+  for (const auto& h : specs) {
+    const auto eq = h.find('=');
+    if (eq == std::string::npos || eq == 0) return std::nullopt;
+    headers.push_back({std::string_view(h).substr(0, eq), std::string_view(h).substr(eq + 1)});
+  }
+  return headers;
+}
+
+}  // namespace
+
 int produce(const Context& ctx, const ProduceArgs& a) {
+  if (a.key && a.key_separator) return usage("use only one of --key and --key-separator");
+  if (a.key_separator && a.key_separator->empty()) return usage("--key-separator must not be empty");
+  auto headers = parse_headers(a.headers);
+  if (!headers) return usage("--header wants KEY=VALUE");
+  std::int64_t timestamp = -1;
+  if (a.timestamp) {
+    auto t = parse_time_ms(*a.timestamp);
+    if (!t) return usage("--timestamp wants milliseconds or ISO 8601 like 2026-11-25T10:00:00Z");
+    timestamp = *t;
+  }
   auto client = connect(ctx);
   if (!client) return 1;
   std::uint64_t ok = 0;      // guarded by mu
@@ -31,11 +60,22 @@ int produce(const Context& ctx, const ProduceArgs& a) {
   std::map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> ranges;  // partition -> first, last
   {
     Producer producer(*client);
+    Progress progress("produced", "records");
     std::string line;
     while (std::getline(std::cin, line)) {
       ProducerRecord r;
-      if (a.key) r.key = *a.key;
       r.value = line;
+      if (a.key) r.key = *a.key;
+      if (a.key_separator) {
+        // KEY<sep>VALUE; a line without the separator has no key.
+        const auto at = line.find(*a.key_separator);
+        if (at != std::string::npos) {
+          r.key = std::string_view(line).substr(0, at);
+          r.value = std::string_view(line).substr(at + a.key_separator->size());
+        }
+      }
+      r.headers = *headers;
+      r.timestamp_ms = timestamp;
       auto done = [&](result<RecordMetadata> stored) {
         std::lock_guard lock(mu);
         if (!stored.ok()) {
@@ -54,6 +94,7 @@ int produce(const Context& ctx, const ProduceArgs& a) {
       } else {
         producer.send(a.topic, r, done);
       }
+      progress.add();
     }
     producer.flush();
   }
@@ -62,6 +103,13 @@ int produce(const Context& ctx, const ProduceArgs& a) {
                  static_cast<unsigned long long>(failed), static_cast<unsigned long long>(failed + ok),
                  first_error.to_string().c_str());
     return 1;
+  }
+  if (ctx.json) {
+    nlohmann::json parts = nlohmann::json::array();
+    for (const auto& [p, r] : ranges)
+      parts.push_back({{"partition", p}, {"first_offset", r.first}, {"last_offset", r.second}});
+    print_json({{"topic", a.topic}, {"produced", ok}, {"partitions", parts}});
+    return 0;
   }
   std::printf("produced %llu record(s) to %s", static_cast<unsigned long long>(ok), a.topic.c_str());
   for (const auto& [p, r] : ranges)
@@ -73,23 +121,22 @@ int produce(const Context& ctx, const ProduceArgs& a) {
 
 namespace {
 
-void print_record(const ConsumerRecord& r, bool json) {
+void print_record(const ConsumerRecord& r, bool json, std::string_view format, std::string* line) {
   if (!json) {
-    std::fwrite(r.value.data(), 1, r.value.size(), stdout);
-    std::fputc('\n', stdout);
+    line->clear();
+    format_record(format, r, line);
+    line->push_back('\n');
+    std::fwrite(line->data(), 1, line->size(), stdout);
     return;
   }
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& h : r.headers()) headers.push_back({{"key", std::string(h.key)}, {"value", std::string(h.value)}});
-  nlohmann::json j = {{"offset", r.offset},
-                      {"partition", r.partition},
-                      {"key", r.key ? nlohmann::json(std::string(*r.key)) : nlohmann::json(nullptr)},
-                      {"timestamp", r.timestamp_ms},
-                      {"headers", headers},
-                      {"value", std::string(r.value)}};
-  const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fputc('\n', stdout);
+  print_json({{"offset", r.offset},
+              {"partition", r.partition},
+              {"key", r.key ? nlohmann::json(std::string(*r.key)) : nlohmann::json(nullptr)},
+              {"timestamp", r.timestamp_ms},
+              {"headers", headers},
+              {"value", std::string(r.value)}});
 }
 
 }  // namespace
@@ -104,6 +151,9 @@ int consume(const Context& ctx, const ConsumeArgs& a) {
     std::fprintf(stderr, "wharf: say where to start: --from-beginning, --from-offset N, --from-time T, or --group G\n");
     return 2;
   }
+  if (a.format && a.print_key) return usage("use only one of --format and --print-key");
+  const std::string format = a.format ? *a.format : a.print_key ? "%k\t%v" : "%v";
+  if (auto wrong = check_record_format(format)) return usage(*wrong);
   std::optional<std::int64_t> from_time;
   if (a.from_time) {
     from_time = parse_time_ms(*a.from_time);
@@ -163,6 +213,9 @@ int consume(const Context& ctx, const ConsumeArgs& a) {
   std::signal(SIGTERM, on_interrupt);
   std::uint64_t printed = 0;
   int rc = 0;
+  std::string line;
+  std::optional<Progress> progress;
+  if (a.count) progress.emplace("consumed", "records");
   while (!g_interrupted && !(a.count && printed >= *a.count) && !reached_end()) {
     auto records = consumer.poll(std::chrono::milliseconds(200));
     if (!records) {
@@ -172,12 +225,14 @@ int consume(const Context& ctx, const ConsumeArgs& a) {
     for (const auto& r : *records) {
       if (a.count && printed >= *a.count) break;
       if (!a.follow && r.offset >= end[r.partition]) continue;
-      print_record(r, ctx.json);
+      print_record(r, ctx.json, format, &line);
       next_to_print[r.partition] = r.offset + 1;
       ++printed;
+      if (progress) progress->add();
     }
     std::fflush(stdout);
   }
+  if (progress) progress->finish();
   if (a.group && rc == 0) {
     std::vector<std::pair<std::uint32_t, std::int64_t>> offsets(next_to_print.begin(), next_to_print.end());
     if (status st = client->commit_offsets(*a.group, a.topic, offsets); !st.ok()) return fail(st);

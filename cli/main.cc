@@ -1,4 +1,4 @@
-// wharf: command-line client for topics, records and consumer groups.
+// wharf: command-line client for topics, records, consumer groups and queues.
 #include <CLI/CLI.hpp>
 
 #include <csignal>
@@ -6,38 +6,87 @@
 
 #include "cli/commands.h"
 
+#ifndef WHARF_VERSION
+#define WHARF_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace wharf::cli;
+
+void add_json(CLI::App* cmd, Context& ctx, const char* what = "Print the result as JSON") {
+  cmd->add_flag("--json", ctx.json, what);
+}
+
+// The options `queue create` and `queue alter` share.
+void add_queue_options(CLI::App* cmd, QueueOptionArgs& o) {
+  cmd->add_option("--ack-deadline", o.ack_deadline, "Unacked deliveries are redelivered after this (30s)");
+  cmd->add_option("--max-deliveries", o.max_deliveries, "Attempts before dead-lettering (5)");
+  cmd->add_option("--backoff", o.backoff, "Retry delay INITIAL,MULTIPLIER,MAX (1s,2,60s)");
+  cmd->add_option("--dlq", o.dlq, "Dead-letter queue: a queue name, none, or default (NAME.dlq)");
+  cmd->add_option("--max-length", o.max_length, "Most messages waiting for delivery (in-flight ones do not count)");
+  cmd->add_option("--overflow", o.overflow, "At max length: reject-publish or drop-oldest");
+  cmd->add_option("--ttl", o.ttl, "Default time to live of a message, or none");
+  cmd->add_option("--priorities", o.priorities, "Priority levels, 1-10 (fixed at creation)");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
-  using namespace wharf::cli;
   CLI::App app{"wharf - Wharf command-line client"};
+  app.set_version_flag("--version", std::string("wharf ") + WHARF_VERSION);
   app.require_subcommand(1);
   Context ctx;
   const char* env = std::getenv("WHARF_BROKER");
   ctx.broker = env != nullptr && *env != '\0' ? env : "127.0.0.1:7420";
   app.add_option("--broker", ctx.broker, "Broker HOST:PORT (default $WHARF_BROKER or 127.0.0.1:7420)");
 
-  auto* topic = app.add_subcommand("topic", "Create, list, describe and delete topics");
+  auto* topic = app.add_subcommand("topic", "Create, list, describe, alter and delete topics");
   topic->require_subcommand(1);
   TopicCreateArgs create;
   auto* t_create = topic->add_subcommand("create", "Create a topic");
   t_create->add_option("name", create.name, "Topic name")->required();
-  t_create->add_option("--partitions", create.partitions, "Number of partitions")->required()->check(CLI::Range(1u, 10000u));
+  t_create->add_option("--partitions", create.partitions, "Number of partitions")
+      ->check(CLI::Range(1u, 10000u))
+      ->capture_default_str();
   t_create->add_option("--retention-ms", create.retention_ms, "Delete batches older than this");
   t_create->add_option("--retention-bytes", create.retention_bytes, "Keep at most this many bytes per partition");
+  add_json(t_create, ctx);
   auto* t_list = topic->add_subcommand("list", "List topics");
-  t_list->add_flag("--json", ctx.json, "Print JSON");
+  add_json(t_list, ctx);
   std::string name;
   auto* t_describe = topic->add_subcommand("describe", "Show a topic's partitions and offsets");
   t_describe->add_option("name", name, "Topic name")->required();
-  t_describe->add_flag("--json", ctx.json, "Print JSON");
+  add_json(t_describe, ctx);
   auto* t_delete = topic->add_subcommand("delete", "Delete a topic and its data");
   t_delete->add_option("name", name, "Topic name")->required();
+  add_json(t_delete, ctx);
+  TopicAlterArgs alter;
+  auto* t_alter = topic->add_subcommand("alter", "Add partitions or change retention (-1: none)");
+  t_alter->add_option("name", alter.name, "Topic name")->required();
+  t_alter->add_option("--partitions", alter.partitions, "New number of partitions (only up)");
+  t_alter->add_option("--retention-ms", alter.retention_ms, "Delete batches older than this; -1 keeps them");
+  t_alter->add_option("--retention-bytes", alter.retention_bytes, "Bytes kept per partition; -1 for no limit");
+  add_json(t_alter, ctx);
+  DeleteRecordsArgs delete_records;
+  auto* t_delete_records =
+      topic->add_subcommand("delete-records", "Drop a partition's records before an offset (its new start)");
+  t_delete_records->add_option("name", delete_records.topic, "Topic name")->required();
+  t_delete_records->add_option("--partition", delete_records.partition, "Partition")->required();
+  t_delete_records->add_option("--before", delete_records.before, "First offset to keep")->required();
+  add_json(t_delete_records, ctx);
 
   ProduceArgs produce_args;
   auto* p = app.add_subcommand("produce", "Send one record per line of standard input");
   p->add_option("topic", produce_args.topic, "Topic")->required();
   p->add_option("--partition", produce_args.partition, "Partition (default: by key, else spread)");
   p->add_option("--key", produce_args.key, "Key for every record");
+  p->add_option("--key-separator", produce_args.key_separator,
+                "Each line is KEY<SEP>VALUE (a line without SEP has no key), like kcat -K");
+  p->add_option("--header", produce_args.headers, "Header KEY=VALUE on every record (repeatable)");
+  p->add_option("--timestamp", produce_args.timestamp, "Record timestamp: milliseconds or ISO 8601 (default: now)");
+  add_json(p, ctx);
 
   ConsumeArgs consume_args;
   auto* c = app.add_subcommand("consume", "Print records of a topic");
@@ -49,43 +98,48 @@ int main(int argc, char** argv) {
   c->add_option("--count", consume_args.count, "Stop after this many records");
   c->add_flag("--follow", consume_args.follow, "Keep waiting for new records");
   c->add_option("--group", consume_args.group, "Start from and commit to this consumer group");
-  c->add_flag("--json", ctx.json, "One JSON object per record");
+  c->add_option("--format", consume_args.format,
+                "One line per record: %t topic, %p partition, %o offset, %k key, %v value, %T timestamp, %h headers");
+  c->add_flag("--print-key", consume_args.print_key, "Print KEY<TAB>VALUE");
+  add_json(c, ctx, "One JSON object per record");
 
   auto* g = app.add_subcommand("group", "Consumer groups");
   g->require_subcommand(1);
   std::string group;
   auto* g_offsets = g->add_subcommand("offsets", "Show a group's committed offsets");
   g_offsets->add_option("group", group, "Group name")->required();
-  g_offsets->add_flag("--json", ctx.json, "Print JSON");
+  add_json(g_offsets, ctx);
 
   auto* q = app.add_subcommand("queue", "Work queues");
   q->require_subcommand(1);
-  QueueCreateArgs qcreate;
-  auto* q_create = q->add_subcommand("create", "Create a queue (and NAME.dlq unless --dlq says otherwise)");
-  q_create->add_option("name", qcreate.name, "Queue name")->required();
-  q_create->add_option("--ack-deadline", qcreate.ack_deadline, "Unacked deliveries are redelivered after this (30s)");
-  q_create->add_option("--max-deliveries", qcreate.max_deliveries, "Attempts before dead-lettering (5)");
-  q_create->add_option("--backoff", qcreate.backoff, "Retry delay INITIAL,MULTIPLIER,MAX (1s,2,60s)");
-  q_create->add_option("--dlq", qcreate.dlq, "Dead-letter queue name, or none");
-  q_create->add_option("--max-length", qcreate.max_length, "Most messages the queue holds");
-  q_create->add_option("--overflow", qcreate.overflow, "At max length: reject-publish or drop-oldest");
-  q_create->add_option("--ttl", qcreate.ttl, "Default time to live of a message");
-  q_create->add_option("--priorities", qcreate.priorities, "Priority levels, 1-10");
-  auto* q_list = q->add_subcommand("list", "List queues");
-  q_list->add_flag("--json", ctx.json, "Print JSON");
   std::string qname;
+  QueueOptionArgs qoptions;
+  auto* q_create = q->add_subcommand("create", "Create a queue (and NAME.dlq unless --dlq says otherwise)");
+  q_create->add_option("name", qname, "Queue name")->required();
+  add_queue_options(q_create, qoptions);
+  add_json(q_create, ctx);
+  auto* q_alter = q->add_subcommand("alter", "Change a queue's options; new publishes and deliveries follow them");
+  q_alter->add_option("name", qname, "Queue name")->required();
+  add_queue_options(q_alter, qoptions);
+  add_json(q_alter, ctx);
+  auto* q_list = q->add_subcommand("list", "List queues");
+  add_json(q_list, ctx);
   auto* q_describe = q->add_subcommand("describe", "Show a queue's counts and options");
   q_describe->add_option("name", qname, "Queue name")->required();
-  q_describe->add_flag("--json", ctx.json, "Print JSON");
-  auto* q_delete = q->add_subcommand("delete", "Delete a queue and its messages");
+  add_json(q_describe, ctx);
+  bool keep_dlq = false;
+  auto* q_delete = q->add_subcommand("delete", "Delete a queue, its messages and its default dead-letter queue");
   q_delete->add_option("name", qname, "Queue name")->required();
+  q_delete->add_flag("--keep-dlq", keep_dlq, "Keep NAME.dlq and its messages");
+  add_json(q_delete, ctx);
   auto* q_purge = q->add_subcommand("purge", "Delete a queue's ready and delayed messages");
   q_purge->add_option("name", qname, "Queue name")->required();
+  add_json(q_purge, ctx);
   std::uint32_t peek_count = 10;
   auto* q_peek = q->add_subcommand("peek", "Show the next ready messages without delivering them");
   q_peek->add_option("name", qname, "Queue name")->required();
   q_peek->add_option("--count", peek_count, "How many")->capture_default_str();
-  q_peek->add_flag("--json", ctx.json, "One JSON object per message");
+  add_json(q_peek, ctx, "One JSON object per message");
   RedriveArgs redrive_args;
   auto* q_redrive = q->add_subcommand("redrive", "Move messages from a dead-letter queue back");
   q_redrive->add_option("dlq", redrive_args.dlq, "Dead-letter queue")->required();
@@ -93,6 +147,7 @@ int main(int argc, char** argv) {
   q_redrive->add_option("--ids", redrive_args.ids, "Message ids, comma-separated");
   q_redrive->add_option("--count", redrive_args.count, "The oldest N messages");
   q_redrive->add_flag("--all", redrive_args.all, "All messages");
+  add_json(q_redrive, ctx);
   QueuePublishArgs qpub;
   auto* q_publish = q->add_subcommand("publish", "Publish one message per line of standard input");
   q_publish->add_option("name", qpub.queue, "Queue name")->required();
@@ -100,15 +155,20 @@ int main(int argc, char** argv) {
   q_publish->add_option("--ttl", qpub.ttl, "Time to live of each message");
   q_publish->add_option("--priority", qpub.priority, "Priority level");
   q_publish->add_option("--header", qpub.headers, "Header KEY=VALUE (repeatable)");
+  add_json(q_publish, ctx);
   QueueConsumeArgs qcon;
-  auto* q_consume = q->add_subcommand("consume", "Print messages, acking each (or --nack / --reject)");
+  auto* q_consume = q->add_subcommand("consume", "Print messages and ack each (or --nack, --reject, --exec)");
   q_consume->add_option("name", qcon.queue, "Queue name")->required();
   q_consume->add_option("--count", qcon.count, "Stop after this many");
   q_consume->add_flag("--nack", qcon.nack, "Nack instead of ack (retry with backoff)");
   q_consume->add_option("--reject", qcon.reject, "Reject with this reason (to the dead-letter queue)");
+  q_consume->add_option("--exec", qcon.exec,
+                        "Run this shell command per message, payload on its stdin: exit 0 acks, other nacks; "
+                        "the lease is extended while it runs");
+  q_consume->add_option("--exec-timeout", qcon.exec_timeout, "Stop an --exec command after this long (then nack)");
   q_consume->add_option("--idle", qcon.idle, "Stop after this long without a message")->capture_default_str();
   q_consume->add_option("--prefetch", qcon.prefetch, "Deliveries held at once")->capture_default_str();
-  q_consume->add_flag("--json", ctx.json, "One JSON object per message");
+  add_json(q_consume, ctx, "One JSON object per message");
 
   auto* msg = app.add_subcommand("message", "Look at one queue message");
   msg->require_subcommand(1);
@@ -116,14 +176,15 @@ int main(int argc, char** argv) {
   auto* msg_get = msg->add_subcommand("get", "State, attempts, deadline and history of a message");
   msg_get->add_option("queue", qname, "Queue name")->required();
   msg_get->add_option("id", msg_id, "Message id")->required();
-  msg_get->add_flag("--json", ctx.json, "Print JSON");
+  add_json(msg_get, ctx);
 
   CLI11_PARSE(app, argc, argv);
 
-  if (q_create->parsed()) return queue_create(ctx, qcreate);
+  if (q_create->parsed()) return queue_create(ctx, qname, qoptions);
+  if (q_alter->parsed()) return queue_alter(ctx, qname, qoptions);
   if (q_list->parsed()) return queue_list(ctx);
   if (q_describe->parsed()) return queue_describe(ctx, qname);
-  if (q_delete->parsed()) return queue_delete(ctx, qname);
+  if (q_delete->parsed()) return queue_delete(ctx, qname, keep_dlq);
   if (q_purge->parsed()) return queue_purge(ctx, qname);
   if (q_peek->parsed()) return queue_peek(ctx, qname, peek_count);
   if (q_redrive->parsed()) return queue_redrive(ctx, redrive_args);
@@ -132,6 +193,8 @@ int main(int argc, char** argv) {
   if (msg_get->parsed()) return message_get(ctx, qname, msg_id);
 
   if (t_create->parsed()) return topic_create(ctx, create);
+  if (t_alter->parsed()) return topic_alter(ctx, alter);
+  if (t_delete_records->parsed()) return topic_delete_records(ctx, delete_records);
   if (t_list->parsed()) return topic_list(ctx);
   if (t_describe->parsed()) return topic_describe(ctx, name);
   if (t_delete->parsed()) return topic_delete(ctx, name);

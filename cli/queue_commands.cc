@@ -9,17 +9,12 @@
 
 #include "cli/commands.h"
 #include "cli/duration_arg.h"
+#include "cli/json_output.h"
+#include "cli/progress.h"
 #include "wharf/queue.h"
 
 namespace wharf::cli {
 namespace {
-
-int usage(const std::string& message) {
-  std::fprintf(stderr, "wharf: %s\n", message.c_str());
-  return 2;
-}
-
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 nlohmann::json queue_json(const QueueInfo& q) {
   const auto& o = q.options;
@@ -39,6 +34,9 @@ nlohmann::json queue_json(const QueueInfo& q) {
             {"backoff_multiplier", o.backoff_multiplier},
             {"backoff_max_ms", o.backoff_max.count()},
             {"dlq", o.dead_letter == DeadLetter::none ? nlohmann::json(nullptr) : nlohmann::json(o.dlq)},
+            {"dlq_mode", o.dead_letter == DeadLetter::none    ? "none"
+                         : o.dead_letter == DeadLetter::named ? "named"
+                                                              : "default"},
             {"max_length", o.max_length},
             {"overflow", o.overflow == Overflow::drop_oldest ? "drop-oldest" : "reject-publish"},
             {"ttl_ms", o.ttl_ms},
@@ -61,56 +59,103 @@ nlohmann::json message_json(const MessageInfo& m) {
 
 }  // namespace
 
-int queue_create(const Context& ctx, const QueueCreateArgs& a) {
-  QueueOptions o;
+namespace {
+
+// Applies the given flags to *o; what is wrong with them, or nullopt.
+std::optional<std::string> apply_options(const QueueOptionArgs& a, QueueOptions* o) {
   if (a.ack_deadline) {
     auto d = parse_duration(*a.ack_deadline);
-    if (!d) return usage("--ack-deadline wants a duration like 30s");
-    o.ack_deadline = *d;
+    if (!d) return "--ack-deadline wants a duration like 30s";
+    o->ack_deadline = *d;
   }
-  if (a.max_deliveries) o.max_deliveries = *a.max_deliveries;
+  if (a.max_deliveries) o->max_deliveries = *a.max_deliveries;
   if (a.backoff) {
     // initial,multiplier,max
     std::stringstream ss(*a.backoff);
     std::string initial, multiplier, max;
+    const char* bad = "--backoff wants INITIAL,MULTIPLIER,MAX like 1s,2,60s";
     if (!std::getline(ss, initial, ',') || !std::getline(ss, multiplier, ',') || !std::getline(ss, max, ','))
-      return usage("--backoff wants INITIAL,MULTIPLIER,MAX like 1s,2,60s");
+      return bad;
     auto i = parse_duration(initial);
     auto m = parse_duration(max);
     char* end = nullptr;
     const double mult = std::strtod(multiplier.c_str(), &end);
-    if (!i || !m || end == multiplier.c_str() || *end != '\0')
-      return usage("--backoff wants INITIAL,MULTIPLIER,MAX like 1s,2,60s");
-    o.backoff_initial = *i;
-    o.backoff_multiplier = mult;
-    o.backoff_max = *m;
+    if (!i || !m || end == multiplier.c_str() || *end != '\0') return bad;
+    o->backoff_initial = *i;
+    o->backoff_multiplier = mult;
+    o->backoff_max = *m;
   }
   if (a.dlq) {
     if (*a.dlq == "none") {
-      o.dead_letter = DeadLetter::none;
+      o->dead_letter = DeadLetter::none;
+      o->dlq.clear();
+    } else if (*a.dlq == "default") {
+      o->dead_letter = DeadLetter::default_queue;
+      o->dlq.clear();
     } else {
-      o.dead_letter = DeadLetter::named;
-      o.dlq = *a.dlq;
+      o->dead_letter = DeadLetter::named;
+      o->dlq = *a.dlq;
     }
   }
-  if (a.max_length) o.max_length = *a.max_length;
+  if (a.max_length) o->max_length = *a.max_length;
   if (a.overflow) {
-    if (*a.overflow == "reject-publish") o.overflow = Overflow::reject_publish;
-    else if (*a.overflow == "drop-oldest") o.overflow = Overflow::drop_oldest;
-    else return usage("--overflow is reject-publish or drop-oldest");
+    if (*a.overflow == "reject-publish") {
+      o->overflow = Overflow::reject_publish;
+    } else if (*a.overflow == "drop-oldest") {
+      o->overflow = Overflow::drop_oldest;
+    } else {
+      return "--overflow is reject-publish or drop-oldest";
+    }
   }
   if (a.ttl) {
-    auto t = parse_duration(*a.ttl);
-    if (!t || t->count() == 0) return usage("--ttl wants a positive duration like 1h");
-    o.ttl_ms = t->count();
+    if (*a.ttl == "none") {
+      o->ttl_ms = -1;
+    } else {
+      auto t = parse_duration(*a.ttl);
+      if (!t || t->count() == 0) return "--ttl wants a positive duration like 1h, or none";
+      o->ttl_ms = t->count();
+    }
   }
-  if (a.priorities) o.priorities = *a.priorities;
+  if (a.priorities) o->priorities = *a.priorities;
+  return std::nullopt;
+}
+
+}  // namespace
+
+int queue_create(const Context& ctx, const std::string& name, const QueueOptionArgs& a) {
+  QueueOptions o;
+  if (auto wrong = apply_options(a, &o)) return usage(*wrong);
   auto client = connect(ctx);
   if (!client) return 1;
-  if (status st = client->create_queue(a.name, o); !st.ok()) return fail(st);
-  std::printf("created queue %s", a.name.c_str());
-  if (o.dead_letter == DeadLetter::default_queue) std::printf(" (dead letters go to %s.dlq)", a.name.c_str());
+  if (status st = client->create_queue(name, o); !st.ok()) return fail(st);
+  if (ctx.json) {
+    auto q = client->describe_queue(name);
+    if (!q) return fail(q.error());
+    print_json(queue_json(*q));
+    return 0;
+  }
+  std::printf("created queue %s", name.c_str());
+  if (o.dead_letter == DeadLetter::default_queue) std::printf(" (dead letters go to %s.dlq)", name.c_str());
   std::printf("\n");
+  return 0;
+}
+
+int queue_alter(const Context& ctx, const std::string& name, const QueueOptionArgs& a) {
+  auto client = connect(ctx);
+  if (!client) return 1;
+  // Alter sets every option: start from the current ones.
+  auto current = client->describe_queue(name);
+  if (!current) return fail(current.error());
+  QueueOptions o = current->options;
+  if (auto wrong = apply_options(a, &o)) return usage(*wrong);
+  if (status st = client->alter_queue(name, o); !st.ok()) return fail(st);
+  auto q = client->describe_queue(name);
+  if (!q) return fail(q.error());
+  if (ctx.json) {
+    print_json(queue_json(*q));
+  } else {
+    std::printf("altered queue %s\n", name.c_str());
+  }
   return 0;
 }
 
@@ -122,7 +167,7 @@ int queue_list(const Context& ctx) {
   if (ctx.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& q : *queues) out.push_back(queue_json(q));
-    std::printf("%s\n", dump(out).c_str());
+    print_json(out);
     return 0;
   }
   for (const auto& q : *queues)
@@ -138,7 +183,7 @@ int queue_describe(const Context& ctx, const std::string& name) {
   auto q = client->describe_queue(name);
   if (!q) return fail(q.error());
   if (ctx.json) {
-    std::printf("%s\n", dump(queue_json(*q)).c_str());
+    print_json(queue_json(*q));
     return 0;
   }
   const auto& o = q->options;
@@ -160,11 +205,25 @@ int queue_describe(const Context& ctx, const std::string& name) {
   return 0;
 }
 
-int queue_delete(const Context& ctx, const std::string& name) {
+int queue_delete(const Context& ctx, const std::string& name, bool keep_dlq) {
   auto client = connect(ctx);
   if (!client) return 1;
-  if (status st = client->delete_queue(name); !st.ok()) return fail(st);
-  std::printf("deleted queue %s\n", name.c_str());
+  // Say what goes with it: the default dead-letter queue, unless kept or shared.
+  auto before = client->list_queues();
+  if (status st = client->delete_queue(name, keep_dlq); !st.ok()) return fail(st);
+  std::vector<std::string> deleted = {name};
+  if (before) {
+    auto after = client->list_queues();
+    for (const auto& q : *before) {
+      const bool gone = after && std::none_of(after->begin(), after->end(), [&](const QueueInfo& a) { return a.name == q.name; });
+      if (q.name != name && gone) deleted.push_back(q.name);
+    }
+  }
+  if (ctx.json) {
+    print_json({{"deleted", "queue"}, {"names", deleted}});
+    return 0;
+  }
+  for (const auto& n : deleted) std::printf("deleted queue %s\n", n.c_str());
   return 0;
 }
 
@@ -173,6 +232,10 @@ int queue_purge(const Context& ctx, const std::string& name) {
   if (!client) return 1;
   auto n = client->purge_queue(name);
   if (!n) return fail(n.error());
+  if (ctx.json) {
+    print_json({{"queue", name}, {"purged", *n}});
+    return 0;
+  }
   std::printf("purged %llu message(s) from %s\n", static_cast<unsigned long long>(*n), name.c_str());
   return 0;
 }
@@ -184,7 +247,7 @@ int queue_peek(const Context& ctx, const std::string& name, std::uint32_t count)
   if (!msgs) return fail(msgs.error());
   for (const auto& m : *msgs) {
     if (ctx.json) {
-      std::printf("%s\n", dump(message_json(m)).c_str());
+      print_json(message_json(m));
     } else {
       std::printf("%llu\t%s\n", static_cast<unsigned long long>(m.id), m.payload.c_str());
     }
@@ -193,8 +256,7 @@ int queue_peek(const Context& ctx, const std::string& name, std::uint32_t count)
 }
 
 int queue_redrive(const Context& ctx, const RedriveArgs& a) {
-  RedriveOptions o;
-  if (a.to) o.to = *a.to;
+  std::vector<std::uint64_t> ids;
   if (a.ids) {
     std::stringstream ss(*a.ids);
     std::string part;
@@ -202,126 +264,49 @@ int queue_redrive(const Context& ctx, const RedriveArgs& a) {
       char* end = nullptr;
       const auto id = std::strtoull(part.c_str(), &end, 10);
       if (part.empty() || *end != '\0') return usage("--ids wants numbers like 1,2,3");
-      o.ids.push_back(id);
+      ids.push_back(id);
     }
   }
-  if (a.count) o.count = *a.count;
-  o.all = a.all;
   if ((a.ids ? 1 : 0) + (a.count ? 1 : 0) + (a.all ? 1 : 0) != 1) return usage("choose one of --ids, --count, --all");
+  if (a.count && *a.count == 0) return usage("--count wants at least 1");
   auto client = connect(ctx);
   if (!client) return 1;
-  auto moved = client->redrive(a.dlq, o);
-  if (!moved) return fail(moved.error());
-  std::printf("redrove %llu message(s) from %s\n", static_cast<unsigned long long>(*moved), a.dlq.c_str());
-  return 0;
-}
-
-int queue_publish(const Context& ctx, const QueuePublishArgs& a) {
-  OutgoingMessage base;
-  if (a.delay) {
-    auto d = parse_duration(*a.delay);
-    if (!d) return usage("--delay wants a duration like 5s");
-    base.delay = *d;
-  }
-  if (a.ttl) {
-    auto t = parse_duration(*a.ttl);
-    if (!t || t->count() == 0) return usage("--ttl wants a positive duration");
-    base.ttl_ms = t->count();
-  }
-  base.priority = a.priority;
-  std::vector<std::string> storage = a.headers;
-  std::vector<Header> headers;
-  for (const auto& h : storage) {
-    const auto eq = h.find('=');
-    if (eq == std::string::npos || eq == 0) return usage("--header wants KEY=VALUE");
-    headers.push_back({std::string_view(h).substr(0, eq), std::string_view(h).substr(eq + 1)});
-  }
-  base.headers = headers;
-  auto client = connect(ctx);
-  if (!client) return 1;
-  std::mutex mu;
-  std::uint64_t ok = 0;
-  std::uint64_t failed = 0;
-  status first_error;
-  std::vector<std::uint64_t> ids;
-  {
-    Publisher publisher(*client);
-    std::string line;
-    while (std::getline(std::cin, line)) {
-      OutgoingMessage m = base;
-      m.payload = line;
-      publisher.publish(a.queue, m, [&](result<std::uint64_t> id) {
-        std::lock_guard lock(mu);
-        if (!id.ok()) {
-          if (failed++ == 0) first_error = id.error();
-          return;
-        }
-        ++ok;
-        ids.push_back(*id);
-      });
-    }
-    publisher.flush();
-  }
-  if (failed > 0) {
-    std::fprintf(stderr, "wharf: %llu of %llu messages failed; first error: %s\n",
-                 static_cast<unsigned long long>(failed), static_cast<unsigned long long>(failed + ok),
-                 first_error.to_string().c_str());
-    return 1;
-  }
-  std::printf("published %llu message(s) to %s", static_cast<unsigned long long>(ok), a.queue.c_str());
-  if (!ids.empty())
-    std::printf(", ids %llu-%llu", static_cast<unsigned long long>(*std::min_element(ids.begin(), ids.end())),
-                static_cast<unsigned long long>(*std::max_element(ids.begin(), ids.end())));
-  std::printf("\n");
-  return 0;
-}
-
-int queue_consume(const Context& ctx, const QueueConsumeArgs& a) {
-  if (a.nack && a.reject) return usage("use only one of --nack and --reject");
-  auto idle = parse_duration(a.idle);
-  if (!idle) return usage("--idle wants a duration like 1s");
-  auto client = connect(ctx);
-  if (!client) return 1;
-  // Never hold more than will be printed: each delivery counts as an attempt.
-  const std::uint32_t prefetch =
-      a.count ? static_cast<std::uint32_t>(std::min<std::uint64_t>(a.prefetch, std::max<std::uint64_t>(*a.count, 1)))
-              : a.prefetch;
-  auto qc = QueueConsumer::subscribe(*client, a.queue, {prefetch});
-  if (!qc) return fail(qc.error());
-  std::uint64_t n = 0;
-  while (!a.count || n < *a.count) {
-    auto d = (*qc)->receive(*idle);
-    if (!d) {
-      if (d.code() == errc::timeout) break;
-      return fail(d.error());
-    }
-    if (ctx.json) {
-      nlohmann::json headers = nlohmann::json::object();
-      for (const auto& h : d->headers()) headers[std::string(h.key)] = std::string(h.value);
-      std::printf("%s\n", dump({{"id", d->id()},
-                                {"attempt", d->attempt()},
-                                {"deadline_ms", d->deadline_ms()},
-                                {"priority", d->priority()},
-                                {"headers", headers},
-                                {"payload", std::string(d->payload())}})
-                              .c_str());
+  // In chunks, so a large redrive shows its progress (each chunk is atomic).
+  constexpr std::uint64_t kChunk = 1000;
+  Progress progress("redrove", "messages");
+  std::uint64_t moved = 0;
+  std::size_t next_id = 0;
+  for (;;) {
+    RedriveOptions o;
+    if (a.to) o.to = *a.to;
+    std::uint64_t asked = 0;
+    if (a.ids) {
+      if (next_id == ids.size()) break;
+      const std::size_t n = std::min<std::size_t>(kChunk, ids.size() - next_id);
+      o.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(next_id), ids.begin() + static_cast<std::ptrdiff_t>(next_id + n));
+      next_id += n;
+      asked = n;
     } else {
-      std::fwrite(d->payload().data(), 1, d->payload().size(), stdout);
-      std::fputc('\n', stdout);
+      const std::uint64_t left = a.count ? *a.count - moved : kChunk;
+      if (left == 0) break;
+      o.count = asked = std::min(kChunk, left);
     }
-    std::fflush(stdout);
-    std::promise<status> settled;
-    auto done = [&](status st) { settled.set_value(std::move(st)); };
-    if (a.nack) {
-      d->nack(std::chrono::milliseconds(-1), done);
-    } else if (a.reject) {
-      d->reject(*a.reject, done);
-    } else {
-      d->ack(done);
+    auto r = client->redrive(a.dlq, o);
+    if (!r) {
+      progress.finish();
+      if (moved > 0) std::fprintf(stderr, "wharf: %llu message(s) were moved before the error\n", static_cast<unsigned long long>(moved));
+      return fail(r.error());
     }
-    if (status st = settled.get_future().get(); !st.ok()) return fail(st);
-    ++n;
+    moved += *r;
+    progress.add(*r);
+    if (!a.ids && *r < asked) break;  // the dead-letter queue is empty
   }
+  progress.finish();
+  if (ctx.json) {
+    print_json({{"dlq", a.dlq}, {"moved", moved}});
+    return 0;
+  }
+  std::printf("redrove %llu message(s) from %s\n", static_cast<unsigned long long>(moved), a.dlq.c_str());
   return 0;
 }
 
@@ -331,7 +316,7 @@ int message_get(const Context& ctx, const std::string& queue, std::uint64_t id) 
   auto m = client->get_message(queue, id);
   if (!m) return fail(m.error());
   if (ctx.json) {
-    std::printf("%s\n", dump(message_json(*m)).c_str());
+    print_json(message_json(*m));
     return 0;
   }
   std::printf("message %llu in %s: %s, attempts %u", static_cast<unsigned long long>(m->id), m->queue.c_str(),

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/json_output.h"
 
 namespace wharf::cli {
 
@@ -21,6 +22,11 @@ std::unique_ptr<Client> connect(const Context& ctx) {
 int fail(const status& st) {
   std::fprintf(stderr, "wharf: %s\n", st.to_string().c_str());
   return 1;
+}
+
+int usage(const std::string& message) {
+  std::fprintf(stderr, "wharf: %s\n", message.c_str());
+  return 2;
 }
 
 namespace {
@@ -52,7 +58,11 @@ int topic_create(const Context& ctx, const TopicCreateArgs& a) {
   if (!client) return 1;
   if (status st = client->create_topic({a.name, a.partitions, a.retention_ms, a.retention_bytes}); !st.ok())
     return fail(st);
-  std::printf("created topic %s with %u partition(s)\n", a.name.c_str(), a.partitions);
+  if (ctx.json) {
+    print_json({{"created", "topic"}, {"name", a.name}, {"partitions", a.partitions}});
+  } else {
+    std::printf("created topic %s with %u partition(s)\n", a.name.c_str(), a.partitions);
+  }
   return 0;
 }
 
@@ -64,7 +74,7 @@ int topic_list(const Context& ctx) {
   if (ctx.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& t : *topics) out.push_back(topic_json(t));
-    std::printf("%s\n", out.dump().c_str());
+    print_json(out);
     return 0;
   }
   for (const auto& t : *topics) {
@@ -82,7 +92,7 @@ int topic_describe(const Context& ctx, const std::string& name) {
   auto t = client->describe_topic(name);
   if (!t) return fail(t.error());
   if (ctx.json) {
-    std::printf("%s\n", topic_json(*t).dump().c_str());
+    print_json(topic_json(*t));
     return 0;
   }
   std::printf("topic %s: %u partition(s), retention %s / %s\n", t->name.c_str(), t->partitions,
@@ -98,7 +108,43 @@ int topic_delete(const Context& ctx, const std::string& name) {
   auto client = connect(ctx);
   if (!client) return 1;
   if (status st = client->delete_topic(name); !st.ok()) return fail(st);
-  std::printf("deleted topic %s\n", name.c_str());
+  if (ctx.json) {
+    print_json({{"deleted", "topic"}, {"name", name}});
+  } else {
+    std::printf("deleted topic %s\n", name.c_str());
+  }
+  return 0;
+}
+
+int topic_alter(const Context& ctx, const TopicAlterArgs& a) {
+  if (!a.partitions && !a.retention_ms && !a.retention_bytes)
+    return usage("say what to change: --partitions, --retention-ms or --retention-bytes");
+  auto client = connect(ctx);
+  if (!client) return 1;
+  if (status st = client->alter_topic(a.name, {a.partitions, a.retention_ms, a.retention_bytes}); !st.ok())
+    return fail(st);
+  auto t = client->describe_topic(a.name);
+  if (!t) return fail(t.error());
+  if (ctx.json) {
+    print_json(topic_json(*t));
+  } else {
+    std::printf("altered topic %s: %u partition(s), retention %s / %s\n", t->name.c_str(), t->partitions,
+                limit_text(t->retention_ms, " ms").c_str(), limit_text(t->retention_bytes, " bytes").c_str());
+  }
+  return 0;
+}
+
+int topic_delete_records(const Context& ctx, const DeleteRecordsArgs& a) {
+  auto client = connect(ctx);
+  if (!client) return 1;
+  auto start = client->delete_records(a.topic, a.partition, a.before);
+  if (!start) return fail(start.error());
+  if (ctx.json) {
+    print_json({{"topic", a.topic}, {"partition", a.partition}, {"log_start", *start}});
+  } else {
+    std::printf("partition %u of %s now starts at offset %lld\n", a.partition, a.topic.c_str(),
+                static_cast<long long>(*start));
+  }
   return 0;
 }
 
@@ -107,12 +153,15 @@ int group_offsets(const Context& ctx, const std::string& group) {
   if (!client) return 1;
   auto offsets = client->committed_offsets(group);
   if (!offsets) return fail(offsets.error());
+  // A group exists once it has committed an offset.
+  if (offsets->empty())
+    return fail(status(errc::unknown_group, "group '" + group + "' has no committed offsets: there is no such group"));
   if (ctx.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& o : *offsets)
       out.push_back({{"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset},
                      {"commit_time_ms", o.commit_time_ms}});
-    std::printf("%s\n", out.dump().c_str());
+    print_json(out);
     return 0;
   }
   std::printf("topic\tpartition\toffset\n");

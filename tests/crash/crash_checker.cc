@@ -8,7 +8,9 @@
 //   - every confirmed message is still in the queue or its dead-letter
 //     queue unless its ack was confirmed; a message whose ack was confirmed
 //     is never delivered again and is gone from the broker;
-//   - a message's delivery count never goes backwards.
+//   - a message's delivery count never goes backwards;
+//   - a message delayed at publish or by a nack's backoff (confirmed) is not
+//     delivered before its time and stays delayed across the restart.
 // Every message confirmed (published or acked) in a cycle is checked after
 // the kill that ends it; older ones are checked by sample.
 //
@@ -42,6 +44,14 @@ constexpr const char* kQueue = "crash-queue";
 constexpr const char* kDlq = "crash-queue.dlq";
 constexpr const char* kGroup = "crash-group";
 constexpr std::uint32_t kPartitions = 2;
+constexpr std::uint32_t kMaxDeliveries = 3;
+// Longer than any run, so a delayed message must never be delivered.
+constexpr std::chrono::milliseconds kLongDelay{3600 * 1000};
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // What the broker confirmed, over all cycles.
 struct Ledger {
@@ -55,6 +65,8 @@ struct Ledger {
   std::set<std::uint64_t> unchecked;                // confirmed since the last verify
   std::uint64_t commits = 0, rejects = 0;
   std::uint64_t found_in_dlq = 0;  // by verify
+  std::map<std::uint64_t, std::int64_t> delayed_until;  // confirmed delays: not deliverable before
+  std::uint64_t delays_checked = 0;                     // by verify
 };
 
 std::atomic<int> failures{0};
@@ -124,11 +136,15 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
       auto payload = std::make_shared<std::string>(fmt::format("m{}-{}", cycle, seq));
       OutgoingMessage m;
       m.payload = *payload;
-      p.publish(kQueue, m, [&ledger, payload](result<std::uint64_t> id) {
+      // Some messages are published with a delay.
+      const std::int64_t not_before = seq % 16 == 5 ? now_ms() + kLongDelay.count() : 0;
+      if (not_before != 0) m.delay = kLongDelay;
+      p.publish(kQueue, m, [&ledger, payload, not_before](result<std::uint64_t> id) {
         if (!id.ok()) return;
         std::lock_guard lock(ledger.mu);
         ledger.published[*id] = *payload;
         ledger.unchecked.insert(*id);
+        if (not_before != 0) ledger.delayed_until[*id] = not_before;
       });
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
@@ -151,6 +167,8 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
         auto& a = ledger.attempts[d->id()];
         if (d->attempt() < a) fail("message {} delivered as attempt {} after attempt {}", d->id(), d->attempt(), a);
         a = std::max(a, d->attempt());
+        if (auto it = ledger.delayed_until.find(d->id()); it != ledger.delayed_until.end() && it->second > now_ms())
+          fail("message {} delivered {} ms before its delay ends", d->id(), it->second - now_ms());
       }
       // Acks, nacks (redelivered at once) and rejects (to the DLQ); with
       // max_deliveries 3, nacks dead-letter messages too.
@@ -165,6 +183,19 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
           ledger.acked.insert(d->id());
           ledger.unchecked.insert(d->id());
         }
+      } else if (roll < 17) {
+        d->nack(std::chrono::milliseconds(0));
+      } else if (roll < 18 && d->attempt() < kMaxDeliveries) {
+        // A long backoff (not the last attempt, which dead-letters): the
+        // message must stay away, restarts included.
+        const std::int64_t not_before = now_ms() + kLongDelay.count();
+        const std::uint64_t id = d->id();
+        d->nack(kLongDelay, [&ledger, id, not_before](status st) {
+          if (!st.ok()) return;
+          std::lock_guard lock(ledger.mu);
+          ledger.delayed_until[id] = not_before;
+          ledger.unchecked.insert(id);
+        });
       } else if (roll < 18) {
         d->nack(std::chrono::milliseconds(0));
       } else {
@@ -225,6 +256,9 @@ void verify(Client& c, Ledger& ledger, std::mt19937_64& rng) {
   std::vector<std::pair<const std::uint64_t, std::string>> older;
   std::sample(ledger.published.begin(), ledger.published.end(), std::back_inserter(older), 300, rng);
   for (const auto& [id, payload] : older) ids.push_back(id);
+  std::vector<std::pair<const std::uint64_t, std::int64_t>> delayed;
+  std::sample(ledger.delayed_until.begin(), ledger.delayed_until.end(), std::back_inserter(delayed), 100, rng);
+  for (const auto& [id, until] : delayed) ids.push_back(id);
   for (std::uint64_t id : ids) {
     auto m = c.get_message(kQueue, id);  // finds dead-lettered messages too
     if (!m.ok() && m.error().code() != errc::unknown_message) return fail("get_message: {}", m.error().to_string());
@@ -241,6 +275,12 @@ void verify(Client& c, Ledger& ledger, std::mt19937_64& rng) {
     if (m->queue != kQueue && m->queue != kDlq) fail("message {} is in queue {}", id, m->queue);
     if (m->queue == kDlq) ++ledger.found_in_dlq;
     if (m->payload != ledger.published[id]) fail("message {} payload changed", id);
+    if (auto delayed = ledger.delayed_until.find(id); delayed != ledger.delayed_until.end()) {
+      ++ledger.delays_checked;
+      if (m->state != "delayed" || m->deadline_ms < delayed->second)
+        fail("message {} is {} (due {}) after a restart; its delay ends at {}", id, m->state, m->deadline_ms,
+             delayed->second);
+    }
     auto seen = ledger.attempts.find(id);
     // A dead-lettered message's attempts start again.
     if (m->queue == kQueue && seen != ledger.attempts.end() && m->attempts < seen->second)
@@ -258,6 +298,7 @@ void check_progress(Ledger& ledger) {
   if (ledger.published.empty()) fail("no message was confirmed");
   if (ledger.acked.empty()) fail("no ack was confirmed");
   if (ledger.found_in_dlq == 0) fail("no message was found in the dead-letter queue");
+  if (ledger.delays_checked == 0) fail("no delayed message was checked after a restart");
 }
 
 }  // namespace
@@ -302,7 +343,7 @@ int main(int argc, char** argv) {
       if (cycle == 0) {
         if (auto st = c->create_topic({kTopic, kPartitions}); !st.ok()) fail("create_topic: {}", st.to_string());
         QueueOptions qo;
-        qo.max_deliveries = 3;
+        qo.max_deliveries = kMaxDeliveries;
         if (auto st = c->create_queue(kQueue, qo); !st.ok()) fail("create_queue: {}", st.to_string());
       } else {
         verify(*c, ledger, rng);
@@ -341,7 +382,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (own_dir) std::filesystem::remove_all(dir);
-  std::printf("crash_checker: %d cycles, no violations (seed=%llu); %llu checks found a message in the DLQ\n", cycles,
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(ledger.found_in_dlq));
+  std::printf(
+      "crash_checker: %d cycles, no violations (seed=%llu); %llu checks found a message in the DLQ, %llu found a "
+      "delayed one still delayed\n",
+      cycles, static_cast<unsigned long long>(seed), static_cast<unsigned long long>(ledger.found_in_dlq),
+      static_cast<unsigned long long>(ledger.delays_checked));
   return 0;
 }
