@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
       {"get_message", [](auto& f) { f.Finish(wire::CreateFrame(f, 14, wire::Body::GetMessage, wire::CreateGetMessage(f, f.CreateString("q"), 1).Union())); }},
       {"redrive", [](auto& f) { f.Finish(wire::CreateFrame(f, 15, wire::Body::Redrive, wire::CreateRedrive(f, f.CreateString("q.dlq"), 0, wire::RedriveSelect::All).Union())); }},
       {"purge", [](auto& f) { f.Finish(wire::CreateFrame(f, 16, wire::Body::PurgeQueue, wire::CreatePurgeQueue(f, f.CreateString("r")).Union())); }},
+      {"alter_topic", [](auto& f) { f.Finish(wire::CreateFrame(f, 17, wire::Body::AlterTopic, wire::CreateAlterTopic(f, f.CreateString("t"), 3, 60000).Union())); }},
+      {"delete_records", [](auto& f) { f.Finish(wire::CreateFrame(f, 18, wire::Body::DeleteRecords, wire::CreateDeleteRecords(f, f.CreateString("t"), 0, 1).Union())); }},
+      {"alter_queue", [](auto& f) { f.Finish(wire::CreateFrame(f, 19, wire::Body::AlterQueue, wire::CreateAlterQueue(f, f.CreateString("q"), wire::CreateQueueOptions(f, 1000, 2)).Union())); }},
+      {"unsubscribe", [](auto& f) { f.Finish(wire::CreateFrame(f, 20, wire::Body::Unsubscribe, wire::CreateUnsubscribe(f, 1, 2).Union())); }},
+      {"delete_queue", [](auto& f) { f.Finish(wire::CreateFrame(f, 21, wire::Body::DeleteQueue, wire::CreateDeleteQueue(f, f.CreateString("r"), true).Union())); }},
   };
   std::vector<std::uint8_t> stream;
   for (const auto& [name, build] : requests) {
