@@ -11,23 +11,24 @@ class LogAppenderAdapter final : public queue::LogAppender {
  public:
   explicit LogAppenderAdapter(log::LogEngine& logs) : logs_(logs) {}
 
-  result<Prepared> prepare(std::string_view topic, std::uint32_t partition,
-                           std::span<const std::uint8_t> batch) override {
+  result<std::unique_ptr<Prepared>> prepare(std::string_view topic, std::uint32_t partition,
+                                            std::span<const std::uint8_t> batch) override {
     auto p = logs_.prepare_append(topic, partition, batch);
     if (!p) return p.error();
-    Prepared out;
-    out.records = p->info.record_count;
-    out.max_timestamp = p->info.max_timestamp;
-    out.target = std::make_shared<log::LogEngine::PreparedAppend>(std::move(*p));
-    return out;
+    return std::unique_ptr<Prepared>(std::make_unique<PreparedLogAppend>(std::move(*p)));
   }
 
   status append(storage::WriteTxn& txn, const Prepared& prepared, std::span<const std::uint8_t> batch,
                 std::uint64_t* base) override {
-    return logs_.append(txn, *static_cast<const log::LogEngine::PreparedAppend*>(prepared.target.get()), batch, base);
+    // Made by prepare() above: the only Prepared this appender hands out.
+    return logs_.append(txn, static_cast<const PreparedLogAppend&>(prepared).append, batch, base);
   }
 
  private:
+  struct PreparedLogAppend final : Prepared {
+    explicit PreparedLogAppend(log::LogEngine::PreparedAppend a) : append(std::move(a)) {}
+    log::LogEngine::PreparedAppend append;
+  };
   log::LogEngine& logs_;
 };
 

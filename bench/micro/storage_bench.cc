@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/storage/function_op.h"
 #include "broker/storage/storage.h"
 #include "bench/micro/sample_batch.h"
 #include "protocol/record_batch.h"
@@ -42,19 +43,18 @@ class TempStorage {
 
 using bench::sample_batch;
 
-class AppendOp final : public WriteOp {
- public:
-  AppendOp(Storage& s, const std::vector<std::uint8_t>& batch, std::uint64_t offset)
-      : s_(s), batch_(batch), offset_(offset) {}
-  status apply(WriteTxn& txn) override { return s_.logs().append_batch(txn, 1, 0, offset_, 0, batch_); }
-  void complete(status st) override { done.set_value(st); }
-  std::promise<status> done;
-
- private:
-  Storage& s_;
-  const std::vector<std::uint8_t>& batch_;
-  std::uint64_t offset_;
-};
+// Appends one batch at `offset` in a write op; the future gets its outcome.
+std::future<status> submit_append(Storage& s, const std::vector<std::uint8_t>& batch, std::uint64_t offset) {
+  auto done = std::make_shared<std::promise<status>>();
+  auto f = done->get_future();
+  s.writer().submit(make_op(
+      [&s, &batch, offset](WriteTxn& txn) -> result<bool> {
+        if (status st = s.logs().append_batch(txn, 1, 0, offset, 0, batch); !st.ok()) return st;
+        return true;
+      },
+      [done](result<bool> r) { done->set_value(r.error()); }));
+  return f;
+}
 
 // Appends `batches_per_commit` batches of 1,000 x 128-byte records per
 // synced commit: items/s is records made durable per second.
@@ -64,14 +64,13 @@ void BM_AppendSynced(benchmark::State& state) {
   const auto per_commit = static_cast<int>(state.range(0));
   std::uint64_t offset = 0;
   for (auto _ : state) {
-    std::vector<std::unique_ptr<AppendOp>> ops;
+    std::vector<std::future<status>> done;
     for (int i = 0; i < per_commit; ++i) {
-      ops.push_back(std::make_unique<AppendOp>(*s, batch, offset));
+      done.push_back(submit_append(*s, batch, offset));
       offset += 1000;
     }
-    for (auto& op : ops) s->writer().submit(op.get());
-    for (auto& op : ops)
-      if (!op->done.get_future().get().ok()) state.SkipWithError("append failed");
+    for (auto& d : done)
+      if (!d.get().ok()) state.SkipWithError("append failed");
   }
   state.SetItemsProcessed(state.iterations() * per_commit * 1000);
 }
@@ -81,22 +80,17 @@ BENCHMARK(BM_AppendSynced)->Arg(1)->Arg(10)->UseRealTime();
 // floor under a durable confirm.
 void BM_SyncedCommitOneSmallWrite(benchmark::State& state) {
   TempStorage s;
-  class PutOp final : public WriteOp {
-   public:
-    PutOp(Storage& st, std::uint32_t n) : s_(st), n_(n) {}
-    status apply(WriteTxn& txn) override { return s_.logs().put_group_offset(txn, "g", "t", n_ % 64, n_, 0); }
-    void complete(status st) override { done.set_value(st); }
-    std::promise<status> done;
-
-   private:
-    Storage& s_;
-    std::uint32_t n_;
-  };
   std::uint32_t n = 0;
   for (auto _ : state) {
-    PutOp op(*s, n++);
-    auto f = op.done.get_future();
-    s->writer().submit(&op);
+    std::promise<status> done;
+    auto f = done.get_future();
+    const std::uint32_t i = n++;
+    s->writer().submit(make_op(
+        [&s, i](WriteTxn& txn) -> result<bool> {
+          if (status st = s->logs().put_group_offset(txn, "g", "t", i % 64, i, 0); !st.ok()) return st;
+          return true;
+        },
+        [&done](result<bool> r) { done.set_value(r.error()); }));
     if (!f.get().ok()) state.SkipWithError("commit failed");
   }
 }
@@ -105,12 +99,9 @@ BENCHMARK(BM_SyncedCommitOneSmallWrite)->UseRealTime();
 void BM_ScanStoredBatches(benchmark::State& state) {
   TempStorage s;
   auto batch = sample_batch(1000, 128);
-  std::vector<std::unique_ptr<AppendOp>> ops;
-  for (int i = 0; i < 200; ++i) {
-    ops.push_back(std::make_unique<AppendOp>(*s, batch, static_cast<std::uint64_t>(i) * 1000));
-    s->writer().submit(ops.back().get());
-  }
-  for (auto& op : ops) op->done.get_future().get();
+  std::vector<std::future<status>> done;
+  for (int i = 0; i < 200; ++i) done.push_back(submit_append(*s, batch, static_cast<std::uint64_t>(i) * 1000));
+  for (auto& d : done) d.get();
   std::vector<std::span<const std::uint8_t>> spans;
   for (auto _ : state) {
     auto txn = s->read();

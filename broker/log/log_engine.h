@@ -1,15 +1,16 @@
 // Topics, partitions, produce, fetch, offsets and consumer-group offsets on
 // top of storage. Knows nothing of the wire: the network layer converts.
 //
-// Thread safety: every method may be called from any thread. Writes go
-// through the storage writer and complete on the writer thread (callbacks
-// must only post work elsewhere); reads run on the caller's thread in a
-// short read transaction.
+// Thread safety: every public method may be called from any thread. Writes
+// go through the storage writer and complete on the writer thread
+// (callbacks must only post work elsewhere); reads run on the caller's
+// thread in a short read transaction. The writer-thread side (the ops'
+// bodies and the group hooks) lives in log_writes.cc.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,7 +21,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "broker/log/topic.h"
+#include "broker/log/wait_list.h"
 #include "broker/storage/storage.h"
 #include "protocol/record_batch.h"
 #include "wharf/errors.h"
@@ -80,6 +83,27 @@ struct FetchError {
   std::uint64_t high_watermark = 0;
 };
 
+// A long poll's registration with a partition (LogEngine::wait_for_append).
+// Its waiter is woken once when records past the offset become readable or
+// the topic is deleted; destroying the registration removes the waiter.
+class AppendWait {
+ public:
+  AppendWait(std::shared_ptr<Topic> topic, std::shared_ptr<Partition> partition, std::shared_ptr<Waiter> waiter,
+             bool ready)
+      : topic_(std::move(topic)), partition_(std::move(partition)), waiter_(std::move(waiter)), ready_(ready) {}
+  ~AppendWait() { partition_->waiters.remove(waiter_.get()); }
+  AppendWait(const AppendWait&) = delete;
+  AppendWait& operator=(const AppendWait&) = delete;
+  // Already readable (or deleted) when registered: no need to wait.
+  bool ready() const { return ready_; }
+
+ private:
+  std::shared_ptr<Topic> topic_;
+  std::shared_ptr<Partition> partition_;
+  std::shared_ptr<Waiter> waiter_;
+  bool ready_;
+};
+
 class LogEngine final : public storage::GroupListener {
  public:
   using Done = std::function<void(status)>;
@@ -98,7 +122,6 @@ class LogEngine final : public storage::GroupListener {
   void alter_topic(TopicChange change, Done done);
   std::vector<TopicDescription> list_topics() const;
   result<TopicDescription> describe_topic(std::string_view name) const;
-  std::shared_ptr<Topic> find_topic(std::string_view name) const;
 
   // --- data ---
   // Validates the batch (corrupt_batch), appends it, and reports the base
@@ -109,7 +132,7 @@ class LogEngine final : public storage::GroupListener {
   // check topic, partition and batch now, on any thread...
   struct PreparedAppend {
     std::shared_ptr<Topic> topic;
-    Partition* partition = nullptr;
+    std::shared_ptr<Partition> partition;
     protocol::batch::BatchInfo info;
   };
   result<PreparedAppend> prepare_append(std::string_view topic, std::uint32_t partition,
@@ -120,16 +143,21 @@ class LogEngine final : public storage::GroupListener {
 
   // Reads whole batches from the one holding `offset`, up to max_bytes
   // (at least one). offset == high watermark gives an empty view (the
-  // caller may wait on the partition's WaitList).
+  // caller may then wait_for_append).
   FetchError fetch(std::string_view topic, std::uint32_t partition, std::uint64_t offset,
                    std::size_t max_bytes, const std::function<void(const FetchView&)>& sink);
+  // Registers `waiter` to be woken when records at or past `offset` of the
+  // partition become readable, or the topic is deleted. Errors:
+  // unknown_topic, unknown_partition.
+  result<std::unique_ptr<AppendWait>> wait_for_append(std::string_view topic, std::uint32_t partition,
+                                                      std::uint64_t offset, std::shared_ptr<Waiter> waiter);
+  result<std::uint64_t> list_offset(std::string_view topic, std::uint32_t partition,
+                                    OffsetSpec spec, std::int64_t timestamp_ms);
   // Advances a partition's log start to `before` (at most its end), as
   // Kafka's DeleteRecords; reports the new log start. Batches wholly below
   // it are deleted. Errors: unknown_topic, unknown_partition,
   // offset_out_of_range (past the end).
   void delete_records(std::string topic, std::uint32_t partition, std::uint64_t before, ProduceDone done);
-  result<std::uint64_t> list_offset(std::string_view topic, std::uint32_t partition,
-                                    OffsetSpec spec, std::int64_t timestamp_ms);
 
   // --- consumer groups ---
   void commit_offsets(std::string group, std::string topic,
@@ -153,44 +181,46 @@ class LogEngine final : public storage::GroupListener {
  private:
   explicit LogEngine(storage::Storage& storage) : storage_(storage) {}
   status load();
-  std::shared_ptr<Topic> make_topic(const storage::TopicRecord& record);
+  std::shared_ptr<Topic> find_topic(std::string_view name) const;
+  static std::shared_ptr<Topic> make_topic(const storage::TopicRecord& record);
   static std::shared_ptr<Partition> make_partition(std::uint32_t topic_id, std::uint32_t index);
-  // Writer thread: the topic as the group being written sees it.
+
+  // Writer thread (log_writes.cc): the bodies of the write ops.
+  status create_in(storage::WriteTxn& txn, const TopicConfig& config);
+  status delete_in(storage::WriteTxn& txn, const std::string& name);
+  status alter_in(storage::WriteTxn& txn, const TopicChange& change);
+  result<std::uint64_t> delete_records_in(storage::WriteTxn& txn, const std::string& topic, std::uint32_t partition,
+                                          std::uint64_t before);
+  status commit_offsets_in(storage::WriteTxn& txn, const std::string& group, const std::string& topic,
+                           const std::vector<std::pair<std::uint32_t, std::uint64_t>>& offsets);
+  // The topic as the group being written sees it.
   std::shared_ptr<Topic> current_topic(std::string_view name) const;
-  // Writer thread: deletes the batches wholly below and moves log_start up.
-  status advance_log_start(storage::WriteTxn& txn, Partition& p, std::uint64_t new_log_start);
-  void mark_dirty(Partition* p);
+  // Deletes the batches wholly below and moves log_start up.
+  status advance_log_start(storage::WriteTxn& txn, const std::shared_ptr<Partition>& p, std::uint64_t new_log_start);
+  void mark_dirty(const std::shared_ptr<Partition>& p);
   // End of the records a reader may see: committed in `snapshot` and durable.
   static std::uint64_t durable_end(const Partition& p, const storage::PartitionRecord& snapshot);
 
-  class CreateTopicOp;
-  class DeleteTopicOp;
-  class AlterTopicOp;
-  class DeleteRecordsOp;
-  class ProduceOp;
-  class CommitOffsetsOp;
-  class RetentionOp;
-  class PurgeOp;
-
   storage::Storage& storage_;
 
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;  // guarded by mu_
+  mutable SharedMutex mu_;
+  std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_ WHARF_GUARDED_BY(mu_);
 
   // Writer thread only: effects of the group being written.
-  std::vector<Partition*> dirty_;
+  std::vector<std::shared_ptr<Partition>> dirty_;
   std::vector<std::shared_ptr<Topic>> created_pending_;
   std::vector<std::shared_ptr<Topic>> altered_pending_;
   std::vector<std::shared_ptr<Topic>> deleted_pending_;
 
   // Committed partition states waiting for their commit to be durable.
+  // Shared pointers: a topic deleted meanwhile must not free them.
   struct Unpublished {
     std::uint64_t seq;
-    Partition* partition;
+    std::shared_ptr<Partition> partition;
     storage::PartitionRecord state;
   };
-  mutable std::mutex publish_mu_;
-  std::deque<Unpublished> unpublished_;  // guarded by publish_mu_
+  mutable Mutex publish_mu_;
+  std::deque<Unpublished> unpublished_ WHARF_GUARDED_BY(publish_mu_);
   std::atomic<bool> purge_busy_{false};
 };
 

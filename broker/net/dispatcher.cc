@@ -94,18 +94,11 @@ asio::awaitable<void> long_poll(log::LogEngine& logs, std::shared_ptr<Connection
   auto waiter = std::make_shared<FetchWaiter>(timer);
   conn->track_timer(timer);
   while (!conn->closed() && !conn->closing()) {
-    auto t = logs.find_topic(topic);
-    if (!t || partition >= t->partitions.size()) break;  // the reply below reports it
-    log::Partition& p = *t->partitions[partition];
-    p.waiters.add(waiter);
-    const bool ready = p.high_watermark.load(std::memory_order_acquire) != offset || t->deleted();
-    if (ready || std::chrono::steady_clock::now() >= deadline) {
-      p.waiters.remove(waiter.get());
-      break;
-    }
+    auto wait = logs.wait_for_append(topic, partition, offset, waiter);
+    // An error (the topic is gone) is for the reply below to report.
+    if (!wait || (*wait)->ready() || std::chrono::steady_clock::now() >= deadline) break;
     timer->expires_at(deadline);
     co_await timer->async_wait(use_nothrow);
-    p.waiters.remove(waiter.get());
   }
   if (!conn->closed()) reply_fetch(logs, *conn, corr, topic, partition, offset, max_bytes, false);
   waiter.reset();

@@ -16,17 +16,18 @@ namespace wharf::queue {
 
 class LogAppender {
  public:
-  // An append that passed its checks; opaque to the queue engine.
-  struct Prepared {
-    std::shared_ptr<void> target;
-    std::uint32_t records = 0;
-    std::int64_t max_timestamp = 0;
+  // An append that passed its checks. What it holds is the log side's
+  // business: each LogAppender derives its own.
+  class Prepared {
+   public:
+    virtual ~Prepared() = default;
   };
   virtual ~LogAppender() = default;
   // Any thread: topic and partition exist, the batch is well-formed.
-  virtual result<Prepared> prepare(std::string_view topic, std::uint32_t partition,
-                                   std::span<const std::uint8_t> batch) = 0;
-  // Writer thread, inside the group: appends; *base gets the base offset.
+  virtual result<std::unique_ptr<Prepared>> prepare(std::string_view topic, std::uint32_t partition,
+                                                    std::span<const std::uint8_t> batch) = 0;
+  // Writer thread, inside the group: appends what `prepared` (made by this
+  // appender's prepare) describes; *base gets the base offset.
   virtual status append(storage::WriteTxn& txn, const Prepared& prepared, std::span<const std::uint8_t> batch,
                         std::uint64_t* base) = 0;
 };

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "broker/queue/queue_core.h"
+#include "broker/storage/function_op.h"
 #include "protocol/names.h"
 
 namespace wharf::queue {
@@ -14,58 +15,19 @@ using storage::WriteTxn;
 
 namespace {
 
-// An op whose result is computed in apply and handed over after the
-// commit. `Fn` runs on the writer thread inside the group. With Txn = the
-// read-only storage::Txn it is a read, which still runs once storage failed.
-template <typename T, typename Txn = WriteTxn>
-class CallOp final : public storage::WriteOp {
- public:
-  using Fn = std::function<result<T>(Txn&)>;
-  CallOp(Fn fn, std::function<void(result<T>)> done, std::size_t size = 64, bool sync = true)
-      : fn_(std::move(fn)), done_(std::move(done)), size_(size), sync_(sync) {}
-  status apply(WriteTxn& txn) override {
-    result_ = fn_(txn);
-    return result_.error();
-  }
-  bool reads_only() const override { return std::is_same_v<Txn, storage::Txn>; }
-  status read(storage::Txn& txn) override {
-    if constexpr (std::is_same_v<Txn, storage::Txn>) {
-      result_ = fn_(txn);
-      return result_.error();
-    } else {
-      return WriteOp::read(txn);
-    }
-  }
-  void complete(status outcome) override {
-    if (done_) {
-      if (outcome.ok()) {
-        done_(std::move(result_));
-      } else {
-        done_(std::move(outcome));
-      }
-    }
-    delete this;
-  }
-  std::size_t size_hint() const override { return size_; }
-  bool needs_sync() const override { return sync_; }
-
- private:
-  Fn fn_;
-  std::function<void(result<T>)> done_;
-  std::size_t size_;
-  bool sync_;
-  result<T> result_ = status(errc::internal, "not applied");
-};
-
+// Queue ops run their function inside the group on the writer thread and
+// hand the result over after the commit.
 template <typename T>
-void submit(storage::Storage& s, typename CallOp<T>::Fn fn, std::function<void(result<T>)> done,
+void submit(storage::Storage& s, std::function<result<T>(WriteTxn&)> fn, std::function<void(result<T>)> done,
             std::size_t size = 64, bool sync = true) {
-  s.writer().submit(new CallOp<T>(std::move(fn), std::move(done), size, sync));
+  if (!done) done = [](result<T>) {};
+  s.writer().submit(storage::make_op(std::move(fn), std::move(done), {size, sync}));
 }
 
+// A read: still runs once storage has failed.
 template <typename T>
-void submit_read(storage::Storage& s, typename CallOp<T, storage::Txn>::Fn fn, std::function<void(result<T>)> done) {
-  s.writer().submit(new CallOp<T, storage::Txn>(std::move(fn), std::move(done), 64, false));
+void submit_read(storage::Storage& s, std::function<result<T>(storage::Txn&)> fn, std::function<void(result<T>)> done) {
+  s.writer().submit(storage::make_read_op(std::move(fn), std::move(done)));
 }
 
 std::function<void(result<bool>)> status_reply(QueueEngine::Done done) {
@@ -309,7 +271,7 @@ void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<Del
                                   Reply<AckPublishResult> done) {
   for (const auto& p : request.publishes)
     if (status st = validate_batch(p); !st.ok()) return done(st);
-  std::vector<LogAppender::Prepared> prepared;
+  std::vector<std::unique_ptr<LogAppender::Prepared>> prepared;
   for (const auto& p : request.produces) {
     if (core_->logs() == nullptr) return done(status(errc::unsupported_request, "this broker has no logs"));
     auto r = core_->logs()->prepare(p.topic, p.partition, p.batch);
@@ -318,7 +280,7 @@ void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<Del
   }
   Core* core = core_.get();
   auto req = std::make_shared<AckPublishRequest>(std::move(request));
-  auto preps = std::make_shared<std::vector<LogAppender::Prepared>>(std::move(prepared));
+  auto preps = std::make_shared<std::vector<std::unique_ptr<LogAppender::Prepared>>>(std::move(prepared));
   submit<AckPublishResult>(
       core->storage(),
       [core, req, preps, caller = std::move(caller)](WriteTxn& txn) -> result<AckPublishResult> {
@@ -357,7 +319,7 @@ void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<Del
         }
         for (std::size_t i = 0; i < req->produces.size(); ++i) {
           std::uint64_t base = 0;
-          if (status st = core->logs()->append(txn, (*preps)[i], req->produces[i].batch, &base); !st.ok())
+          if (status st = core->logs()->append(txn, *(*preps)[i], req->produces[i].batch, &base); !st.ok())
             return fail(st);
           out.base_offsets.push_back(base);
         }

@@ -1,23 +1,9 @@
 #include "broker/storage/storage.h"
 
+#include "broker/storage/function_op.h"
 #include "broker/storage/lmdb_env.h"
 
 namespace wharf::storage {
-namespace {
-
-// Runs once at open, before the writer thread exists.
-class InitFormatOp final : public WriteOp {
- public:
-  explicit InitFormatOp(LogStore& logs) : logs_(logs) {}
-  status apply(WriteTxn& txn) override { return logs_.init_format(txn); }
-  void complete(status outcome) override { result = std::move(outcome); }
-  status result;
-
- private:
-  LogStore& logs_;
-};
-
-}  // namespace
 
 result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options) {
   std::unique_ptr<Storage> self(new Storage());
@@ -33,10 +19,15 @@ result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options) {
   self->writer_ = std::make_unique<Writer>(*self->env_, self->options_);
   // The format check goes through the writer like every write.
   self->writer_->start();
-  InitFormatOp init(*self->logs_);
-  self->writer_->submit(&init);
+  status init;
+  LogStore* logs = self->logs_.get();
+  self->writer_->submit(make_op([logs](WriteTxn& txn) -> result<bool> {
+                                  if (status st = logs->init_format(txn); !st.ok()) return st;
+                                  return true;
+                                },
+                                [&init](result<bool> r) { init = r.error(); }));
   self->writer_->stop();
-  if (!init.result.ok()) return init.result;
+  if (!init.ok()) return init;
   self->writer_ = std::make_unique<Writer>(*self->env_, self->options_);
   return self;
 }

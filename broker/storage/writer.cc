@@ -44,24 +44,23 @@ void Writer::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void Writer::submit(WriteOp* op) {
+void Writer::submit(std::unique_ptr<WriteOp> op) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      op->next_ = nullptr;
-      const bool was_empty = head_ == nullptr;
-      if (was_empty) {
-        head_ = op;
-      } else {
-        tail_->next_ = op;
-      }
-      tail_ = op;
+      const bool was_empty = queued_.empty();
+      queued_.push_back(std::move(op));
       has_work_.store(true, std::memory_order_release);
       if (was_empty) cv_.notify_one();
       return;
     }
   }
-  op->complete(status(errc::shutting_down));
+  finish(op, status(errc::shutting_down));
+}
+
+void Writer::finish(OpPtr& op, status outcome) {
+  op->complete(std::move(outcome));
+  op.reset();
 }
 
 void Writer::stop() {
@@ -101,7 +100,7 @@ void Writer::fail(const status& st) {
   log(fmt::format("storage failed, refusing all writes until restart: {}", st.to_string()));
   // Committed but not yet known durable: the outcome is unknown; say so.
   const status why = health();
-  for (WriteOp* op : unsynced_) op->complete(why);
+  for (OpPtr& op : unsynced_) finish(op, why);
   unsynced_.clear();
 }
 
@@ -116,12 +115,11 @@ bool Writer::run_once() {
 }
 
 bool Writer::step(bool block) {
-  WriteOp* list = nullptr;
   bool timer_due = false;
   bool meta_due = false;
   {
     std::unique_lock lock(mu_);
-    while (block && head_ == nullptr && !stopping_) {
+    while (block && queued_.empty() && !stopping_) {
       // Timer sources and the meta flush are writer-thread state. A timer
       // source's due time is relative to now: decide here which one this
       // wait was for, rather than ask again after it.
@@ -135,24 +133,23 @@ bool Writer::step(bool block) {
         break;
       }
     }
-    if (!block && head_ == nullptr && !stopping_) {
+    if (!block && queued_.empty() && !stopping_) {
       const auto timer = next_due();
       const auto now = Clock::now();
       timer_due = timer <= now;
       meta_due = meta_flush_due_ <= now;
     }
-    if (head_ == nullptr && !timer_due && !meta_due) {
+    if (queued_.empty() && !timer_due && !meta_due) {
       const bool drained = stopping_;
       lock.unlock();
       // Stopping and drained: what is still owed a flush gets it now.
       if (drained && (!unsynced_.empty() || sync_wanted_)) flush_meta();
       return false;
     }
-    list = head_;
-    head_ = tail_ = nullptr;
+    taken_.swap(queued_);
     has_work_.store(false, std::memory_order_relaxed);
   }
-  if (list == nullptr) {
+  if (taken_.empty()) {
     if (meta_due) {
       // No commit came: the submitters probably wait for these confirms
       // before sending more, so stop waiting for one.
@@ -166,32 +163,34 @@ bool Writer::step(bool block) {
     }
     return true;
   }
-  while (list != nullptr) {
+  std::size_t next = 0;
+  while (next < taken_.size()) {
     group_.clear();
     std::size_t bytes = 0;
-    while (list != nullptr && group_.size() < kMaxOpsPerGroup &&
-           (group_.empty() || bytes + list->size_hint() <= kMaxBytesPerGroup)) {
-      bytes += list->size_hint();
-      group_.push_back(list);
-      list = list->next_;
+    while (next < taken_.size() && group_.size() < kMaxOpsPerGroup &&
+           (group_.empty() || bytes + taken_[next]->size_hint() <= kMaxBytesPerGroup)) {
+      bytes += taken_[next]->size_hint();
+      group_.push_back(std::move(taken_[next++]));
     }
     run_group(group_);
   }
+  taken_.clear();
   return true;
 }
 
 status WriteOp::read(Txn&) { return status(errc::internal, "this op writes"); }
 
-void Writer::run_group(std::vector<WriteOp*>& ops) {
+void Writer::run_group(std::vector<OpPtr>& ops) {
   if (failed_.load(std::memory_order_acquire)) {
     const status st = health();
-    for (WriteOp* op : ops) {
+    for (OpPtr& op : ops) {
       if (!op->reads_only()) {
-        op->complete(st);
+        finish(op, st);
         continue;
       }
       auto txn = ReadTxn::begin(env_);
-      op->complete(txn.ok() ? op->read(*txn) : txn.error());
+      status read = txn.ok() ? op->read(*txn) : txn.error();
+      finish(op, std::move(read));
     }
     return;
   }
@@ -200,22 +199,22 @@ void Writer::run_group(std::vector<WriteOp*>& ops) {
     // Something did not fit, or an op failed half-way: retry op by op so
     // that what fits (deletes, small writes) still succeeds and only the
     // culprit fails.
-    for (WriteOp*& op : ops) {
+    for (OpPtr& op : ops) {
       status one = try_commit(&op, 1);
       if (!one.ok()) op->outcome_ = one;
     }
   } else if (!st.ok()) {
-    for (WriteOp* op : ops) op->outcome_ = st;
+    for (OpPtr& op : ops) op->outcome_ = st;
   }
   ops_done_.fetch_add(ops.size(), std::memory_order_relaxed);
   // Ops that promise durability wait until their commit's meta page is
   // flushed; the rest are answered now.
   const bool sync_mode = options_.durability == Durability::sync;
-  for (WriteOp* op : ops) {
+  for (OpPtr& op : ops) {
     if (sync_mode && op->outcome_.ok() && op->committed_seq_ > durable_seq_ && op->needs_sync()) {
-      unsynced_.push_back(op);
+      unsynced_.push_back(std::move(op));
     } else {
-      op->complete(std::move(op->outcome_));
+      finish(op, std::move(op->outcome_));
     }
   }
   for (GroupListener* l : listeners_) l->after_replies();
@@ -240,7 +239,7 @@ void Writer::mark_durable(std::uint64_t seq) {
   // unsynced_ holds ops in commit order.
   std::size_t done = 0;
   while (done < unsynced_.size() && unsynced_[done]->committed_seq_ <= seq) ++done;
-  for (std::size_t i = 0; i < done; ++i) unsynced_[i]->complete(status());
+  for (std::size_t i = 0; i < done; ++i) finish(unsynced_[i], status());
   unsynced_.erase(unsynced_.begin(), unsynced_.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
@@ -260,7 +259,7 @@ bool Writer::flush_meta() {
   return arrived;
 }
 
-status Writer::try_commit(WriteOp* const* ops, std::size_t n) {
+status Writer::try_commit(OpPtr* ops, std::size_t n) {
   if (failed_.load(std::memory_order_acquire)) return health();
   MDB_txn* raw = nullptr;
   if (int rc = mdb_txn_begin(env_.env(), nullptr, 0, &raw); rc != 0) {

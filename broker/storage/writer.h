@@ -4,6 +4,8 @@
 // The writer takes everything pending, applies it in ONE transaction, lets
 // each GroupListener flush its state, commits once, and only then completes
 // every op. So an op's completion means "durable per the durability mode".
+// The writer owns each op from submit() until it has completed it, then
+// destroys it.
 #pragma once
 
 #include <atomic>
@@ -38,8 +40,8 @@ class WriteOp {
   // May run again after an abort, so it must not keep effects outside the
   // transaction except through a GroupListener that can roll them back.
   virtual status apply(WriteTxn& txn) = 0;
-  // Called once with the final outcome, after the commit. Owns the op's
-  // lifetime (typically ends with `delete this`). Must not block.
+  // Called once with the final outcome, after the commit; the writer
+  // destroys the op right after. Must not block.
   virtual void complete(status outcome) = 0;
   // Bytes this op adds, to bound the size of one transaction.
   virtual std::size_t size_hint() const { return 64; }
@@ -55,7 +57,6 @@ class WriteOp {
 
  private:
   friend class Writer;
-  WriteOp* next_ = nullptr;
   status outcome_;
   std::uint64_t committed_seq_ = 0;
 };
@@ -74,8 +75,8 @@ class GroupListener {
   // After the committed ops of a run have been completed (their replies
   // handed off): pushes that must follow those replies go here.
   virtual void after_replies() {}
-  // Every commit up to `seq` is durable. Runs on the syncer thread with
-  // durability `sync`, right after after_commit otherwise.
+  // Every commit up to `seq` is durable. Writer thread: after the flush
+  // that made it so with durability `sync`, right after after_commit otherwise.
   virtual void after_sync(std::uint64_t /*seq*/) {}
   // Writer thread, after after_commit: this listener waits for after_sync
   // (so the flush must happen even if no op asked for it).
@@ -108,7 +109,7 @@ class Writer {
   void add_timer_source(TimerSource* source);  // before start()
   void start();
   // Any thread. After stop() the op completes at once with shutting_down.
-  void submit(WriteOp* op);
+  void submit(std::unique_ptr<WriteOp> op);
   // Applies everything already submitted, then joins the thread.
   void stop();
   // Instead of start(): applies what is queued, or runs a due timer or
@@ -126,9 +127,12 @@ class Writer {
   // One round of the writer loop; with `block`, waits for something to do.
   // False when there is nothing (more) to do.
   bool step(bool block);
-  void run_group(std::vector<WriteOp*>& ops);
+  using OpPtr = std::unique_ptr<WriteOp>;
+  void run_group(std::vector<OpPtr>& ops);
   Clock::time_point next_due();
-  status try_commit(WriteOp* const* ops, std::size_t n);
+  status try_commit(OpPtr* ops, std::size_t n);
+  // Completes the op with `outcome` and destroys it.
+  static void finish(OpPtr& op, status outcome);
   void fail(const status& st);
   void log(std::string_view line) const;
 
@@ -139,9 +143,8 @@ class Writer {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  WriteOp* head_ = nullptr;  // guarded by mu_
-  WriteOp* tail_ = nullptr;  // guarded by mu_
-  bool stopping_ = false;    // guarded by mu_
+  std::vector<OpPtr> queued_;  // guarded by mu_
+  bool stopping_ = false;      // guarded by mu_
   status failure_;           // guarded by mu_
   std::atomic<bool> failed_{false};
   std::atomic<bool> has_work_{false};  // an op is queued (read without the lock)
@@ -158,7 +161,7 @@ class Writer {
   bool flush_meta();
   std::uint64_t commit_seq_ = 0;       // writer thread
   std::uint64_t durable_seq_ = 0;      // writer thread
-  std::vector<WriteOp*> unsynced_;     // writer thread: committed, waiting to be durable
+  std::vector<OpPtr> unsynced_;        // writer thread: committed, waiting to be durable
   bool sync_wanted_ = false;           // writer thread: a listener waits for a flush
   // Writer thread: when to flush the meta page if no commit comes first.
   Clock::time_point meta_flush_due_ = Clock::time_point::max();
@@ -166,7 +169,8 @@ class Writer {
   // flush may wait for the next commit.
   bool defer_meta_flush_ = false;
   std::atomic<std::uint64_t> ops_done_{0};
-  std::vector<WriteOp*> group_;  // writer thread
+  std::vector<OpPtr> taken_;  // writer thread: what the last step took from queued_
+  std::vector<OpPtr> group_;  // writer thread
   bool driven_inline_ = false;   // run_once() was used: stop() drains on the caller
   std::thread thread_;
 };

@@ -217,7 +217,7 @@ void tear_down(World& w, Model& m) {
   CHECK(wait<status>([&](auto done) { w.queues->delete_queue(m.queue, false, done); }).ok());
   CHECK(wait<status>([&](auto done) { w.logs->delete_topic(m.topic, done); }).ok());
   while (w.logs->purge_deleted_topics() || w.queues->purge_deleted_queues()) run_writer_once(w);
-  CHECK(!w.logs->find_topic(m.topic));
+  CHECK(w.logs->describe_topic(m.topic).code() == errc::unknown_topic);
   for (const std::string& name : {m.queue, m.dlq}) {
     auto q = wait<result<queue::QueueDescription>>([&](auto done) { w.queues->describe_queue(name, done); });
     CHECK(!q.ok() && q.error().code() == errc::unknown_queue);

@@ -154,7 +154,7 @@ TEST(LogEngine, DeleteTopicRemovesDataAndNameCanBeReused) {
   std::promise<status> deleted;
   e->delete_topic("d", [&](status st) { deleted.set_value(st); });
   ASSERT_TRUE(deleted.get_future().get().ok());
-  EXPECT_FALSE(e->find_topic("d"));
+  EXPECT_EQ(e->describe_topic("d").code(), errc::unknown_topic);
   EXPECT_TRUE(e->group_offsets("g", "")->empty());
   ASSERT_TRUE(retain_until(*e, [&] { return !e->purge_deleted_topics(); }));
   ASSERT_TRUE(e.create("d", 1).ok());

@@ -16,7 +16,7 @@
 namespace wharf::storage {
 namespace {
 
-using test::LambdaOp;
+using test::submit;
 using test::write;
 
 struct Fixture {
@@ -44,20 +44,15 @@ TEST(StorageWriter, GroupsConcurrentOpsIntoFewCommits) {
   // Hold the writer busy so the next ops queue up behind it.
   std::promise<void> release;
   auto gate = release.get_future().share();
-  LambdaOp blocker([gate](WriteTxn&) {
+  auto blocked = submit(f.storage->writer(), [gate](WriteTxn&) {
     gate.wait();
     return status();
   });
-  auto blocked = blocker.future();
-  f.storage->writer().submit(&blocker);
-  std::vector<std::unique_ptr<LambdaOp>> ops;
   std::vector<std::future<status>> done;
   for (int i = 0; i < 100; ++i) {
-    ops.push_back(std::make_unique<LambdaOp>([&f, i](WriteTxn& txn) {
+    done.push_back(submit(f.storage->writer(), [&f, i](WriteTxn& txn) {
       return f.storage->logs().put_group_offset(txn, "g", "t", static_cast<std::uint32_t>(i), 1, 0);
     }));
-    done.push_back(ops.back()->future());
-    f.storage->writer().submit(ops.back().get());
   }
   release.set_value();
   EXPECT_TRUE(blocked.get().ok());
@@ -73,12 +68,9 @@ TEST(StorageWriter, GroupsConcurrentOpsIntoFewCommits) {
 
 TEST(StorageWriter, RequestErrorFailsOnlyThatOp) {
   Fixture f;
-  LambdaOp bad([](WriteTxn&) { return status(errc::unknown_topic, "nope"); });
-  LambdaOp good([&f](WriteTxn& txn) { return f.storage->logs().put_group_offset(txn, "g", "t", 0, 7, 0); });
-  auto b = bad.future();
-  auto g = good.future();
-  f.storage->writer().submit(&bad);
-  f.storage->writer().submit(&good);
+  auto b = submit(f.storage->writer(), [](WriteTxn&) { return status(errc::unknown_topic, "nope"); });
+  auto g = submit(f.storage->writer(),
+                  [&f](WriteTxn& txn) { return f.storage->logs().put_group_offset(txn, "g", "t", 0, 7, 0); });
   EXPECT_EQ(b.get().code(), errc::unknown_topic);
   EXPECT_TRUE(g.get().ok());
   EXPECT_TRUE(f.storage->writer().health().ok());
@@ -115,20 +107,16 @@ TEST(StorageWriter, RunOnceAppliesQueuedOpsOnTheCallingThread) {
   EXPECT_FALSE(w.run_once());  // nothing queued
   const auto caller = std::this_thread::get_id();
   std::thread::id applied_on;
-  LambdaOp first([&](WriteTxn& txn) {
+  auto done = submit(w, [&](WriteTxn& txn) {
     applied_on = std::this_thread::get_id();
     return f.storage->logs().put_group_offset(txn, "g", "t", 0, 1, 0);
   });
-  auto done = first.future();
-  w.submit(&first);
   EXPECT_EQ(done.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);  // nobody ran it
   EXPECT_TRUE(w.run_once());
   ASSERT_EQ(done.wait_for(std::chrono::seconds(0)), std::future_status::ready);
   EXPECT_TRUE(done.get().ok());
   EXPECT_EQ(applied_on, caller);
-  LambdaOp second([&](WriteTxn& txn) { return f.storage->logs().put_group_offset(txn, "g", "t", 0, 2, 0); });
-  auto second_done = second.future();
-  w.submit(&second);
+  auto second_done = submit(w, [&](WriteTxn& txn) { return f.storage->logs().put_group_offset(txn, "g", "t", 0, 2, 0); });
   w.stop();
   EXPECT_TRUE(second_done.get().ok());
   auto txn = f.storage->read();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <functional>
 #include <future>
 #include <memory>
 #include <vector>
@@ -16,7 +17,7 @@
 namespace wharf::storage {
 namespace {
 
-using test::LambdaOp;
+using test::submit;
 using wharf::test::FsCall;
 
 struct Fixture {
@@ -44,19 +45,16 @@ status put_offset(Storage& s, WriteTxn& txn, std::int64_t offset) {
 TEST(WriterDurability, CommitThatChangedNothingConfirmsNothingEarlier) {
   Fixture f;
   Writer& w = f.storage->writer();
-  LambdaOp nothing([](WriteTxn&) { return status(); });
-  // Queues `nothing` from inside its own group, so that group runs next,
-  // before anything could flush this one's meta page.
-  LambdaOp wrote([&](WriteTxn& txn) {
-    w.submit(&nothing);
-    return put_offset(*f.storage, txn, 1);
-  });
-  auto wrote_done = wrote.future();
-  auto nothing_done = nothing.future();
   const int failures = wharf::test::fs_failures(FsCall::fdatasync);
   // Call 1 flushes `wrote`'s data pages; call 2 must be its meta page.
   wharf::test::fs_fail(FsCall::fdatasync, 2, EIO);
-  w.submit(&wrote);
+  // Queues `nothing` from inside its own group, so that group runs next,
+  // before anything could flush this one's meta page.
+  std::future<status> nothing_done;
+  auto wrote_done = submit(w, [&](WriteTxn& txn) {
+    nothing_done = submit(w, [](WriteTxn&) { return status(); });
+    return put_offset(*f.storage, txn, 1);
+  });
   const status outcome = wrote_done.get();
   EXPECT_EQ(outcome.code(), errc::storage_failed)
       << "confirmed before its meta page was flushed: " << outcome.to_string();
@@ -71,19 +69,18 @@ TEST(WriterDurability, EachConfirmFollowsTheFlushOfItsMetaPage) {
   Fixture f;
   Writer& w = f.storage->writer();
   constexpr int kOps = 20;
-  std::vector<std::unique_ptr<LambdaOp>> ops;
-  for (int i = 0; i < kOps; ++i) {
-    ops.push_back(std::make_unique<LambdaOp>([&, i](WriteTxn& txn) {
-      if (i + 1 < kOps) w.submit(ops[i + 1].get());  // the next group, queued before this one ends
+  std::vector<std::future<status>> done(kOps);
+  // Each op queues the next one, the next group, before its own ends.
+  std::function<void(int)> submit_from = [&](int i) {
+    done[i] = submit(w, [&, i](WriteTxn& txn) {
+      if (i + 1 < kOps) submit_from(i + 1);
       return put_offset(*f.storage, txn, i);
-    }));
-  }
-  std::vector<std::future<status>> done;
-  for (auto& op : ops) done.push_back(op->future());
+    });
+  };
   const int failures = wharf::test::fs_failures(FsCall::fdatasync);
   // kOps data flushes, then the last commit's meta page.
   wharf::test::fs_fail(FsCall::fdatasync, kOps + 1, EIO);
-  w.submit(ops[0].get());
+  submit_from(0);
   for (int i = 0; i + 1 < kOps; ++i) EXPECT_TRUE(done[i].get().ok()) << i;
   EXPECT_EQ(done[kOps - 1].get().code(), errc::storage_failed);
   EXPECT_EQ(wharf::test::fs_failures(FsCall::fdatasync), failures + 1);
