@@ -4,6 +4,7 @@
 
 #include "client/client_impl.h"
 #include "protocol/names.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 
@@ -67,7 +68,7 @@ status Client::create_topic(const TopicSpec& spec) {
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto name = fbb.CreateString(spec.name);
         auto body = wire::CreateCreateTopic(fbb, name, spec.partitions, spec.retention_ms, spec.retention_bytes);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::CreateTopic, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       expect_ok));
 }
@@ -77,7 +78,7 @@ status Client::delete_topic(std::string_view name) {
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto n = fbb.CreateString(name.data(), name.size());
         auto body = wire::CreateDeleteTopic(fbb, n);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DeleteTopic, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       expect_ok);
   {
@@ -98,7 +99,7 @@ status Client::alter_topic(std::string_view name, const TopicChanges& changes) {
         if (changes.retention_ms) b.add_retention_ms(*changes.retention_ms);
         if (changes.retention_bytes) b.add_retention_bytes(*changes.retention_bytes);
         auto body = b.Finish();
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::AlterTopic, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       expect_ok);
   {
@@ -115,7 +116,7 @@ result<std::int64_t> Client::delete_records(std::string_view topic, std::uint32_
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto t = fbb.CreateString(topic.data(), topic.size());
         auto body = wire::CreateDeleteRecords(fbb, t, partition, static_cast<std::uint64_t>(before_offset));
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DeleteRecords, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::int64_t> {
         const auto* ok = f.body_as_DeleteRecordsOk();
@@ -128,7 +129,7 @@ result<std::vector<TopicInfo>> Client::list_topics() {
   return impl_->call<std::vector<TopicInfo>>(
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto body = wire::CreateListTopics(fbb);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::ListTopics, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::vector<TopicInfo>> {
         const auto* list = f.body_as_TopicList();
@@ -145,7 +146,7 @@ result<TopicInfo> Client::describe_topic(std::string_view name) {
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto n = fbb.CreateString(name.data(), name.size());
         auto body = wire::CreateDescribeTopic(fbb, n);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DescribeTopic, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<TopicInfo> {
         const auto* t = f.body_as_TopicInfo();
@@ -161,7 +162,7 @@ result<std::int64_t> list_offset(Client::Impl& impl, std::string_view topic, std
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto t = fbb.CreateString(topic.data(), topic.size());
         auto body = wire::CreateListOffsets(fbb, t, partition, spec, ts);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::ListOffsets, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::int64_t> {
         const auto* o = f.body_as_OffsetOk();
@@ -195,7 +196,7 @@ status Client::commit_offsets(std::string_view group, std::string_view topic,
         auto t = fbb.CreateString(topic.data(), topic.size());
         auto v = fbb.CreateVector(entries);
         auto body = wire::CreateCommitOffsets(fbb, g, t, v);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::CommitOffsets, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       expect_ok));
 }
@@ -206,7 +207,7 @@ result<std::vector<CommittedOffset>> Client::committed_offsets(std::string_view 
         auto g = fbb.CreateString(group.data(), group.size());
         auto t = fbb.CreateString(topic.data(), topic.size());
         auto body = wire::CreateFetchOffsets(fbb, g, t);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::FetchOffsets, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::vector<CommittedOffset>> {
         const auto* g = f.body_as_GroupOffsets();
@@ -229,7 +230,7 @@ result<std::uint32_t> Client::Impl::partition_count(std::string_view topic) {
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto n = fbb.CreateString(topic.data(), topic.size());
         auto body = wire::CreateDescribeTopic(fbb, n);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DescribeTopic, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::uint32_t> {
         const auto* t = f.body_as_TopicInfo();

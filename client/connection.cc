@@ -20,6 +20,7 @@
 #include "protocol/frame.h"
 #include "protocol/varint.h"
 #include "wharf_generated.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf::client {
 namespace {
@@ -215,7 +216,7 @@ asio::awaitable<void> Connection::run_connect(std::uint64_t gen) {
   hello_corr_ = next_correlation_id();
   auto client_id = fbb.CreateString(options_.client_id);
   auto hello = wire::CreateHello(fbb, protocol::kProtocolVersion, client_id);
-  fbb.Finish(wire::CreateFrame(fbb, hello_corr_, wire::Body::Hello, hello.Union()));
+  protocol::finish_frame(fbb, hello_corr_, hello);
   protocol::append_frame(out_, fbb);
   pending_.emplace(hello_corr_, Pending{[this](const status& st, const wire::Frame* f) {
                                           if (!st.ok()) {

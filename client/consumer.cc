@@ -9,6 +9,7 @@
 
 #include "client/client_impl.h"
 #include "protocol/record_batch.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 
@@ -77,7 +78,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     auto topic = fbb.CreateString(*p->topic);
     auto body = wire::CreateFetch(fbb, topic, p->partition, static_cast<std::uint64_t>(p->fetch_offset),
                                   opts.fetch_max_bytes, static_cast<std::uint32_t>(opts.fetch_max_wait.count()));
-    fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Fetch, body.Union()));
+    protocol::finish_frame(fbb, corr, body);
     client.conn.send(
         corr, fbb,
         [self = shared_from_this(), p, epoch = p->epoch](const status& st, const wire::Frame* f) {

@@ -14,6 +14,7 @@
 #include "client/client_impl.h"
 #include "protocol/murmur2.h"
 #include "protocol/record_batch.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 namespace {
@@ -191,7 +192,7 @@ struct Producer::Impl : std::enable_shared_from_this<Producer::Impl> {
     auto topic = fbb.CreateString(b->topic);
     auto vec = fbb.CreateVector(bytes.data(), bytes.size());
     auto body = wire::CreateProduce(fbb, topic, b->partition, vec);
-    fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Produce, body.Union()));
+    protocol::finish_frame(fbb, corr, body);
     const std::size_t size = b->builder.size();
     Batch* raw = b.release();
     client.conn.send(corr, fbb, [self = shared_from_this(), raw, size](const status& st, const wire::Frame* f) {

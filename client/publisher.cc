@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "client/client_impl.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 namespace {
@@ -96,7 +97,7 @@ struct Publisher::Impl : std::enable_shared_from_this<Publisher::Impl> {
     auto q = b->fbb.CreateString(b->queue);
     auto v = b->fbb.CreateVector(b->messages);
     auto body = wire::CreatePublish(b->fbb, q, v);
-    b->fbb.Finish(wire::CreateFrame(b->fbb, corr, wire::Body::Publish, body.Union()));
+    protocol::finish_frame(b->fbb, corr, body);
     const std::size_t size = b->bytes;
     std::vector<Completion> done = std::move(b->done);
     client.conn.send(corr, b->fbb,

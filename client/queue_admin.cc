@@ -4,6 +4,7 @@
 #include "client/client_impl.h"
 #include "protocol/names.h"
 #include "protocol/record_batch.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 namespace {
@@ -103,7 +104,7 @@ status Client::create_queue(std::string_view name, const QueueOptions& options) 
         auto n = fbb.CreateString(name.data(), name.size());
         auto o = build_options(fbb, options);
         auto body = wire::CreateCreateQueue(fbb, n, o);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::CreateQueue, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       expect_ok);
   return r.error();
@@ -116,7 +117,7 @@ status Client::alter_queue(std::string_view name, const QueueOptions& options) {
         auto n = fbb.CreateString(name.data(), name.size());
         auto o = build_options(fbb, options);
         auto body = wire::CreateAlterQueue(fbb, n, o);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::AlterQueue, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       expect_ok);
   return r.error();
@@ -127,7 +128,7 @@ status Client::delete_queue(std::string_view name, bool keep_dlq) {
       [&](FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto n = fbb.CreateString(name.data(), name.size());
         auto body = wire::CreateDeleteQueue(fbb, n, keep_dlq);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DeleteQueue, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       expect_ok);
   return r.error();
@@ -138,7 +139,7 @@ result<std::uint64_t> Client::purge_queue(std::string_view name) {
       [&](FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto n = fbb.CreateString(name.data(), name.size());
         auto body = wire::CreatePurgeQueue(fbb, n);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::PurgeQueue, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::uint64_t> {
         const auto* ok = f.body_as_PurgeOk();
@@ -151,7 +152,7 @@ result<std::vector<QueueInfo>> Client::list_queues() {
   return impl_->call<std::vector<QueueInfo>>(
       [&](FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto body = wire::CreateListQueues(fbb);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::ListQueues, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::vector<QueueInfo>> {
         const auto* list = f.body_as_QueueList();
@@ -168,7 +169,7 @@ result<QueueInfo> Client::describe_queue(std::string_view name) {
       [&](FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto n = fbb.CreateString(name.data(), name.size());
         auto body = wire::CreateDescribeQueue(fbb, n);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::DescribeQueue, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<QueueInfo> {
         const auto* q = f.body_as_QueueInfo();
@@ -182,7 +183,7 @@ result<std::vector<MessageInfo>> Client::peek(std::string_view queue, std::uint3
       [&](FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto q = fbb.CreateString(queue.data(), queue.size());
         auto body = wire::CreatePeekQueue(fbb, q, count);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::PeekQueue, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::vector<MessageInfo>> {
         const auto* list = f.body_as_MessageList();
@@ -199,7 +200,7 @@ result<MessageInfo> Client::get_message(std::string_view queue, std::uint64_t id
       [&](FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto q = fbb.CreateString(queue.data(), queue.size());
         auto body = wire::CreateGetMessage(fbb, q, id);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::GetMessage, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<MessageInfo> {
         const auto* m = f.body_as_MessageInfo();
@@ -220,7 +221,7 @@ result<std::uint64_t> Client::redrive(std::string_view dlq, const RedriveOptions
                             : o.all        ? wire::RedriveSelect::All
                                            : wire::RedriveSelect::Count;
         auto body = wire::CreateRedrive(fbb, d, to, select, ids, o.count);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Redrive, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<std::uint64_t> {
         const auto* ok = f.body_as_RedriveOk();
@@ -263,7 +264,7 @@ result<AckPublishResult> Client::ack_and_publish(const AckPublish& request) {
         auto pv = fbb.CreateVector(pubs);
         auto lv = fbb.CreateVector(appends);
         auto body = wire::CreateAckPublish(fbb, av, pv, lv);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::AckPublish, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<AckPublishResult> {
         const auto* ok = f.body_as_AckPublishOk();

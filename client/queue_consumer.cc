@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "client/client_impl.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 
@@ -80,7 +81,7 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
         [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
           auto q = fbb.CreateString(queue);
           auto body = wire::CreateSubscribe(fbb, q, opts.prefetch);
-          fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Subscribe, body.Union()));
+          protocol::finish_frame(fbb, corr, body);
         },
         [&](const wire::Frame& f) -> result<std::uint64_t> {
           const auto* ok = f.body_as_SubscribeOk();
@@ -172,7 +173,7 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
     for (const auto& s : batch) durable = durable || s.durable;
     auto v = fbb.CreateVector(items);
     auto body = wire::CreateSettle(fbb, v, durable);
-    fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Settle, body.Union()));
+    protocol::finish_frame(fbb, corr, body);
     std::vector<Delivery::Done> done;
     bool any = false;
     for (auto& s : batch) {
@@ -309,7 +310,7 @@ status QueueConsumer::close() {
   auto r = impl_->client.call<bool>(
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         auto body = wire::CreateUnsubscribe(fbb, sub, release_from_tag);
-        fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Unsubscribe, body.Union()));
+        protocol::finish_frame(fbb, corr, body);
       },
       [](const wire::Frame& f) -> result<bool> {
         if (f.body_type() != wire::Body::Ok) return unexpected_reply(f);

@@ -11,6 +11,7 @@
 #include "bench/micro/sample_batch.h"
 #include "protocol/record_batch.h"
 #include "wharf_generated.h"
+#include "protocol/frame_builder.h"
 
 namespace {
 
@@ -67,7 +68,7 @@ void BM_FrameDecodeAndVerifyProduce(benchmark::State& state) {
   auto topic = fbb.CreateString("bench");
   auto vec = fbb.CreateVector(batch);
   auto body = wire::CreateProduce(fbb, topic, 0, vec);
-  fbb.Finish(wire::CreateFrame(fbb, 1, wire::Body::Produce, body.Union()));
+  protocol::finish_frame(fbb, 1, body);
   std::vector<std::uint8_t> frame;
   protocol::append_frame(frame, fbb);
   for (auto _ : state) {

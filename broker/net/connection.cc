@@ -17,6 +17,7 @@
 #include "protocol/frame.h"
 #include "protocol/varint.h"
 #include "wharf_generated.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf::net {
 namespace {
@@ -108,14 +109,14 @@ void Connection::send_error(std::uint64_t correlation_id, const status& error, s
   auto message = fbb.CreateString(error.message().data(), error.message().size());
   auto body = wire::CreateError(fbb, static_cast<std::uint16_t>(error.code()), message, log_start,
                                 high_watermark);
-  fbb.Finish(wire::CreateFrame(fbb, correlation_id, wire::Body::Error, body.Union()));
+  protocol::finish_frame(fbb, correlation_id, body);
   send(fbb);
 }
 
 void Connection::send_ok(std::uint64_t correlation_id) {
   auto& fbb = builder();
   auto body = wire::CreateOk(fbb);
-  fbb.Finish(wire::CreateFrame(fbb, correlation_id, wire::Body::Ok, body.Union()));
+  protocol::finish_frame(fbb, correlation_id, body);
   send(fbb);
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "broker/net/net_options.h"
+#include "protocol/frame_builder.h"
 #include "wharf/errors.h"
 
 namespace wharf::wire {
@@ -59,6 +60,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   flatbuffers::FlatBufferBuilder& builder();
   // Queues the finished builder as a frame.
   void send(const flatbuffers::FlatBufferBuilder& fbb);
+  // Finishes the reply built in builder() around `body` and queues it.
+  template <typename T>
+  void reply(std::uint64_t correlation_id, flatbuffers::Offset<T> body) {
+    protocol::finish_frame(fbb_, correlation_id, body);
+    send(fbb_);
+  }
   void send_error(std::uint64_t correlation_id, const status& error, std::uint64_t log_start = 0,
                   std::uint64_t high_watermark = 0);
   void send_ok(std::uint64_t correlation_id);

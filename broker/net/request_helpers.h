@@ -1,22 +1,18 @@
-// Small pieces every request handler uses: reading wire strings, starting
-// an async request under the connection's in-flight limit, and replying
-// Ok-or-error from an engine callback on the connection's thread.
+// What every request handler uses: starting an async request under the
+// connection's in-flight limit, and replying from an engine callback on the
+// connection's thread.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <string_view>
+#include <utility>
 
 #include "broker/net/connection.h"
+#include "broker/net/wire_conversions.h"
 #include "wharf/errors.h"
-#include "wharf_generated.h"
 
 namespace wharf::net {
-
-inline std::string_view str(const flatbuffers::String* s) {
-  return s == nullptr ? std::string_view() : std::string_view(s->data(), s->size());
-}
 
 // Starts an async request; replies too_many_requests (and returns false)
 // when the connection has too many in flight.
@@ -26,7 +22,25 @@ inline bool begin(Connection& conn, std::uint64_t corr, std::size_t bytes = 0) {
   return false;
 }
 
-// The completion of a request begun with begin(): Ok or the error.
+// The completion of a request begun with begin(): on the connection's
+// thread, replies with the body `build(fbb, value)` makes, or the error,
+// and ends the request (`bytes` as given to begin()).
+template <typename T, typename Build>
+std::function<void(result<T>)> reply_later(Connection& conn, std::uint64_t corr, std::size_t bytes, Build build) {
+  return [self = conn.shared_from_this(), corr, bytes, build = std::move(build)](result<T> r) mutable {
+    self->post([corr, bytes, build = std::move(build), r = std::move(r)](Connection& c) mutable {
+      if (r.ok()) {
+        auto& fbb = c.builder();
+        c.reply(corr, build(fbb, *r));
+      } else {
+        c.send_error(corr, r.error());
+      }
+      c.end_async(bytes);
+    });
+  };
+}
+
+// The completion of a request begun with begin() that answers Ok.
 inline std::function<void(status)> reply_status(Connection& conn, std::uint64_t corr) {
   return [self = conn.shared_from_this(), corr](status st) {
     self->post([corr, st = std::move(st)](Connection& c) {

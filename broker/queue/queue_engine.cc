@@ -1,9 +1,8 @@
+// The queue engine's thread-safe face: checks what can be checked on the
+// caller's thread, then runs the core's method inside a write group.
 #include "broker/queue/queue_engine.h"
 
 #include <fmt/format.h>
-
-#include <set>
-#include <type_traits>
 
 #include "broker/queue/queue_core.h"
 #include "broker/storage/function_op.h"
@@ -15,8 +14,8 @@ using storage::WriteTxn;
 
 namespace {
 
-// Queue ops run their function inside the group on the writer thread and
-// hand the result over after the commit.
+// Runs `fn` inside a group on the writer thread; `done` gets its result
+// after the commit.
 template <typename T>
 void submit(storage::Storage& s, std::function<result<T>(WriteTxn&)> fn, std::function<void(result<T>)> done,
             std::size_t size = 64, bool sync = true) {
@@ -30,6 +29,12 @@ void submit_read(storage::Storage& s, std::function<result<T>(storage::Txn&)> fn
   s.writer().submit(storage::make_read_op(std::move(fn), std::move(done)));
 }
 
+// For methods that answer with a status only.
+result<bool> as_result(status st) {
+  if (!st.ok()) return st;
+  return true;
+}
+
 std::function<void(result<bool>)> status_reply(QueueEngine::Done done) {
   return [done = std::move(done)](result<bool> r) {
     if (done) done(r.error());
@@ -38,7 +43,7 @@ std::function<void(result<bool>)> status_reply(QueueEngine::Done done) {
 
 status validate_config(const QueueConfig& c) {
   if (status st = protocol::validate_name(c.name, "queue"); !st.ok()) return st;
-  if (c.dlq_mode == storage::DlqMode::named)
+  if (c.dead_letter == DeadLetter::named)
     if (status st = protocol::validate_name(c.dlq, "dead-letter queue"); !st.ok()) return st;
   if (c.ack_deadline_ms < 1) return {errc::invalid_argument, "ack deadline must be at least 1 ms"};
   if (c.max_deliveries < 1) return {errc::invalid_argument, "max deliveries must be at least 1"};
@@ -76,7 +81,7 @@ result<std::unique_ptr<QueueEngine>> QueueEngine::open(storage::Storage& storage
 }
 
 status QueueEngine::before_commit(WriteTxn& txn) { return core_->before_commit(txn); }
-void QueueEngine::after_commit(std::uint64_t seq) { core_->after_commit(seq); }
+void QueueEngine::after_commit(std::uint64_t) { core_->after_commit(); }
 void QueueEngine::after_abort() { core_->after_abort(); }
 void QueueEngine::after_replies() { core_->after_replies(); }
 std::chrono::steady_clock::time_point QueueEngine::next_due() { return core_->next_due(); }
@@ -86,15 +91,7 @@ void QueueEngine::create_queue(QueueConfig config, Done done) {
   Core* core = core_.get();
   submit<bool>(
       core->storage(),
-      [core, config = std::move(config)](WriteTxn& txn) -> result<bool> {
-        if (status st = core->create(txn, config); !st.ok()) {
-          if (st.code() != errc::queue_exists && st.code() != errc::unknown_queue && st.code() != errc::invalid_name &&
-              st.code() != errc::invalid_argument)
-            txn.request_rollback();
-          return st;
-        }
-        return true;
-      },
+      [core, config = std::move(config)](WriteTxn& txn) { return as_result(core->create(txn, config)); },
       status_reply(std::move(done)));
 }
 
@@ -103,15 +100,7 @@ void QueueEngine::alter_queue(QueueConfig config, Done done) {
   Core* core = core_.get();
   submit<bool>(
       core->storage(),
-      [core, config = std::move(config)](WriteTxn& txn) -> result<bool> {
-        if (status st = core->alter(txn, config); !st.ok()) {
-          if (st.code() != errc::unknown_queue && st.code() != errc::invalid_name &&
-              st.code() != errc::invalid_argument)
-            txn.request_rollback();
-          return st;
-        }
-        return true;
-      },
+      [core, config = std::move(config)](WriteTxn& txn) { return as_result(core->alter(txn, config)); },
       status_reply(std::move(done)));
 }
 
@@ -119,51 +108,28 @@ void QueueEngine::delete_queue(std::string name, bool keep_dlq, Done done) {
   Core* core = core_.get();
   submit<bool>(
       core->storage(),
-      [core, name = std::move(name), keep_dlq](WriteTxn& txn) -> result<bool> {
-        if (status st = core->remove(txn, name, keep_dlq); !st.ok()) {
-          if (st.code() != errc::unknown_queue && st.code() != errc::invalid_name) txn.request_rollback();
-          return st;
-        }
-        return true;
-      },
+      [core, name = std::move(name), keep_dlq](WriteTxn& txn) { return as_result(core->remove(txn, name, keep_dlq)); },
       status_reply(std::move(done)));
 }
 
 void QueueEngine::purge_queue(std::string name, Reply<std::uint64_t> done) {
   Core* core = core_.get();
   submit<std::uint64_t>(
-      core->storage(),
-      [core, name = std::move(name)](WriteTxn& txn) -> result<std::uint64_t> {
-        Queue* q = core->find(name);
-        if (q == nullptr) return unknown_queue(name);
-        auto n = core->purge(txn, *q);
-        if (!n) txn.request_rollback();
-        return n;
-      },
+      core->storage(), [core, name = std::move(name)](WriteTxn& txn) { return core->purge(txn, name); },
       std::move(done));
 }
 
 void QueueEngine::list_queues(Reply<std::vector<QueueDescription>> done) {
   Core* core = core_.get();
   submit_read<std::vector<QueueDescription>>(
-      core->storage(),
-      [core](storage::Txn&) -> result<std::vector<QueueDescription>> {
-        std::vector<QueueDescription> out;
-        core->for_each([&](const Queue& q) { out.push_back(core->describe(q)); });
-        return out;
-      },
+      core->storage(), [core](storage::Txn&) -> result<std::vector<QueueDescription>> { return core->list(); },
       std::move(done));
 }
 
 void QueueEngine::describe_queue(std::string name, Reply<QueueDescription> done) {
   Core* core = core_.get();
   submit_read<QueueDescription>(
-      core->storage(),
-      [core, name = std::move(name)](storage::Txn&) -> result<QueueDescription> {
-        Queue* q = core->find(name);
-        if (q == nullptr) return unknown_queue(name);
-        return core->describe(*q);
-      },
+      core->storage(), [core, name = std::move(name)](storage::Txn&) { return core->describe(name); },
       std::move(done));
 }
 
@@ -173,21 +139,7 @@ void QueueEngine::publish(PublishBatch batch, Reply<std::vector<std::uint64_t>> 
   const std::size_t size = batch.arena.size() + 64 * batch.messages.size();
   auto shared = std::make_shared<PublishBatch>(std::move(batch));
   submit<std::vector<std::uint64_t>>(
-      core->storage(),
-      [core, shared](WriteTxn& txn) -> result<std::vector<std::uint64_t>> {
-        Queue* q = core->find(shared->queue);
-        if (q == nullptr) return unknown_queue(shared->queue);
-        std::vector<std::uint64_t> ids;
-        ids.reserve(shared->messages.size());
-        if (status st = core->publish(txn, *q, *shared, &ids); !st.ok()) {
-          // Refused before writing (queue_full, storage_full at the first
-          // message): only this op fails. Otherwise undo its partial writes.
-          if (!ids.empty() || (st.code() != errc::queue_full && !txn.space_refused())) txn.request_rollback();
-          return st;
-        }
-        return ids;
-      },
-      std::move(done), size);
+      core->storage(), [core, shared](WriteTxn& txn) { return core->publish(txn, *shared); }, std::move(done), size);
 }
 
 void QueueEngine::subscribe(std::string queue, std::uint32_t prefetch, std::shared_ptr<DeliverySink> sink,
@@ -196,10 +148,8 @@ void QueueEngine::subscribe(std::string queue, std::uint32_t prefetch, std::shar
   Core* core = core_.get();
   submit<std::uint64_t>(
       core->storage(),
-      [core, queue = std::move(queue), prefetch, sink = std::move(sink)](WriteTxn&) -> result<std::uint64_t> {
-        Queue* q = core->find(queue);
-        if (q == nullptr) return unknown_queue(queue);
-        return core->subscribe(*q, prefetch, sink);
+      [core, queue = std::move(queue), prefetch, sink = std::move(sink)](WriteTxn&) {
+        return core->subscribe(queue, prefetch, sink);
       },
       std::move(done), 64, false);
 }
@@ -209,12 +159,8 @@ void QueueEngine::unsubscribe_for(std::uint64_t subscription, std::uint64_t rele
   Core* core = core_.get();
   submit<bool>(
       core->storage(),
-      [core, subscription, release_from_tag, caller = std::move(caller)](WriteTxn& txn) -> result<bool> {
-        if (status st = core->unsubscribe(txn, subscription, caller.get(), release_from_tag); !st.ok()) {
-          if (st.code() != errc::not_subscribed) txn.request_rollback();
-          return st;
-        }
-        return true;
+      [core, subscription, release_from_tag, caller = std::move(caller)](WriteTxn& txn) {
+        return as_result(core->unsubscribe(txn, subscription, caller.get(), release_from_tag));
       },
       status_reply(std::move(done)), 64, false);
 }
@@ -223,12 +169,10 @@ void QueueEngine::sink_closed(std::shared_ptr<DeliverySink> sink) {
   Core* core = core_.get();
   submit<bool>(
       core->storage(),
-      [core, sink = std::move(sink)](WriteTxn& txn) -> result<bool> {
-        if (status st = core->sink_closed(txn, sink.get()); !st.ok()) {
-          txn.request_rollback();
-          return st;
-        }
-        return true;
+      [core, sink = std::move(sink)](WriteTxn& txn) {
+        status st = core->sink_closed(txn, sink.get());
+        if (!st.ok()) txn.request_rollback();
+        return as_result(std::move(st));
       },
       {}, 64, false);
 }
@@ -239,19 +183,8 @@ void QueueEngine::settle(std::vector<Settlement> settlements, std::shared_ptr<De
   const std::size_t size = 64 * settlements.size();
   submit<std::vector<SettleError>>(
       core->storage(),
-      [core, settlements = std::move(settlements), caller = std::move(caller), durable](WriteTxn& txn)
-          -> result<std::vector<SettleError>> {
-        std::vector<SettleError> errors;
-        for (std::uint32_t i = 0; i < settlements.size(); ++i) {
-          status st = core->settle(txn, settlements[i], caller.get(), durable);
-          if (st.ok()) continue;
-          if (errc_retryable(st.code()) || st.code() == errc::storage_failed || st.code() == errc::storage_corrupt) {
-            txn.request_rollback();
-            return st;
-          }
-          errors.push_back({i, std::move(st)});
-        }
-        return errors;
+      [core, settlements = std::move(settlements), caller = std::move(caller), durable](WriteTxn& txn) {
+        return core->settle(txn, settlements, caller.get(), durable);
       },
       std::move(done), size, durable);
 }
@@ -261,7 +194,7 @@ void QueueEngine::flush(Done done) {
   submit<bool>(
       core->storage(),
       [core](WriteTxn&) -> result<bool> {
-        core->force_flush();
+        core->flush_deferred_acks();
         return true;
       },
       status_reply(std::move(done)));
@@ -283,47 +216,8 @@ void QueueEngine::ack_and_publish(AckPublishRequest request, std::shared_ptr<Del
   auto preps = std::make_shared<std::vector<std::unique_ptr<LogAppender::Prepared>>>(std::move(prepared));
   submit<AckPublishResult>(
       core->storage(),
-      [core, req, preps, caller = std::move(caller)](WriteTxn& txn) -> result<AckPublishResult> {
-        // Check everything first: a refusal writes nothing.
-        std::set<std::uint64_t> acked;
-        for (const auto& a : req->acks) {
-          if (a.action != SettleAction::ack) return status(errc::invalid_argument, "only acks may be combined with publishes");
-          if (!acked.insert(a.message_id).second)
-            return status(errc::invalid_argument, fmt::format("message {} is acked twice", a.message_id));
-          if (status st = core->check_settlement(a, caller.get()); !st.ok()) return st;
-        }
-        std::map<std::string, std::size_t> incoming;
-        for (const auto& p : req->publishes) {
-          Queue* q = core->find(p.queue);
-          if (q == nullptr) return unknown_queue(p.queue);
-          if (status st = core->check_publish(*q, p); !st.ok()) return st;
-          incoming[p.queue] += p.messages.size();
-        }
-        // All or nothing: with reject-publish every message must fit.
-        for (const auto& [name, n] : incoming) {
-          const Queue* q = core->find(name);
-          if (q->config.overflow == storage::Overflow::reject_publish && core->room(*q) < n) return core->queue_full(*q);
-        }
-        // Then write; a failure from here on rolls the whole group back.
-        AckPublishResult out;
-        auto fail = [&](status st) {
-          txn.request_rollback();
-          return st;
-        };
-        for (const auto& a : req->acks)
-          if (status st = core->settle(txn, a, caller.get(), true); !st.ok()) return fail(st);
-        for (const auto& p : req->publishes) {
-          std::vector<std::uint64_t> ids;
-          if (status st = core->publish(txn, *core->find(p.queue), p, &ids); !st.ok()) return fail(st);
-          out.message_ids.push_back(std::move(ids));
-        }
-        for (std::size_t i = 0; i < req->produces.size(); ++i) {
-          std::uint64_t base = 0;
-          if (status st = core->logs()->append(txn, *(*preps)[i], req->produces[i].batch, &base); !st.ok())
-            return fail(st);
-          out.base_offsets.push_back(base);
-        }
-        return out;
+      [core, req, preps, caller = std::move(caller)](WriteTxn& txn) {
+        return core->ack_and_publish(txn, *req, *preps, caller.get());
       },
       std::move(done));
 }
@@ -332,23 +226,14 @@ void QueueEngine::peek(std::string queue, std::uint32_t count, Reply<std::vector
   Core* core = core_.get();
   submit_read<std::vector<MessageInfo>>(
       core->storage(),
-      [core, queue = std::move(queue), count](storage::Txn& txn) -> result<std::vector<MessageInfo>> {
-        Queue* q = core->find(queue);
-        if (q == nullptr) return unknown_queue(queue);
-        return core->peek(txn, *q, count);
-      },
+      [core, queue = std::move(queue), count](storage::Txn& txn) { return core->peek(txn, queue, count); },
       std::move(done));
 }
 
 void QueueEngine::get_message(std::string queue, std::uint64_t id, Reply<MessageInfo> done) {
   Core* core = core_.get();
   submit_read<MessageInfo>(
-      core->storage(),
-      [core, queue = std::move(queue), id](storage::Txn& txn) -> result<MessageInfo> {
-        Queue* q = core->find(queue);
-        if (q == nullptr) return unknown_queue(queue);
-        return core->info(txn, *q, id);
-      },
+      core->storage(), [core, queue = std::move(queue), id](storage::Txn& txn) { return core->info(txn, queue, id); },
       std::move(done));
 }
 
@@ -357,14 +242,7 @@ void QueueEngine::redrive(RedriveRequest request, Reply<std::uint64_t> done) {
     return done(status(errc::invalid_argument, "no message ids to redrive"));
   Core* core = core_.get();
   submit<std::uint64_t>(
-      core->storage(),
-      [core, request = std::move(request)](WriteTxn& txn) -> result<std::uint64_t> {
-        auto moved = core->redrive(txn, request);
-        if (!moved && moved.code() != errc::unknown_queue && moved.code() != errc::unknown_message &&
-            moved.code() != errc::invalid_argument)
-          txn.request_rollback();
-        return moved;
-      },
+      core->storage(), [core, request = std::move(request)](WriteTxn& txn) { return core->redrive(txn, request); },
       std::move(done));
 }
 

@@ -19,29 +19,12 @@
 #include <vector>
 
 #include "broker/queue/log_appender.h"
-#include "broker/queue/queue_state.h"
 #include "broker/queue/queue_types.h"
 #include "broker/storage/storage.h"
 
 namespace wharf::queue {
 
 class Core;
-
-struct AckPublishRequest {
-  std::vector<Settlement> acks;  // action must be ack
-  std::vector<PublishBatch> publishes;
-  struct Produce {
-    std::string topic;
-    std::uint32_t partition = 0;
-    std::vector<std::uint8_t> batch;
-  };
-  std::vector<Produce> produces;
-};
-
-struct AckPublishResult {
-  std::vector<std::vector<std::uint64_t>> message_ids;  // per publish
-  std::vector<std::uint64_t> base_offsets;              // per produce
-};
 
 class QueueEngine final : public storage::GroupListener, public storage::TimerSource {
  public:
@@ -55,7 +38,7 @@ class QueueEngine final : public storage::GroupListener, public storage::TimerSo
   ~QueueEngine() override;
 
   // --- queues ---
-  // config.dlq_mode: default_queue makes "<name>.dlq" alongside; named
+  // config.dead_letter: default_queue makes "<name>.dlq" alongside; named
   // wants an existing queue in config.dlq; none drops and counts dead letters.
   void create_queue(QueueConfig config, Done done);
   // Sets every option of an existing queue but its priority levels

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "broker/queue/queue_types.h"
+#include "broker/storage/queue_store.h"
 
 namespace wharf::queue {
 
@@ -88,7 +89,6 @@ struct Queue {
   std::size_t next_sub = 0;
   storage::QueueStats stats;
   bool stats_dirty = false;
-  bool deleted = false;
   // What max length counts: messages waiting for a consumer (as in
   // RabbitMQ, deliveries in flight do not count).
   std::uint64_t waiting() const { return ready + delayed_count; }

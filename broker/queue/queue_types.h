@@ -1,4 +1,5 @@
-// Values exchanged between the network layer and the queue engine. Views
+// Values exchanged between the queue engine and its callers (the network
+// front ends). The engine's own types: callers never see storage's. Views
 // point into an arena owned by the same object, so a request or a batch of
 // deliveries costs a few allocations, not one per message.
 #pragma once
@@ -7,15 +8,41 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "broker/storage/queue_store.h"
 #include "wharf/errors.h"
 #include "wharf/record.h"
 
 namespace wharf::queue {
 
-using QueueConfig = storage::QueueRecord;
+// Where a queue's dead letters go.
+enum class DeadLetter : std::uint8_t {
+  none,           // dropped (and counted)
+  named,          // QueueConfig::dlq, an existing queue
+  default_queue,  // "<name>.dlq", made with the queue and deleted with it
+};
+
+// At max length: refuse the messages that do not fit, or dead-letter the
+// oldest waiting ones to make room.
+enum class Overflow : std::uint8_t { reject_publish, drop_oldest };
+
+struct QueueConfig {
+  std::string name;
+  std::uint32_t id = 0;  // set by the engine
+  std::int64_t ack_deadline_ms = 30000;
+  std::uint32_t max_deliveries = 5;
+  std::int64_t backoff_initial_ms = 1000;
+  double backoff_multiplier = 2.0;
+  std::int64_t backoff_max_ms = 60000;
+  DeadLetter dead_letter = DeadLetter::default_queue;
+  std::string dlq;               // its name (with default_queue, set by the engine); empty with none
+  std::int64_t max_length = -1;  // -1: unbounded; counts waiting (ready + delayed) messages
+  Overflow overflow = Overflow::reject_publish;
+  std::int64_t ttl_ms = -1;      // -1: messages never expire by default
+  std::uint32_t priorities = 1;  // levels 0 .. priorities-1, higher first
+  std::int64_t created_ms = 0;   // set by the engine
+};
 
 struct OutgoingMessage {
   std::span<const std::uint8_t> payload;
@@ -41,9 +68,12 @@ struct Delivery {
   std::uint8_t priority = 0;
   std::int64_t publish_ms = 0;
   std::uint32_t header_count = 0;
-  std::span<const std::uint8_t> headers;  // storage encoding: storage::decode_message_headers
+  std::span<const std::uint8_t> headers;  // encoded: read them with decode_headers()
   std::span<const std::uint8_t> payload;
 };
+
+// A delivery's headers, viewing its encoded block.
+std::vector<Header> decode_headers(const Delivery& d);
 
 struct DeliveryBatch {
   std::uint64_t subscription = 0;
@@ -84,6 +114,14 @@ struct SettleError {
 
 enum class MessageState : std::uint8_t { ready, delayed, in_flight, dead_lettered };
 
+// One ended attempt (or redrive) in a message's history.
+struct MessageEvent {
+  std::int64_t time_ms = 0;
+  std::string outcome;  // nack, reject, timeout, expired, disconnected, overflow, redriven
+  std::string consumer;
+  std::string reason;
+};
+
 struct MessageInfo {
   std::string queue;
   std::uint64_t id = 0;
@@ -96,7 +134,7 @@ struct MessageInfo {
   std::string origin_queue;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string payload;
-  std::vector<storage::HistoryEntry> history;
+  std::vector<MessageEvent> history;
 };
 
 struct QueueDescription {
@@ -105,8 +143,10 @@ struct QueueDescription {
   std::uint64_t delayed = 0;
   std::uint64_t in_flight = 0;
   std::uint64_t consumers = 0;
-  std::int64_t oldest_age_ms = 0;  // of the oldest message still in the queue
-  storage::QueueStats stats;       // dead-lettered, dropped, expired: totals
+  std::int64_t oldest_age_ms = 0;   // of the oldest message still in the queue
+  std::uint64_t dead_lettered = 0;  // totals, ever
+  std::uint64_t dropped = 0;
+  std::uint64_t expired = 0;
 };
 
 enum class RedriveSelect : std::uint8_t { ids, count, all };
@@ -117,6 +157,23 @@ struct RedriveRequest {
   RedriveSelect select = RedriveSelect::all;
   std::vector<std::uint64_t> ids;
   std::uint64_t count = 0;
+};
+
+// Acks, publishes and log appends in one transaction: all or nothing.
+struct AckPublishRequest {
+  std::vector<Settlement> acks;  // action must be ack
+  std::vector<PublishBatch> publishes;
+  struct Produce {
+    std::string topic;
+    std::uint32_t partition = 0;
+    std::vector<std::uint8_t> batch;
+  };
+  std::vector<Produce> produces;
+};
+
+struct AckPublishResult {
+  std::vector<std::vector<std::uint64_t>> message_ids;  // per publish
+  std::vector<std::uint64_t> base_offsets;              // per produce
 };
 
 }  // namespace wharf::queue

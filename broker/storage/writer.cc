@@ -71,6 +71,7 @@ void Writer::stop() {
   }
   if (thread_.joinable()) thread_.join();
   if (driven_inline_) {
+    owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     while (step(false)) {
     }
   }
@@ -105,12 +106,14 @@ void Writer::fail(const status& st) {
 }
 
 void Writer::run() {
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   while (step(true)) {
   }
 }
 
 bool Writer::run_once() {
   driven_inline_ = true;
+  owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   return step(false);
 }
 

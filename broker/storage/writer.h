@@ -119,6 +119,9 @@ class Writer {
 
   // ok, or the sticky failure that stopped all writes.
   status health() const;
+  // Whether the caller is the writer: its thread, or the caller of
+  // run_once(). Engines whose state is writer-thread-only assert it.
+  bool on_writer_thread() const noexcept { return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
   WriterStats stats() const;
 
  private:
@@ -172,6 +175,7 @@ class Writer {
   std::vector<OpPtr> taken_;  // writer thread: what the last step took from queued_
   std::vector<OpPtr> group_;  // writer thread
   bool driven_inline_ = false;   // run_once() was used: stop() drains on the caller
+  std::atomic<std::thread::id> owner_{};  // who runs the writer now
   std::thread thread_;
 };
 

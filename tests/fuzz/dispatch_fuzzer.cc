@@ -24,6 +24,7 @@
 #include "wharf/broker.h"
 #include "wharf/client.h"
 #include "wharf_generated.h"
+#include "protocol/frame_builder.h"
 
 namespace {
 
@@ -116,7 +117,7 @@ void reconnect() {
   ::setsockopt(g_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   flatbuffers::FlatBufferBuilder fbb;
   auto hello = wire::CreateHello(fbb, protocol::kProtocolVersion);
-  fbb.Finish(wire::CreateFrame(fbb, 1, wire::Body::Hello, hello.Union()));
+  protocol::finish_frame(fbb, 1, hello);
   if (!send_all(frame_of(fbb)) || !await_reply(1)) std::abort();
 }
 
@@ -164,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // the fuzzed frame made the broker close the connection.
   flatbuffers::FlatBufferBuilder fbb;
   auto body = wire::CreateListTopics(fbb);
-  fbb.Finish(wire::CreateFrame(fbb, 0xC0FFEE, wire::Body::ListTopics, body.Union()));
+  protocol::finish_frame(fbb, 0xC0FFEE, body);
   auto probe = frame_of(fbb);
   frame.insert(frame.end(), probe.begin(), probe.end());
   if (!send_all(frame) || !await_reply(0xC0FFEE)) reconnect();

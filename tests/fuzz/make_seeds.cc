@@ -13,6 +13,7 @@
 #include "protocol/frame.h"
 #include "protocol/record_batch.h"
 #include "wharf_generated.h"
+#include "protocol/frame_builder.h"
 
 namespace {
 
@@ -45,36 +46,36 @@ int main(int argc, char** argv) {
   for (const char* d : {"frame", "dispatch", "ops"}) std::filesystem::create_directories(out / d);
   const auto b = batch();
   std::vector<std::pair<std::string, Build>> requests = {
-      {"hello", [](auto& f) { f.Finish(wire::CreateFrame(f, 1, wire::Body::Hello, wire::CreateHello(f, 1).Union())); }},
-      {"create_topic", [](auto& f) { f.Finish(wire::CreateFrame(f, 2, wire::Body::CreateTopic, wire::CreateCreateTopic(f, f.CreateString("s"), 2).Union())); }},
-      {"produce", [&](auto& f) { f.Finish(wire::CreateFrame(f, 3, wire::Body::Produce, wire::CreateProduce(f, f.CreateString("t"), 0, f.CreateVector(b)).Union())); }},
-      {"fetch", [](auto& f) { f.Finish(wire::CreateFrame(f, 4, wire::Body::Fetch, wire::CreateFetch(f, f.CreateString("t"), 0, 0, 4096, 0).Union())); }},
-      {"list_offsets", [](auto& f) { f.Finish(wire::CreateFrame(f, 5, wire::Body::ListOffsets, wire::CreateListOffsets(f, f.CreateString("t"), 1, wire::OffsetSpec::Timestamp, 5).Union())); }},
+      {"hello", [](auto& f) { protocol::finish_frame(f, 1, wire::CreateHello(f, 1)); }},
+      {"create_topic", [](auto& f) { protocol::finish_frame(f, 2, wire::CreateCreateTopic(f, f.CreateString("s"), 2)); }},
+      {"produce", [&](auto& f) { protocol::finish_frame(f, 3, wire::CreateProduce(f, f.CreateString("t"), 0, f.CreateVector(b))); }},
+      {"fetch", [](auto& f) { protocol::finish_frame(f, 4, wire::CreateFetch(f, f.CreateString("t"), 0, 0, 4096, 0)); }},
+      {"list_offsets", [](auto& f) { protocol::finish_frame(f, 5, wire::CreateListOffsets(f, f.CreateString("t"), 1, wire::OffsetSpec::Timestamp, 5)); }},
       {"commit_offsets", [](auto& f) {
          std::vector<flatbuffers::Offset<wire::PartitionOffset>> o = {wire::CreatePartitionOffset(f, 0, 1)};
-         f.Finish(wire::CreateFrame(f, 6, wire::Body::CommitOffsets, wire::CreateCommitOffsets(f, f.CreateString("g"), f.CreateString("t"), f.CreateVector(o)).Union()));
+         protocol::finish_frame(f, 6, wire::CreateCommitOffsets(f, f.CreateString("g"), f.CreateString("t"), f.CreateVector(o)));
        }},
-      {"fetch_offsets", [](auto& f) { f.Finish(wire::CreateFrame(f, 7, wire::Body::FetchOffsets, wire::CreateFetchOffsets(f, f.CreateString("g")).Union())); }},
-      {"describe_topic", [](auto& f) { f.Finish(wire::CreateFrame(f, 8, wire::Body::DescribeTopic, wire::CreateDescribeTopic(f, f.CreateString("t")).Union())); }},
-      {"create_queue", [](auto& f) { f.Finish(wire::CreateFrame(f, 9, wire::Body::CreateQueue, wire::CreateCreateQueue(f, f.CreateString("r"), wire::CreateQueueOptions(f)).Union())); }},
+      {"fetch_offsets", [](auto& f) { protocol::finish_frame(f, 7, wire::CreateFetchOffsets(f, f.CreateString("g"))); }},
+      {"describe_topic", [](auto& f) { protocol::finish_frame(f, 8, wire::CreateDescribeTopic(f, f.CreateString("t"))); }},
+      {"create_queue", [](auto& f) { protocol::finish_frame(f, 9, wire::CreateCreateQueue(f, f.CreateString("r"), wire::CreateQueueOptions(f))); }},
       {"publish", [](auto& f) {
          std::vector<flatbuffers::Offset<wire::OutMessage>> m = {wire::CreateOutMessage(f, f.CreateVector(std::vector<std::uint8_t>{1, 2, 3}))};
-         f.Finish(wire::CreateFrame(f, 10, wire::Body::Publish, wire::CreatePublish(f, f.CreateString("q"), f.CreateVector(m)).Union()));
+         protocol::finish_frame(f, 10, wire::CreatePublish(f, f.CreateString("q"), f.CreateVector(m)));
        }},
-      {"subscribe", [](auto& f) { f.Finish(wire::CreateFrame(f, 11, wire::Body::Subscribe, wire::CreateSubscribe(f, f.CreateString("q"), 4).Union())); }},
+      {"subscribe", [](auto& f) { protocol::finish_frame(f, 11, wire::CreateSubscribe(f, f.CreateString("q"), 4)); }},
       {"settle", [](auto& f) {
          std::vector<flatbuffers::Offset<wire::SettleItem>> i = {wire::CreateSettleItem(f, 1, 1, 1, wire::SettleKind::Nack, 0)};
-         f.Finish(wire::CreateFrame(f, 12, wire::Body::Settle, wire::CreateSettle(f, f.CreateVector(i), true).Union()));
+         protocol::finish_frame(f, 12, wire::CreateSettle(f, f.CreateVector(i), true));
        }},
-      {"peek", [](auto& f) { f.Finish(wire::CreateFrame(f, 13, wire::Body::PeekQueue, wire::CreatePeekQueue(f, f.CreateString("q"), 5).Union())); }},
-      {"get_message", [](auto& f) { f.Finish(wire::CreateFrame(f, 14, wire::Body::GetMessage, wire::CreateGetMessage(f, f.CreateString("q"), 1).Union())); }},
-      {"redrive", [](auto& f) { f.Finish(wire::CreateFrame(f, 15, wire::Body::Redrive, wire::CreateRedrive(f, f.CreateString("q.dlq"), 0, wire::RedriveSelect::All).Union())); }},
-      {"purge", [](auto& f) { f.Finish(wire::CreateFrame(f, 16, wire::Body::PurgeQueue, wire::CreatePurgeQueue(f, f.CreateString("r")).Union())); }},
-      {"alter_topic", [](auto& f) { f.Finish(wire::CreateFrame(f, 17, wire::Body::AlterTopic, wire::CreateAlterTopic(f, f.CreateString("t"), 3, 60000).Union())); }},
-      {"delete_records", [](auto& f) { f.Finish(wire::CreateFrame(f, 18, wire::Body::DeleteRecords, wire::CreateDeleteRecords(f, f.CreateString("t"), 0, 1).Union())); }},
-      {"alter_queue", [](auto& f) { f.Finish(wire::CreateFrame(f, 19, wire::Body::AlterQueue, wire::CreateAlterQueue(f, f.CreateString("q"), wire::CreateQueueOptions(f, 1000, 2)).Union())); }},
-      {"unsubscribe", [](auto& f) { f.Finish(wire::CreateFrame(f, 20, wire::Body::Unsubscribe, wire::CreateUnsubscribe(f, 1, 2).Union())); }},
-      {"delete_queue", [](auto& f) { f.Finish(wire::CreateFrame(f, 21, wire::Body::DeleteQueue, wire::CreateDeleteQueue(f, f.CreateString("r"), true).Union())); }},
+      {"peek", [](auto& f) { protocol::finish_frame(f, 13, wire::CreatePeekQueue(f, f.CreateString("q"), 5)); }},
+      {"get_message", [](auto& f) { protocol::finish_frame(f, 14, wire::CreateGetMessage(f, f.CreateString("q"), 1)); }},
+      {"redrive", [](auto& f) { protocol::finish_frame(f, 15, wire::CreateRedrive(f, f.CreateString("q.dlq"), 0, wire::RedriveSelect::All)); }},
+      {"purge", [](auto& f) { protocol::finish_frame(f, 16, wire::CreatePurgeQueue(f, f.CreateString("r"))); }},
+      {"alter_topic", [](auto& f) { protocol::finish_frame(f, 17, wire::CreateAlterTopic(f, f.CreateString("t"), 3, 60000)); }},
+      {"delete_records", [](auto& f) { protocol::finish_frame(f, 18, wire::CreateDeleteRecords(f, f.CreateString("t"), 0, 1)); }},
+      {"alter_queue", [](auto& f) { protocol::finish_frame(f, 19, wire::CreateAlterQueue(f, f.CreateString("q"), wire::CreateQueueOptions(f, 1000, 2))); }},
+      {"unsubscribe", [](auto& f) { protocol::finish_frame(f, 20, wire::CreateUnsubscribe(f, 1, 2)); }},
+      {"delete_queue", [](auto& f) { protocol::finish_frame(f, 21, wire::CreateDeleteQueue(f, f.CreateString("r"), true)); }},
   };
   std::vector<std::uint8_t> stream;
   for (const auto& [name, build] : requests) {

@@ -6,6 +6,7 @@
 #include "support/raw_connection.h"
 #include "support/test_broker.h"
 #include "wharf/producer.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 namespace {
@@ -97,7 +98,7 @@ TEST_F(NetBadInput, WrongTypeGetsUnsupportedRequestAndConnectionStays) {
   ASSERT_TRUE(raw.read_frame());
   flatbuffers::FlatBufferBuilder fbb;
   auto body = wire::CreateProduceOk(fbb, 1, 1);  // a reply type sent as a request
-  fbb.Finish(wire::CreateFrame(fbb, 7, wire::Body::ProduceOk, body.Union()));
+  protocol::finish_frame(fbb, 7, body);
   raw.send_frame(fbb);
   auto reply = raw.read_frame();
   ASSERT_TRUE(reply);
@@ -106,7 +107,7 @@ TEST_F(NetBadInput, WrongTypeGetsUnsupportedRequestAndConnectionStays) {
   // Still usable: a real request gets its answer.
   flatbuffers::FlatBufferBuilder list;
   auto lt = wire::CreateListTopics(list);
-  list.Finish(wire::CreateFrame(list, 8, wire::Body::ListTopics, lt.Union()));
+  protocol::finish_frame(list, 8, lt);
   raw.send_frame(list);
   reply = raw.read_frame();
   ASSERT_TRUE(reply);
@@ -133,7 +134,7 @@ TEST_F(NetBadInput, RequestBeforeHelloIsRefused) {
   RawConnection raw(tb_.broker().port());
   flatbuffers::FlatBufferBuilder fbb;
   auto lt = wire::CreateListTopics(fbb);
-  fbb.Finish(wire::CreateFrame(fbb, 3, wire::Body::ListTopics, lt.Union()));
+  protocol::finish_frame(fbb, 3, lt);
   raw.send_frame(fbb);
   auto reply = raw.read_frame();
   ASSERT_TRUE(reply);
@@ -159,7 +160,7 @@ TEST_F(NetBadInput, CorruptBatchGetsTypedErrorAndStoresNothing) {
   auto topic = fbb.CreateString("healthy");
   auto batch = fbb.CreateVector(junk);
   auto body = wire::CreateProduce(fbb, topic, 0, batch);
-  fbb.Finish(wire::CreateFrame(fbb, 11, wire::Body::Produce, body.Union()));
+  protocol::finish_frame(fbb, 11, body);
   raw.send_frame(fbb);
   auto reply = raw.read_frame();
   ASSERT_TRUE(reply);

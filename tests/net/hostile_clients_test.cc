@@ -14,6 +14,7 @@
 #include "support/wait_for.h"
 #include "wharf/producer.h"
 #include "wharf/queue.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 namespace {
@@ -68,7 +69,7 @@ std::vector<std::uint8_t> fetch_frame(std::uint64_t corr, const std::string& top
   flatbuffers::FlatBufferBuilder fbb;
   auto t = fbb.CreateString(topic);
   auto body = wire::CreateFetch(fbb, t, 0, 0, max_bytes, wait_ms);
-  fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Fetch, body.Union()));
+  protocol::finish_frame(fbb, corr, body);
   std::vector<std::uint8_t> out;
   protocol::append_frame(out, fbb);
   return out;
@@ -175,7 +176,7 @@ TEST(NetHostile, SubscriberThatNeverReadsStaysBoundedAndLosesItsMessages) {
   auto lazy = lazy_client(tb);
   flatbuffers::FlatBufferBuilder fbb;
   auto q = fbb.CreateString("q");
-  fbb.Finish(wire::CreateFrame(fbb, 7, wire::Body::Subscribe, wire::CreateSubscribe(fbb, q, 100000).Union()));
+  protocol::finish_frame(fbb, 7, wire::CreateSubscribe(fbb, q, 100000));
   ASSERT_TRUE(lazy->send_frame(fbb));
   // Subscribed (or the check below could pass before it is)...
   ASSERT_TRUE(test::wait_for([&] {

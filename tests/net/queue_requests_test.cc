@@ -5,6 +5,7 @@
 #include "support/raw_connection.h"
 #include "support/test_broker.h"
 #include "wharf/queue.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf {
 namespace {
@@ -22,7 +23,7 @@ class RawQueueClient {
     flatbuffers::FlatBufferBuilder fbb;
     auto q = fbb.CreateString(queue);
     auto body = wire::CreateSubscribe(fbb, q, 10);
-    fbb.Finish(wire::CreateFrame(fbb, next_++, wire::Body::Subscribe, body.Union()));
+    protocol::finish_frame(fbb, next_++, body);
     raw_.send_frame(fbb);
     for (;;) {
       auto reply = raw_.read_frame();
@@ -50,7 +51,7 @@ class RawQueueClient {
     auto v = fbb.CreateVector(items);
     auto body = wire::CreateSettle(fbb, v, true);
     const std::uint64_t corr = next_++;
-    fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Settle, body.Union()));
+    protocol::finish_frame(fbb, corr, body);
     raw_.send_frame(fbb);
     for (;;) {
       auto reply = raw_.read_frame();

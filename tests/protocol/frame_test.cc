@@ -5,6 +5,7 @@
 
 #include "protocol/varint.h"
 #include "wharf_generated.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf::protocol {
 namespace {
@@ -13,7 +14,7 @@ std::vector<std::uint8_t> hello_frame(std::uint64_t corr) {
   flatbuffers::FlatBufferBuilder fbb;
   auto id = fbb.CreateString("test");
   auto hello = wire::CreateHello(fbb, kProtocolVersion, id);
-  fbb.Finish(wire::CreateFrame(fbb, corr, wire::Body::Hello, hello.Union()));
+  protocol::finish_frame(fbb, corr, hello);
   std::vector<std::uint8_t> out;
   append_frame(out, fbb);
   return out;

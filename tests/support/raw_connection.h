@@ -20,6 +20,7 @@
 #include "protocol/frame.h"
 #include "protocol/varint.h"
 #include "wharf_generated.h"
+#include "protocol/frame_builder.h"
 
 namespace wharf::test {
 
@@ -64,7 +65,7 @@ class RawConnection {
     flatbuffers::FlatBufferBuilder fbb;
     auto id = fbb.CreateString("raw");
     auto h = wire::CreateHello(fbb, version, id);
-    fbb.Finish(wire::CreateFrame(fbb, 1, wire::Body::Hello, h.Union()));
+    protocol::finish_frame(fbb, 1, h);
     return send_frame(fbb);
   }
 

@@ -1,0 +1,132 @@
+// Looking at messages (info, peek) and moving dead letters back (redrive).
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "broker/queue/queue_core.h"
+#include "broker/queue/queue_records.h"
+
+namespace wharf::queue {
+
+result<MessageInfo> Core::info(storage::Txn& txn, const std::string& queue, std::uint64_t id) {
+  assert_writer_thread();
+  Queue* q = find(queue);
+  if (q == nullptr) return unknown_queue(queue);
+  const std::string& asked = q->config.name;
+  auto it = q->msgs.find(id);
+  if (it == q->msgs.end() && !q->config.dlq.empty()) {
+    // A dead-lettered message is found through its original queue too.
+    if (Queue* dlq = find(q->config.dlq); dlq != nullptr) {
+      auto d = dlq->msgs.find(id);
+      if (d != dlq->msgs.end()) {
+        q = dlq;
+        it = d;
+      }
+    }
+  }
+  if (it == q->msgs.end()) return status(errc::unknown_message, fmt::format("no message {} in queue '{}'", id, asked));
+  const Msg& m = it->second;
+  storage::MessageView view;
+  bool found = false;
+  if (status st = store_.get_message(txn, q->config.id, id, &view, &found); !st.ok()) return st;
+  if (!found) return status(errc::storage_corrupt, fmt::format("message {} is missing from storage", id));
+  MessageInfo info;
+  info.queue = q->config.name;
+  info.id = id;
+  info.state = m.dead_lettered && m.state != MessageState::in_flight ? MessageState::dead_lettered : m.state;
+  info.attempts = m.attempts;
+  info.deadline_ms = m.state == MessageState::in_flight || m.state == MessageState::delayed ? m.due_ms : 0;
+  info.priority = m.priority;
+  info.publish_ms = m.publish_ms;
+  info.expires_ms = m.expires_ms;
+  if (Queue* origin = find(m.origin_queue); origin != nullptr) info.origin_queue = origin->config.name;
+  for (const auto& h : storage::decode_message_headers(view.headers, view.header_count))
+    info.headers.emplace_back(std::string(h.key), std::string(h.value));
+  info.payload.assign(reinterpret_cast<const char*>(view.payload.data()), view.payload.size());
+  auto history = store_.history(txn, id);
+  if (!history) return history.error();
+  for (const auto& e : *history) info.history.push_back(to_event(e));
+  return info;
+}
+
+result<std::vector<MessageInfo>> Core::peek(storage::Txn& txn, const std::string& queue, std::uint32_t count) {
+  assert_writer_thread();
+  Queue* q = find(queue);
+  if (q == nullptr) return unknown_queue(queue);
+  std::vector<std::uint64_t> ids;
+  for (auto& [id, m] : q->msgs)
+    if (m.state == MessageState::ready) ids.push_back(id);
+  // Delivery order: higher priority first, then oldest first.
+  std::sort(ids.begin(), ids.end(), [&](std::uint64_t a, std::uint64_t b) {
+    const auto pa = q->msgs[a].priority;
+    const auto pb = q->msgs[b].priority;
+    return pa != pb ? pa > pb : a < b;
+  });
+  if (ids.size() > count) ids.resize(count);
+  std::vector<MessageInfo> out;
+  for (std::uint64_t id : ids) {
+    auto i = info(txn, queue, id);
+    if (!i) return i.error();
+    out.push_back(std::move(*i));
+  }
+  return out;
+}
+
+result<std::uint64_t> Core::redrive(storage::WriteTxn& txn, const RedriveRequest& r) {
+  assert_writer_thread();
+  Queue* dlq = find(r.dlq);
+  if (dlq == nullptr) return unknown_queue(r.dlq);
+  Queue* fixed_target = nullptr;
+  if (!r.target.empty()) {
+    fixed_target = find(r.target);
+    if (fixed_target == nullptr) return unknown_queue(r.target);
+  }
+  std::vector<std::uint64_t> ids;
+  if (r.select == RedriveSelect::ids) {
+    for (std::uint64_t id : r.ids) {
+      auto it = dlq->msgs.find(id);
+      if (it == dlq->msgs.end())
+        return status(errc::unknown_message, fmt::format("no message {} in queue '{}'", id, r.dlq));
+      if (it->second.state == MessageState::in_flight)
+        return status(errc::invalid_argument, fmt::format("message {} is being delivered; redrive it later", id));
+      ids.push_back(id);
+    }
+  } else {
+    for (auto& [id, m] : dlq->msgs)
+      if (m.state != MessageState::in_flight) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    if (r.select == RedriveSelect::count && ids.size() > r.count) ids.resize(r.count);
+  }
+  // Check every destination before moving anything.
+  for (std::uint64_t id : ids) {
+    Queue* target = fixed_target != nullptr ? fixed_target : find(dlq->msgs[id].origin_queue);
+    if (target == nullptr)
+      return status(errc::unknown_queue, fmt::format("message {}'s original queue no longer exists; use --to", id));
+    if (target == dlq) return status(errc::invalid_argument, "cannot redrive a queue into itself");
+  }
+  // Then move; a failure from here on rolls the group back.
+  for (std::uint64_t id : ids) {
+    Msg& m = dlq->msgs[id];
+    Queue* target = fixed_target != nullptr ? fixed_target : find(m.origin_queue);
+    status st = add_history(txn, id, m, storage::Outcome::redriven, "", "to " + target->config.name);
+    if (st.ok()) {
+      states_.leave(*dlq, m);
+      st = store_.rewrite_message(txn, dlq->config.id, target->config.id, id, {0, false, 0});
+    }
+    if (!st.ok()) {
+      txn.request_rollback();
+      return st;
+    }
+    Msg moved = m;
+    moved.attempts = 0;
+    moved.dead_lettered = false;
+    moved.priority = std::min<std::uint8_t>(moved.priority, static_cast<std::uint8_t>(target->levels.size() - 1));
+    dlq->msgs.erase(id);
+    auto [it, inserted] = target->msgs.emplace(id, moved);
+    states_.to_ready(*target, id, it->second, true);
+    states_.watch_expiry(*target, id, it->second);
+  }
+  return ids.size();
+}
+
+}  // namespace wharf::queue
