@@ -23,4 +23,5 @@
 #define WHARF_RELEASE_GENERIC(...) WHARF_THREAD_ANNOTATION(release_generic_capability(__VA_ARGS__))
 #define WHARF_EXCLUDES(...) WHARF_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define WHARF_ASSERT_CAPABILITY(x) WHARF_THREAD_ANNOTATION(assert_capability(x))
+#define WHARF_RETURN_CAPABILITY(x) WHARF_THREAD_ANNOTATION(lock_returned(x))
 #define WHARF_NO_THREAD_SAFETY_ANALYSIS WHARF_THREAD_ANNOTATION(no_thread_safety_analysis)

@@ -110,7 +110,10 @@ struct PublisherOptions {
   std::chrono::microseconds linger{0};
   std::size_t batch_bytes = 256u << 10;
   std::size_t max_in_flight = 16;
-  std::size_t buffer_bytes = 32u << 20;  // publish() blocks while this much is unconfirmed
+  // publish() blocks while this much is buffered or unconfirmed...
+  std::size_t buffer_bytes = 32u << 20;
+  // ...for at most this long, then fails the message with errc::timeout.
+  std::chrono::milliseconds max_block{30000};
 };
 
 // Sends messages to queues, batched and pipelined. Thread-safe. A message's

@@ -2,7 +2,8 @@
 # Checks that the tree and its descriptions agree:
 #  1. every tests/ folder holding *_test.cc files is built by tests/CMakeLists.txt;
 #  2. docs/ARCHITECTURE.md lists every top-level and broker/ folder, and
-#     every folder it lists exists.
+#     every folder it lists exists;
+#  3. includes point down the layers (see allowed() below).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -24,6 +25,37 @@ for dir in $(find . broker -mindepth 1 -maxdepth 1 -type d ! -name '.*' ! -name 
   case "$dir" in include) dir=include/wharf ;; esac
   echo "$listed" | grep -qx "$dir/" || { echo "$dir/ is missing from docs/ARCHITECTURE.md"; fail=1; }
 done
+
+# 3. Layers point one way. A folder may include only itself and the folders
+#    below it; broker/net (a front end) reaches the engines through their
+#    interfaces and never names storage.
+allowed() {
+  case "$1" in
+    base) echo "base" ;;
+    protocol) echo "base protocol wharf" ;;
+    broker/storage) echo "base protocol wharf broker/storage" ;;
+    broker/log) echo "base protocol wharf broker/storage broker/log" ;;
+    broker/queue) echo "base protocol wharf broker/storage broker/queue" ;;
+    broker/net) echo "base protocol wharf broker/log broker/queue broker/net" ;;
+    broker) echo "base protocol wharf broker/storage broker/log broker/queue broker/net broker" ;;
+    client) echo "base protocol wharf client" ;;
+    cli) echo "wharf cli" ;;
+  esac
+}
+for dir in base protocol broker/storage broker/log broker/queue broker/net broker client cli; do
+  ok=$(allowed "$dir")
+  for file in $(find "$dir" -maxdepth 1 -name '*.h' -o -maxdepth 1 -name '*.cc'); do
+    for inc in $(sed -n 's/^#include "\([^"]*\)\/[^/"]*".*/\1/p' "$file" | sort -u); do
+      echo " $ok " | grep -q " $inc " && continue
+      echo "$file includes a header from $inc/, which $dir/ may not depend on"
+      fail=1
+    done
+  done
+done
+if grep -n 'storage::' broker/net/*.h broker/net/*.cc; then
+  echo "broker/net names storage:: (above): it must use the engines' own types"
+  fail=1
+fi
 
 [ "$fail" -eq 0 ] && echo "tree and docs agree"
 exit "$fail"
