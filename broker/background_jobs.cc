@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/clock.h"
+
 namespace wharf {
 
 BackgroundJobs::BackgroundJobs(std::vector<Job> jobs, std::chrono::milliseconds interval)
@@ -11,7 +13,7 @@ BackgroundJobs::~BackgroundJobs() { stop(); }
 
 void BackgroundJobs::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -19,17 +21,15 @@ void BackgroundJobs::stop() {
 }
 
 void BackgroundJobs::run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  for (;;) {
     bool more = false;
-    for (auto& job : jobs_) more = job(now) || more;
-    lock.lock();
+    for (auto& job : jobs_) more = job(wall_clock_ms()) || more;
     const auto wait = more ? std::min(interval_, std::chrono::milliseconds(10)) : interval_;
-    cv_.wait_for(lock, wait, [this] { return stopping_; });
+    const auto until = std::chrono::steady_clock::now() + wait;
+    MutexLock lock(mu_);
+    while (!stopping_ && cv_.wait_until(mu_, until)) {
+    }
+    if (stopping_) return;
   }
 }
 

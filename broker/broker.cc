@@ -112,7 +112,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
 }
 
 void Broker::stop() {
-  std::lock_guard lock(impl_->stop_mu);
+  MutexLock lock(impl_->stop_mu);
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->door->close();
@@ -149,7 +149,7 @@ std::uint16_t Broker::port() const noexcept {
 std::string Broker::address() const { return fmt::format("{}:{}", host(), port()); }
 
 status Broker::health() const {
-  std::lock_guard lock(impl_->stop_mu);
+  MutexLock lock(impl_->stop_mu);
   if (impl_->stopped) return status(errc::shutting_down);
   return impl_->storage->writer().health();
 }

@@ -3,7 +3,8 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
+
+#include "base/mutex.h"
 
 #include "broker/background_jobs.h"
 #include "broker/in_process_door.h"
@@ -31,8 +32,8 @@ struct Broker::Impl {
   std::unique_ptr<net::Server> server;
   std::shared_ptr<InProcessDoor> door;
   std::uint16_t port = 0;
-  std::mutex stop_mu;
-  bool stopped = false;
+  Mutex stop_mu;
+  bool stopped WHARF_GUARDED_BY(stop_mu) = false;
 
   void log(std::string_view line) const;
 };

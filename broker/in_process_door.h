@@ -9,8 +9,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <string>
+
+#include "base/mutex.h"
 
 #include "broker/net/server.h"
 #include "wharf/errors.h"
@@ -22,7 +23,7 @@ class InProcessDoor {
   explicit InProcessDoor(net::Server& server) : server_(&server) {}
 
   result<int> open() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (server_ == nullptr) return status(errc::connection_failed, "the in-process broker has stopped");
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
@@ -36,13 +37,13 @@ class InProcessDoor {
 
   // The broker stops: no more connections.
   void close() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     server_ = nullptr;
   }
 
  private:
-  std::mutex mu_;
-  net::Server* server_;  // guarded by mu_
+  Mutex mu_;
+  net::Server* server_ WHARF_GUARDED_BY(mu_);
 };
 
 }  // namespace wharf

@@ -50,9 +50,14 @@ class BatchPipeline {
   // has its reply. Not on the I/O thread (it would wait for itself).
   void flush() WHARF_EXCLUDES(mu_) {
     if (conn_.on_io_thread()) return;
+    bool post = false;
+    {
+      MutexLock lock(mu_);
+      seal_all();
+      post = drain_needed();
+    }
+    if (post) post_drain();
     MutexLock lock(mu_);
-    seal_all();
-    if (drain_needed()) post_drain();
     while (buffered_ != 0 || in_flight_ != 0) cv_.wait(mu_);
   }
 

@@ -82,7 +82,7 @@ status Client::delete_topic(std::string_view name) {
       },
       expect_ok);
   {
-    std::lock_guard lock(impl_->metadata_mu);
+    MutexLock lock(impl_->metadata_mu);
     impl_->partitions.erase(std::string(name));
   }
   return to_status(r);
@@ -103,7 +103,7 @@ status Client::alter_topic(std::string_view name, const TopicChanges& changes) {
       },
       expect_ok);
   {
-    std::lock_guard lock(impl_->metadata_mu);
+    MutexLock lock(impl_->metadata_mu);
     impl_->partitions.erase(std::string(name));
   }
   return to_status(r);
@@ -223,7 +223,7 @@ result<std::vector<CommittedOffset>> Client::committed_offsets(std::string_view 
 
 result<std::uint32_t> Client::Impl::partition_count(std::string_view topic) {
   {
-    std::lock_guard lock(metadata_mu);
+    MutexLock lock(metadata_mu);
     if (auto it = partitions.find(std::string(topic)); it != partitions.end()) return it->second;
   }
   auto r = call<std::uint32_t>(
@@ -238,7 +238,7 @@ result<std::uint32_t> Client::Impl::partition_count(std::string_view topic) {
         return t->partitions();
       });
   if (r) {
-    std::lock_guard lock(metadata_mu);
+    MutexLock lock(metadata_mu);
     partitions[std::string(topic)] = *r;
   }
   return r;

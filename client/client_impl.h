@@ -5,10 +5,10 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <future>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "client/connection.h"
 #include "wharf/client.h"
 #include "wharf/queue.h"
@@ -53,13 +53,13 @@ struct Client::Impl {
   void unroute(std::uint64_t subscription);
   void on_push(const wire::Frame& frame, std::span<const std::uint8_t> payload);
   void on_drop(const status& why);
-  std::mutex routes_mu;
-  std::unordered_map<std::uint64_t, std::weak_ptr<QueueConsumer::Impl>> routes;  // guarded by routes_mu
+  Mutex routes_mu;
+  std::unordered_map<std::uint64_t, std::weak_ptr<QueueConsumer::Impl>> routes WHARF_GUARDED_BY(routes_mu);
 
   // Partition counts per topic, cached for key-hash partitioning.
   result<std::uint32_t> partition_count(std::string_view topic);
-  std::mutex metadata_mu;
-  std::unordered_map<std::string, std::uint32_t> partitions;  // guarded by metadata_mu
+  Mutex metadata_mu;
+  std::unordered_map<std::string, std::uint32_t> partitions WHARF_GUARDED_BY(metadata_mu);
 
   // Last, so it is destroyed first: its destructor runs the drop handler,
   // which uses the members above.

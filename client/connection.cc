@@ -122,7 +122,7 @@ void Connection::send(std::uint64_t corr, const flatbuffers::FlatBufferBuilder& 
 }
 
 std::pair<std::string, std::string> Connection::broker_identity() const {
-  std::lock_guard lock(identity_mu_);
+  MutexLock lock(identity_mu_);
   return {broker_version_, broker_durability_};
 }
 
@@ -225,7 +225,7 @@ asio::awaitable<void> Connection::run_connect(std::uint64_t gen) {
                                           }
                                           if (const auto* ok = f->body_as_HelloOk(); ok != nullptr) {
                                             broker_max_frame_.store(ok->max_frame_bytes(), std::memory_order_relaxed);
-                                            std::lock_guard lock(identity_mu_);
+                                            MutexLock lock(identity_mu_);
                                             broker_version_ = ok->broker_version() ? ok->broker_version()->str() : "";
                                             broker_durability_ = ok->durability() ? ok->durability()->str() : "";
                                           }

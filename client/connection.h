@@ -15,13 +15,13 @@
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "wharf/errors.h"
 #include "wharf/options.h"
 
@@ -122,9 +122,9 @@ class Connection {
   std::vector<std::promise<status>> connect_waiters_;
   PushHandler push_handler_;
   DropHandler drop_handler_;
-  mutable std::mutex identity_mu_;
-  std::string broker_version_;     // guarded by identity_mu_
-  std::string broker_durability_;  // guarded by identity_mu_
+  mutable Mutex identity_mu_;
+  std::string broker_version_ WHARF_GUARDED_BY(identity_mu_);
+  std::string broker_durability_ WHARF_GUARDED_BY(identity_mu_);
 };
 
 }  // namespace wharf::client

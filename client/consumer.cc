@@ -2,11 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <condition_variable>
 #include <deque>
 #include <map>
-#include <mutex>
 
+#include "base/mutex.h"
 #include "client/client_impl.h"
 #include "protocol/record_batch.h"
 #include "protocol/frame_builder.h"
@@ -58,19 +57,20 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
       : client(c), opts(std::move(o)), owner(owner_client) {}
   Client::Impl& client;
   ConsumerOptions opts;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::shared_ptr<Part>> parts;  // guarded by mu
-  std::size_t next_part = 0;                 // round-robin start for poll
+  // Guards the assignment and every Part's fields.
+  Mutex mu;
+  CondVar cv;
+  std::vector<std::shared_ptr<Part>> parts WHARF_GUARDED_BY(mu);
+  std::size_t next_part WHARF_GUARDED_BY(mu) = 0;  // round-robin start for poll
 
-  std::shared_ptr<Part> find(const TopicPartition& tp) {
+  std::shared_ptr<Part> find(const TopicPartition& tp) WHARF_REQUIRES(mu) {
     for (auto& p : parts)
       if (*p->topic == tp.topic && p->partition == tp.partition) return p;
     return nullptr;
   }
 
-  // Caller holds mu. Starts a fetch if the partition has room for more.
-  void maybe_fetch(const std::shared_ptr<Part>& p) {
+  // Starts a fetch if the partition has room for more.
+  void maybe_fetch(const std::shared_ptr<Part>& p) WHARF_REQUIRES(mu) {
     if (p->in_flight || p->removed || !p->error.ok() || p->buffered >= opts.prefetch_bytes) return;
     p->in_flight = true;
     flatbuffers::FlatBufferBuilder fbb(256);
@@ -89,7 +89,7 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
 
   // I/O thread.
   void on_fetch(const std::shared_ptr<Part>& p, std::uint64_t epoch, const status& st, const wire::Frame* f) {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     if (p->epoch != epoch || p->removed) {
       if (p->epoch == epoch) p->in_flight = false;
       return;
@@ -134,8 +134,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     maybe_fetch(p);
   }
 
-  // Caller holds mu. Moves records of one partition into `out`.
-  status take(Part& p, Records& out, Records::Storage& storage, std::size_t limit) {
+  // Moves records of one partition into `out`.
+  status take(Part& p, Records& out, Records::Storage& storage, std::size_t limit) WHARF_REQUIRES(mu) {
     bool topic_added = false;
     while (!p.chunks.empty() && out.records_.size() < limit) {
       Chunk& c = p.chunks.front();
@@ -200,8 +200,8 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
     return owner.earliest_offset(topic, partition);
   }
 
-  // Caller holds mu: forget buffered data and move the partition.
-  void reposition(Part& p, std::int64_t offset) {
+  // Forgets buffered data and moves the partition.
+  void reposition(Part& p, std::int64_t offset) WHARF_REQUIRES(mu) {
     ++p.epoch;
     p.in_flight = false;
     p.chunks.clear();
@@ -217,7 +217,7 @@ Consumer::Consumer(Client& client, ConsumerOptions options)
     : impl_(std::make_shared<Impl>(client.impl(), std::move(options), client)) {}
 
 Consumer::~Consumer() {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   for (auto& p : impl_->parts) p->removed = true;
 }
 
@@ -237,7 +237,7 @@ status Consumer::assign(const std::vector<TopicPartition>& tps) {
     p->position = p->fetch_offset = *start;
     fresh.push_back(std::move(p));
   }
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   for (auto& p : impl_->parts) p->removed = true;
   impl_->parts = std::move(fresh);
   impl_->next_part = 0;
@@ -253,7 +253,7 @@ status Consumer::assign_topic(std::string_view topic) {
 }
 
 std::vector<TopicPartition> Consumer::assignment() const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   std::vector<TopicPartition> out;
   for (const auto& p : impl_->parts) out.push_back({*p->topic, p->partition});
   return out;
@@ -267,7 +267,7 @@ status not_assigned(const TopicPartition& tp) {
 
 status Consumer::seek(const TopicPartition& tp, std::int64_t offset) {
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (!impl_->find(tp)) return not_assigned(tp);
   }
   auto first = impl_->owner.earliest_offset(tp.topic, tp.partition);
@@ -277,7 +277,7 @@ status Consumer::seek(const TopicPartition& tp, std::int64_t offset) {
   if (offset < *first || offset > *end)
     return {errc::offset_out_of_range,
             fmt::format("offset {} is outside [{}, {}] of {}/{}", offset, *first, *end, tp.topic, tp.partition)};
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   auto p = impl_->find(tp);
   if (!p) return not_assigned(tp);
   impl_->reposition(*p, offset);
@@ -301,7 +301,7 @@ status Consumer::seek_to_time(const TopicPartition& tp, std::int64_t timestamp_m
 namespace {
 status seek_to(Consumer::Impl& impl, const TopicPartition& tp, result<std::int64_t> offset) {
   if (!offset) return offset.error();
-  std::lock_guard lock(impl.mu);
+  MutexLock lock(impl.mu);
   auto p = impl.find(tp);
   if (!p) return not_assigned(tp);
   impl.reposition(*p, *offset);
@@ -310,7 +310,7 @@ status seek_to(Consumer::Impl& impl, const TopicPartition& tp, result<std::int64
 }  // namespace
 
 result<std::int64_t> Consumer::position(const TopicPartition& tp) const {
-  std::lock_guard lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   auto p = impl_->find(tp);
   if (!p) return not_assigned(tp);
   return p->position;
@@ -320,7 +320,7 @@ result<Records> Consumer::poll(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   Records out;
   out.storage_ = std::make_unique<Records::Storage>();
-  std::unique_lock lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   for (;;) {
     auto& parts = impl_->parts;
     if (parts.empty()) return out;
@@ -344,7 +344,7 @@ result<Records> Consumer::poll(std::chrono::milliseconds timeout) {
     }
     impl_->next_part = (impl_->next_part + 1) % parts.size();
     if (!out.empty()) return out;
-    if (impl_->cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (!impl_->cv.wait_until(impl_->mu, deadline)) {
       // One last look, then give up.
       bool any = false;
       for (auto& p : parts) any = any || !p->chunks.empty() || !p->error.ok();
@@ -357,7 +357,7 @@ status Consumer::commit() {
   if (impl_->opts.group.empty()) return {errc::invalid_argument, "commit() needs ConsumerOptions::group"};
   std::map<std::string, std::vector<std::pair<std::uint32_t, std::int64_t>>> by_topic;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     for (const auto& p : impl_->parts) by_topic[*p->topic].emplace_back(p->partition, p->position);
   }
   for (const auto& [topic, offsets] : by_topic)

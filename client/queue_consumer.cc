@@ -3,11 +3,10 @@
 // requests, one per I/O-thread turn.
 #include <asio/post.hpp>
 
-#include <condition_variable>
 #include <deque>
 #include <future>
-#include <mutex>
 
+#include "base/mutex.h"
 #include "client/client_impl.h"
 #include "protocol/frame_builder.h"
 
@@ -61,19 +60,19 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
   std::string queue;
   QueueConsumerOptions opts;
 
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Delivery> ready;                   // guarded by mu
-  std::function<void(Delivery)> handler;        // guarded by mu
-  std::uint64_t subscription = 0;               // guarded by mu
+  Mutex mu;
+  CondVar cv;
+  std::deque<Delivery> ready WHARF_GUARDED_BY(mu);
+  std::function<void(Delivery)> handler WHARF_GUARDED_BY(mu);
+  std::uint64_t subscription WHARF_GUARDED_BY(mu) = 0;
   // Deliveries are pushed in tag order; those up to this tag were handed
   // to the application, the rest were not (released, not charged, at close).
-  std::uint64_t last_handed_tag = 0;            // guarded by mu
-  bool lost = false;                            // guarded by mu: the connection dropped
-  status lost_reason;                           // guarded by mu
-  bool closed = false;                          // guarded by mu
-  std::vector<PendingSettle> settles;           // guarded by mu
-  bool flush_posted = false;                    // guarded by mu
+  std::uint64_t last_handed_tag WHARF_GUARDED_BY(mu) = 0;
+  bool lost WHARF_GUARDED_BY(mu) = false;  // the connection dropped
+  status lost_reason WHARF_GUARDED_BY(mu);
+  bool closed WHARF_GUARDED_BY(mu) = false;
+  std::vector<PendingSettle> settles WHARF_GUARDED_BY(mu);
+  bool flush_posted WHARF_GUARDED_BY(mu) = false;
 
   status subscribe_now() {
     auto self = shared_from_this();
@@ -88,7 +87,7 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
           if (ok == nullptr) return unexpected_reply(f);
           // On the I/O thread, before any delivery of this subscription.
           client.route(ok->subscription(), self);
-          std::lock_guard lock(mu);
+          MutexLock lock(mu);
           subscription = ok->subscription();
           last_handed_tag = 0;
           lost = false;
@@ -111,7 +110,7 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
     }
     std::function<void(Delivery)> h;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       if (closed) return;
       h = handler;
       if (!h) {
@@ -130,7 +129,7 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
   // I/O thread: the connection dropped; held deliveries went back to the queue.
   void on_drop(const status& why) {
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       ready.clear();
       lost = true;
       lost_reason = why;
@@ -139,24 +138,26 @@ struct QueueConsumer::Impl : std::enable_shared_from_this<QueueConsumer::Impl> {
   }
 
   void settle(PendingSettle s) {
-    std::unique_lock lock(mu);
-    if (closed) {
-      lock.unlock();
-      if (s.done) s.done(status(errc::closed, "the consumer was closed; the message went back to the queue"));
-      return;
+    bool refused = false;
+    bool post = false;
+    {
+      MutexLock lock(mu);
+      refused = closed;
+      if (!refused) {
+        settles.push_back(std::move(s));
+        post = !flush_posted;
+        flush_posted = true;
+      }
     }
-    settles.push_back(std::move(s));
-    if (flush_posted) return;
-    flush_posted = true;
-    lock.unlock();
-    asio::post(client.conn.io(), [self = shared_from_this()] { self->flush_settles(); });
+    if (refused && s.done) s.done(status(errc::closed, "the consumer was closed; the message went back to the queue"));
+    if (post) asio::post(client.conn.io(), [self = shared_from_this()] { self->flush_settles(); });
   }
 
   // I/O thread: sends everything settled since the last turn as one request.
   void flush_settles() {
     std::vector<PendingSettle> batch;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       batch.swap(settles);
       flush_posted = false;
     }
@@ -258,21 +259,27 @@ result<std::unique_ptr<QueueConsumer>> QueueConsumer::subscribe(Client& client, 
 QueueConsumer::~QueueConsumer() { (void)close(); }
 
 result<Delivery> QueueConsumer::receive(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(impl_->mu);
-  if (impl_->closed) return status(errc::closed, "the consumer is closed");
-  if (impl_->lost) {
-    // Report the drop once, then subscribe again on the next call.
-    if (!impl_->lost_reason.ok()) {
-      status why = impl_->lost_reason;
-      impl_->lost_reason = status();
-      return why;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool resubscribe = false;
+  {
+    MutexLock lock(impl_->mu);
+    if (impl_->closed) return status(errc::closed, "the consumer is closed");
+    if (impl_->lost) {
+      // Report the drop once, then subscribe again on the next call.
+      if (!impl_->lost_reason.ok()) {
+        status why = impl_->lost_reason;
+        impl_->lost_reason = status();
+        return why;
+      }
+      resubscribe = true;
     }
-    lock.unlock();
-    if (status st = impl_->subscribe_now(); !st.ok()) return st;
-    lock.lock();
   }
-  if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->ready.empty() || impl_->lost || impl_->closed; }))
-    return status(errc::timeout, "no delivery in time");
+  if (resubscribe)
+    if (status st = impl_->subscribe_now(); !st.ok()) return st;
+  MutexLock lock(impl_->mu);
+  while (impl_->ready.empty() && !impl_->lost && !impl_->closed)
+    if (!impl_->cv.wait_until(impl_->mu, deadline) && impl_->ready.empty() && !impl_->lost && !impl_->closed)
+      return status(errc::timeout, "no delivery in time");
   if (impl_->closed) return status(errc::closed, "the consumer is closed");
   if (impl_->ready.empty()) return status(errc::disconnected, "the connection dropped");
   Delivery d = std::move(impl_->ready.front());
@@ -284,7 +291,7 @@ result<Delivery> QueueConsumer::receive(std::chrono::milliseconds timeout) {
 void QueueConsumer::set_handler(std::function<void(Delivery)> handler) {
   std::deque<Delivery> backlog;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     impl_->handler = handler;
     backlog.swap(impl_->ready);
     if (!backlog.empty()) impl_->last_handed_tag = std::max(impl_->last_handed_tag, backlog.back().tag());
@@ -296,7 +303,7 @@ status QueueConsumer::close() {
   std::uint64_t sub = 0;
   std::uint64_t release_from_tag = 0;
   {
-    std::lock_guard lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (impl_->closed) return {};
     impl_->closed = true;
     sub = impl_->subscription;
@@ -323,12 +330,12 @@ status QueueConsumer::close() {
 // Client routing of pushed deliveries
 
 void Client::Impl::route(std::uint64_t subscription, std::weak_ptr<QueueConsumer::Impl> consumer) {
-  std::lock_guard lock(routes_mu);
+  MutexLock lock(routes_mu);
   routes[subscription] = std::move(consumer);
 }
 
 void Client::Impl::unroute(std::uint64_t subscription) {
-  std::lock_guard lock(routes_mu);
+  MutexLock lock(routes_mu);
   routes.erase(subscription);
 }
 
@@ -337,7 +344,7 @@ void Client::Impl::on_push(const wire::Frame& frame, std::span<const std::uint8_
   const auto* d = frame.body_as_Deliveries();
   std::shared_ptr<QueueConsumer::Impl> consumer;
   {
-    std::lock_guard lock(routes_mu);
+    MutexLock lock(routes_mu);
     auto it = routes.find(d->subscription());
     if (it != routes.end()) consumer = it->second.lock();
   }
@@ -351,7 +358,7 @@ void Client::Impl::on_push(const wire::Frame& frame, std::span<const std::uint8_
 void Client::Impl::on_drop(const status& why) {
   std::vector<std::shared_ptr<QueueConsumer::Impl>> consumers;
   {
-    std::lock_guard lock(routes_mu);
+    MutexLock lock(routes_mu);
     for (auto& [id, weak] : routes)
       if (auto c = weak.lock()) consumers.push_back(std::move(c));
     routes.clear();

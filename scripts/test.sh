@@ -5,7 +5,8 @@
 #   2. build under AddressSanitizer + UndefinedBehaviorSanitizer and run
 #      every test again (without the long crash and soak runs);
 #   3. build under ThreadSanitizer and run the concurrent tests;
-#   4. build the libFuzzer targets with clang and run each for a while.
+#   4. build with clang (-Wthread-safety -Werror: the lock annotations are
+#      checked) and run each libFuzzer target for a while.
 # Usage: scripts/test.sh [--quick]   (--quick stops after step 1)
 set -eu
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHARF_SANITIZE=thread -DWHA
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   ctest --test-dir build/tsan -j "$jobs" --output-on-failure --timeout 900 -R "^(Client|Queue|Net|Storage|Log|WriterDurability)"
 
-echo "== 4. fuzzers (clang, ASan), ${WHARF_FUZZ_SECONDS:=45} s each"
+echo "== 4. clang build with -Wthread-safety -Werror; fuzzers (ASan), ${WHARF_FUZZ_SECONDS:=45} s each"
 CC=clang CXX=clang++ build build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHARF_SANITIZE=address \
   -DWHARF_BUILD_FUZZERS=ON -DWHARF_BUILD_TESTS=OFF -DWHARF_BUILD_BENCHMARKS=OFF -DWHARF_FUZZ_SECONDS="$WHARF_FUZZ_SECONDS"
 ctest --test-dir build/fuzz --output-on-failure --timeout 900

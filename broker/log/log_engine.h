@@ -185,7 +185,9 @@ class LogEngine final : public storage::GroupListener {
   static std::shared_ptr<Topic> make_topic(const storage::TopicRecord& record);
   static std::shared_ptr<Partition> make_partition(std::uint32_t topic_id, std::uint32_t index);
 
-  // Writer thread (log_writes.cc): the bodies of the write ops.
+  // Writer thread (log_writes.cc): the bodies of the write ops. Each
+  // checks (in debug builds) that it runs there.
+  void assert_writer_thread() const;
   status create_in(storage::WriteTxn& txn, const TopicConfig& config);
   status delete_in(storage::WriteTxn& txn, const std::string& name);
   status alter_in(storage::WriteTxn& txn, const TopicChange& change);
@@ -206,7 +208,8 @@ class LogEngine final : public storage::GroupListener {
   mutable SharedMutex mu_;
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_ WHARF_GUARDED_BY(mu_);
 
-  // Writer thread only: effects of the group being written.
+  // Writer thread only (checked by assert_writer_thread): effects of the
+  // group being written.
   std::vector<std::shared_ptr<Partition>> dirty_;
   std::vector<std::shared_ptr<Topic>> created_pending_;
   std::vector<std::shared_ptr<Topic>> altered_pending_;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 
 #include "base/clock.h"
 #include "broker/log/log_engine.h"
@@ -11,7 +12,10 @@
 
 namespace wharf::log {
 
+void LogEngine::assert_writer_thread() const { assert(storage_.writer().on_writer_thread()); }
+
 std::shared_ptr<Topic> LogEngine::current_topic(std::string_view name) const {
+  assert_writer_thread();
   for (auto it = altered_pending_.rbegin(); it != altered_pending_.rend(); ++it)
     if ((*it)->record.name == name && !(*it)->gone()) return *it;
   for (const auto& t : created_pending_)
@@ -24,6 +28,7 @@ std::shared_ptr<Topic> LogEngine::current_topic(std::string_view name) const {
 }
 
 status LogEngine::create_in(storage::WriteTxn& txn, const TopicConfig& config) {
+  assert_writer_thread();
   if (current_topic(config.name))
     return {errc::topic_exists, fmt::format("topic '{}' already exists", config.name)};
   auto& logs = storage_.logs();
@@ -40,6 +45,7 @@ status LogEngine::create_in(storage::WriteTxn& txn, const TopicConfig& config) {
 }
 
 status LogEngine::delete_in(storage::WriteTxn& txn, const std::string& name) {
+  assert_writer_thread();
   std::shared_ptr<Topic> topic = current_topic(name);
   if (!topic) return unknown_topic(name);
   if (status st = storage_.logs().erase_topic(txn, topic->record); !st.ok()) return st;
@@ -50,6 +56,7 @@ status LogEngine::delete_in(storage::WriteTxn& txn, const std::string& name) {
 }
 
 status LogEngine::alter_in(storage::WriteTxn& txn, const TopicChange& change) {
+  assert_writer_thread();
   auto current = current_topic(change.name);
   if (!current) return unknown_topic(change.name);
   storage::TopicRecord record = current->record;
@@ -152,6 +159,7 @@ status LogEngine::advance_log_start(storage::WriteTxn& txn, const std::shared_pt
 }
 
 void LogEngine::mark_dirty(const std::shared_ptr<Partition>& p) {
+  assert_writer_thread();
   if (!p->dirty) {
     p->dirty = true;
     dirty_.push_back(p);
@@ -159,12 +167,14 @@ void LogEngine::mark_dirty(const std::shared_ptr<Partition>& p) {
 }
 
 status LogEngine::before_commit(storage::WriteTxn& txn) {
+  assert_writer_thread();
   for (const auto& p : dirty_)
     if (status st = storage_.logs().put_partition(txn, p->topic_id, p->index, p->pending); !st.ok()) return st;
   return {};
 }
 
 void LogEngine::after_commit(std::uint64_t seq) {
+  assert_writer_thread();
   {
     MutexLock lock(publish_mu_);
     for (const auto& p : dirty_) {
@@ -213,6 +223,7 @@ void LogEngine::after_sync(std::uint64_t seq) {
 }
 
 void LogEngine::after_abort() {
+  assert_writer_thread();
   for (const auto& p : dirty_) {
     p->pending = p->committed;
     p->dirty = false;

@@ -3,8 +3,9 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace wharf::log {
 
@@ -18,14 +19,14 @@ class Waiter {
 class WaitList {
  public:
   void add(std::shared_ptr<Waiter> waiter) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     waiters_.push_back(std::move(waiter));
   }
   // Wakes and forgets every waiter registered so far.
   void wake_all() {
     std::vector<std::shared_ptr<Waiter>> woken;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (waiters_.empty()) return;
       woken.swap(waiters_);
     }
@@ -33,7 +34,7 @@ class WaitList {
   }
   // Drops waiters that no longer need waking (their fetch timed out).
   void remove(const Waiter* waiter) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
       if (it->get() == waiter) {
         waiters_.erase(it);
@@ -43,8 +44,8 @@ class WaitList {
   }
 
  private:
-  std::mutex mu_;
-  std::vector<std::shared_ptr<Waiter>> waiters_;  // guarded by mu_
+  Mutex mu_;
+  std::vector<std::shared_ptr<Waiter>> waiters_ WHARF_GUARDED_BY(mu_);
 };
 
 }  // namespace wharf::log

@@ -39,7 +39,7 @@ status Server::start(bool listen) {
   }
   pool_.start();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     started_ = true;
   }
   return {};
@@ -84,7 +84,7 @@ void Server::serve(asio::io_context& ctx, Connection::Socket socket) {
   auto conn = std::make_shared<Connection>(*this, std::move(socket), id);
   bool refused = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_ || !accepting_) return;
     if (count_.load(std::memory_order_relaxed) >= options_.max_connections) {
       refused = true;
@@ -103,7 +103,7 @@ void Server::serve(asio::io_context& ctx, Connection::Socket socket) {
 }
 
 void Server::on_closed(Connection& conn) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (connections_.erase(conn.id()) > 0) count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -114,7 +114,7 @@ void Server::log_event(const Connection& conn, std::string_view what) {
 void Server::for_each_connection(const std::function<void(Connection&)>& fn) {
   std::vector<std::shared_ptr<Connection>> conns;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [id, weak] : connections_)
       if (auto c = weak.lock()) conns.push_back(std::move(c));
   }
@@ -132,7 +132,7 @@ void Server::for_each_connection(const std::function<void(Connection&)>& fn) {
 
 void Server::stop_reading() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!started_ || !accepting_) return;
     accepting_ = false;
   }
@@ -150,7 +150,7 @@ void Server::stop_reading() {
 void Server::close_all(std::chrono::milliseconds grace) {
   stop_reading();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_ || !started_) {
       stopped_ = true;
       return;

@@ -11,10 +11,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <unordered_map>
 
+#include "base/mutex.h"
 #include "broker/net/connection.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/io_pool.h"
@@ -72,11 +72,11 @@ class Server {
   asio::ip::tcp::endpoint endpoint_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::size_t> count_{0};
-  std::mutex mu_;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;  // guarded by mu_
-  bool stopped_ = false;                                                      // guarded by mu_
-  bool accepting_ = true;                                                     // guarded by mu_
-  bool started_ = false;                                                     // guarded by mu_
+  Mutex mu_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_ WHARF_GUARDED_BY(mu_);
+  bool stopped_ WHARF_GUARDED_BY(mu_) = false;
+  bool accepting_ WHARF_GUARDED_BY(mu_) = true;
+  bool started_ WHARF_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace wharf::net

@@ -46,7 +46,7 @@ void Writer::start() {
 
 void Writer::submit(std::unique_ptr<WriteOp> op) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!stopping_) {
       const bool was_empty = queued_.empty();
       queued_.push_back(std::move(op));
@@ -65,7 +65,7 @@ void Writer::finish(OpPtr& op, status outcome) {
 
 void Writer::stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     cv_.notify_one();
   }
@@ -79,7 +79,7 @@ void Writer::stop() {
 
 status Writer::health() const {
   if (!failed_.load(std::memory_order_acquire)) return {};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return failure_;
 }
 
@@ -93,7 +93,7 @@ void Writer::log(std::string_view line) const {
 
 void Writer::fail(const status& st) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (failed_.load(std::memory_order_relaxed)) return;
     failure_ = status(errc::storage_failed, std::string(st.message()));
   }
@@ -120,8 +120,10 @@ bool Writer::run_once() {
 bool Writer::step(bool block) {
   bool timer_due = false;
   bool meta_due = false;
+  bool idle = false;
+  bool drained = false;
   {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     while (block && queued_.empty() && !stopping_) {
       // Timer sources and the meta flush are writer-thread state. A timer
       // source's due time is relative to now: decide here which one this
@@ -129,8 +131,8 @@ bool Writer::step(bool block) {
       const auto timer = next_due();
       const auto due = std::min(timer, meta_flush_due_);
       if (due == Clock::time_point::max()) {
-        cv_.wait(lock);
-      } else if (cv_.wait_until(lock, due) == std::cv_status::timeout) {
+        cv_.wait(mu_);
+      } else if (!cv_.wait_until(mu_, due)) {
         timer_due = timer <= meta_flush_due_;
         meta_due = meta_flush_due_ <= timer;
         break;
@@ -143,14 +145,17 @@ bool Writer::step(bool block) {
       meta_due = meta_flush_due_ <= now;
     }
     if (queued_.empty() && !timer_due && !meta_due) {
-      const bool drained = stopping_;
-      lock.unlock();
-      // Stopping and drained: what is still owed a flush gets it now.
-      if (drained && (!unsynced_.empty() || sync_wanted_)) flush_meta();
-      return false;
+      idle = true;
+      drained = stopping_;
+    } else {
+      taken_.swap(queued_);
+      has_work_.store(false, std::memory_order_relaxed);
     }
-    taken_.swap(queued_);
-    has_work_.store(false, std::memory_order_relaxed);
+  }
+  if (idle) {
+    // Stopping and drained: what is still owed a flush gets it now.
+    if (drained && (!unsynced_.empty() || sync_wanted_)) flush_meta();
+    return false;
   }
   if (taken_.empty()) {
     if (meta_due) {

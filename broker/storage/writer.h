@@ -10,13 +10,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "base/mutex.h"
 
 #include "broker/storage/storage_options.h"
 #include "broker/storage/txn.h"
@@ -144,11 +144,11 @@ class Writer {
   std::vector<GroupListener*> listeners_;
   std::vector<TimerSource*> timers_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<OpPtr> queued_;  // guarded by mu_
-  bool stopping_ = false;      // guarded by mu_
-  status failure_;           // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::vector<OpPtr> queued_ WHARF_GUARDED_BY(mu_);
+  bool stopping_ WHARF_GUARDED_BY(mu_) = false;
+  status failure_ WHARF_GUARDED_BY(mu_);
   std::atomic<bool> failed_{false};
   std::atomic<bool> has_work_{false};  // an op is queued (read without the lock)
   bool rolled_back_ = false;  // writer thread: the last try_commit was rolled back by an op
