@@ -133,7 +133,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<queue::DeliverySink> sink_;
   std::shared_ptr<OutputGauge> gauge_;  // what the sink reads to throttle deliveries
 
-  friend class Dispatcher;
 };
 
 template <typename Fn>

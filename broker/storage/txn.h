@@ -26,7 +26,6 @@ class Txn {
   friend class LogStore;
   friend class QueueStore;
   friend class Writer;
-  friend class Storage;
 };
 
 // A read snapshot. Keep it short and never across a co_await: it pins pages.
@@ -39,7 +38,6 @@ class ReadTxn : public Txn {
 
  private:
   ReadTxn(LmdbEnv* env, MDB_txn* txn) : Txn(env, txn) {}
-  friend class Storage;
 };
 
 // The group's write transaction; exists only on the writer thread.

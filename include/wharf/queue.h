@@ -213,7 +213,6 @@ class Delivery {
   struct Internal;
 
  private:
-  friend struct Internal;
   std::shared_ptr<const std::vector<std::uint8_t>> frame_;  // the received bytes payload_ and headers_ view
   std::weak_ptr<QueueConsumer::Impl> consumer_;
   std::uint64_t subscription_ = 0;
