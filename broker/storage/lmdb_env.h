@@ -100,6 +100,25 @@ class Cursor {
 
 bool has_prefix(const MDB_val& key, const void* prefix, std::size_t n);
 
+// Calls fn(key, value) for each item of `dbi` whose key starts with
+// `prefix`, in key order; fn returns true to go on, false to stop, or an
+// error, which ends the scan with it. `what` names the read in LMDB errors.
+template <typename Fn>
+status scan_prefix(MDB_txn* txn, MDB_dbi dbi, const void* prefix, std::size_t n, std::string_view what, Fn&& fn) {
+  Cursor c(txn, dbi);
+  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), what);
+  MDB_val key{n, const_cast<void*>(prefix)};
+  MDB_val value;
+  int rc = c.get(&key, &value, MDB_SET_RANGE);
+  for (; rc == 0 && has_prefix(key, prefix, n); rc = c.get(&key, &value, MDB_NEXT)) {
+    result<bool> more = fn(key, value);
+    if (!more) return more.error();
+    if (!*more) return {};
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status(rc, what);
+  return {};
+}
+
 // Deletes the cursor's item and moves to the next one (re-seeking, which
 // does not depend on how LMDB positions a cursor after a delete).
 int delete_and_advance(Cursor& c, MDB_val* key, MDB_val* value);

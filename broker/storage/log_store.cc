@@ -340,22 +340,17 @@ result<std::uint64_t> LogStore::offset_for_time(Txn& txn, std::uint32_t topic, s
 
 status LogStore::oldest_batches(Txn& txn, std::uint32_t topic, std::uint32_t partition,
                                 std::size_t limit, std::vector<BatchSummary>* out) {
-  auto k = batch_key(topic, partition, 0);
-  Cursor c(txn.txn_, env_.dbi(Table::batches));
-  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "reading batches");
-  MDB_val key = to_val(k);
-  MDB_val value;
-  int rc = c.get(&key, &value, MDB_SET_RANGE);
-  for (; rc == 0 && same_prefix(key, k.data(), 8) && out->size() < limit;
-       rc = c.get(&key, &value, MDB_NEXT)) {
-    auto b = stored_batch(value);
-    if (b.empty()) return corrupt_value(topic, partition, key);
-    const auto* v = static_cast<const std::uint8_t*>(value.mv_data);
-    out->push_back({key_u64(key), protocol::batch::record_count(b.data()), b.size(),
-                    load_le<std::int64_t>(v + 8)});
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status(rc, "reading batches");
-  return {};
+  const auto k = batch_key(topic, partition, 0);
+  return scan_prefix(txn.txn_, env_.dbi(Table::batches), k.data(), 8, "reading batches",
+                     [&](const MDB_val& key, const MDB_val& value) -> result<bool> {
+                       if (out->size() >= limit) return false;
+                       auto b = stored_batch(value);
+                       if (b.empty()) return corrupt_value(topic, partition, key);
+                       const auto* v = static_cast<const std::uint8_t*>(value.mv_data);
+                       out->push_back({key_u64(key), protocol::batch::record_count(b.data()), b.size(),
+                                       load_le<std::int64_t>(v + 8)});
+                       return true;
+                     });
 }
 
 status LogStore::delete_batches_before(WriteTxn& txn, std::uint32_t topic, std::uint32_t partition,
@@ -454,22 +449,18 @@ result<std::vector<GroupOffsetRecord>> LogStore::group_offsets(Txn& txn, std::st
     prefix.append(topic);
     prefix.push_back('\0');
   }
-  Cursor c(txn.txn_, env_.dbi(Table::group_offsets));
-  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "reading group offsets");
-  MDB_val key{prefix.size(), prefix.data()};
-  MDB_val value;
-  int rc = c.get(&key, &value, MDB_SET_RANGE);
-  for (; rc == 0 && same_prefix(key, reinterpret_cast<const std::uint8_t*>(prefix.data()), prefix.size());
-       rc = c.get(&key, &value, MDB_NEXT)) {
-    std::string_view g;
-    std::string_view t;
-    std::uint32_t p = 0;
-    if (!split_group_key(key, &g, &t, &p) || value.mv_size != lf::kGroupOffsetValueSize)
-      return status(errc::storage_corrupt, "a group offset record is damaged");
-    const auto* v = static_cast<const std::uint8_t*>(value.mv_data);
-    out.push_back({std::string(t), p, load_le<std::uint64_t>(v), load_le<std::int64_t>(v + 8)});
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status(rc, "reading group offsets");
+  status st = scan_prefix(txn.txn_, env_.dbi(Table::group_offsets), prefix.data(), prefix.size(),
+                          "reading group offsets", [&](const MDB_val& key, const MDB_val& value) -> result<bool> {
+                            std::string_view g;
+                            std::string_view t;
+                            std::uint32_t p = 0;
+                            if (!split_group_key(key, &g, &t, &p) || value.mv_size != lf::kGroupOffsetValueSize)
+                              return status(errc::storage_corrupt, "a group offset record is damaged");
+                            const auto* v = static_cast<const std::uint8_t*>(value.mv_data);
+                            out.push_back({std::string(t), p, load_le<std::uint64_t>(v), load_le<std::int64_t>(v + 8)});
+                            return true;
+                          });
+  if (!st.ok()) return st;
   return out;
 }
 

@@ -319,21 +319,16 @@ status QueueStore::get_message(Txn& txn, std::uint32_t queue_id, std::uint64_t i
 }
 
 status QueueStore::scan_messages(Txn& txn, std::uint32_t queue_id, const std::function<bool(const MessageView&)>& fn) {
-  auto prefix = queue_key(queue_id);
-  Cursor c(txn.txn_, env_.dbi(Table::queue_messages));
-  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "reading messages");
-  MDB_val key = to_val(prefix);
-  MDB_val value;
-  int rc = c.get(&key, &value, MDB_SET_RANGE);
-  for (; rc == 0 && has_prefix(key, prefix.data(), prefix.size()); rc = c.get(&key, &value, MDB_NEXT)) {
-    if (key.mv_size != qf::kMessageKeySize) return status(errc::storage_corrupt, "a message key is damaged");
-    const auto id = load_be<std::uint64_t>(static_cast<const std::uint8_t*>(key.mv_data) + 4);
-    MessageView m;
-    if (!parse_message(id, from_val(value), &m)) return damaged(queue_id, id);
-    if (!fn(m)) return {};
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status(rc, "reading messages");
-  return {};
+  const auto prefix = queue_key(queue_id);
+  return scan_prefix(txn.txn_, env_.dbi(Table::queue_messages), prefix.data(), prefix.size(), "reading messages",
+                     [&](const MDB_val& key, const MDB_val& value) -> result<bool> {
+                       if (key.mv_size != qf::kMessageKeySize)
+                         return status(errc::storage_corrupt, "a message key is damaged");
+                       const auto id = load_be<std::uint64_t>(static_cast<const std::uint8_t*>(key.mv_data) + 4);
+                       MessageView m;
+                       if (!parse_message(id, from_val(value), &m)) return damaged(queue_id, id);
+                       return fn(m);
+                     });
 }
 
 // --- history ------------------------------------------------------------------
@@ -366,27 +361,25 @@ status QueueStore::delete_history(WriteTxn& txn, std::uint64_t id) {
 
 result<std::vector<HistoryEntry>> QueueStore::history(Txn& txn, std::uint64_t id) {
   std::vector<HistoryEntry> out;
-  auto prefix = id_key(id);
-  Cursor c(txn.txn_, env_.dbi(Table::queue_history));
-  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "reading history");
-  MDB_val key = to_val(prefix);
-  MDB_val value;
-  int rc = c.get(&key, &value, MDB_SET_RANGE);
-  for (; rc == 0 && has_prefix(key, prefix.data(), prefix.size()); rc = c.get(&key, &value, MDB_NEXT)) {
-    const auto* p = static_cast<const std::uint8_t*>(value.mv_data);
-    if (value.mv_size < qf::kHistoryFixed) return status(errc::storage_corrupt, "a history record is damaged");
-    const auto consumer = load_le<std::uint16_t>(p + 10);
-    const auto reason = load_le<std::uint16_t>(p + 12);
-    if (value.mv_size != qf::kHistoryFixed + consumer + reason)
-      return status(errc::storage_corrupt, "a history record is damaged");
-    HistoryEntry e;
-    e.time_ms = load_le<std::int64_t>(p);
-    e.outcome = static_cast<Outcome>(p[8]);
-    e.consumer.assign(reinterpret_cast<const char*>(p + qf::kHistoryFixed), consumer);
-    e.reason.assign(reinterpret_cast<const char*>(p + qf::kHistoryFixed + consumer), reason);
-    out.push_back(std::move(e));
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status(rc, "reading history");
+  const auto prefix = id_key(id);
+  status st = scan_prefix(
+      txn.txn_, env_.dbi(Table::queue_history), prefix.data(), prefix.size(), "reading history",
+      [&](const MDB_val&, const MDB_val& value) -> result<bool> {
+        const auto* p = static_cast<const std::uint8_t*>(value.mv_data);
+        if (value.mv_size < qf::kHistoryFixed) return status(errc::storage_corrupt, "a history record is damaged");
+        const auto consumer = load_le<std::uint16_t>(p + 10);
+        const auto reason = load_le<std::uint16_t>(p + 12);
+        if (value.mv_size != qf::kHistoryFixed + consumer + reason)
+          return status(errc::storage_corrupt, "a history record is damaged");
+        HistoryEntry e;
+        e.time_ms = load_le<std::int64_t>(p);
+        e.outcome = static_cast<Outcome>(p[8]);
+        e.consumer.assign(reinterpret_cast<const char*>(p + qf::kHistoryFixed), consumer);
+        e.reason.assign(reinterpret_cast<const char*>(p + qf::kHistoryFixed + consumer), reason);
+        out.push_back(std::move(e));
+        return true;
+      });
+  if (!st.ok()) return st;
   return out;
 }
 
