@@ -4,9 +4,12 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "broker/broker_impl.h"
+#include "broker/net/connection.h"
 #include "protocol/frame.h"
 
 #ifndef WHARF_VERSION
@@ -98,14 +101,22 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.frame_timeout = o.frame_timeout;
   n.write_timeout = o.write_timeout;
   n.durability = o.durability == Durability::sync ? "sync" : "relaxed";
+  impl->io = std::make_unique<net::IoPool>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
+                                                              : o.io_threads);
   impl->dispatcher = std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, n, std::string(version()));
-  impl->server = std::make_unique<net::Server>(n, *impl->dispatcher,
-                                               [raw](std::string_view line) { raw->log(line); });
+  net::Dispatcher* dispatcher = impl->dispatcher.get();
+  impl->server = std::make_unique<net::Server>(
+      n, *impl->io,
+      [dispatcher](net::Server& server, net::Session::Socket socket, std::uint64_t id) {
+        return std::make_shared<net::Connection>(server, *dispatcher, std::move(socket), id);
+      },
+      [raw](std::string_view line) { raw->log(line); });
   if (status s = impl->server->start(o.listen); !s.ok()) {
     impl->background->stop();
     impl->storage->writer().stop();
     return s;
   }
+  impl->io->start();
   impl->port = o.listen ? impl->server->local_endpoint().port() : 0;
   impl->door = std::make_shared<InProcessDoor>(*impl->server);
   return std::unique_ptr<Broker>(new Broker(std::move(impl)));
@@ -124,7 +135,7 @@ void Broker::stop() {
   impl_->queues->flush({});  // deferred ack deletes, before the writer drains
   impl_->storage->writer().stop();
   impl_->server->close_all();
-  impl_->server->stop();
+  impl_->io->stop();
   impl_->server.reset();
   impl_->dispatcher.reset();
   impl_->background.reset();

@@ -28,8 +28,9 @@ struct Broker::Impl {
   std::unique_ptr<queue::QueueEngine> queues;
   std::unique_ptr<BackgroundJobs> background;
   net::NetOptions net_options;
+  std::unique_ptr<net::IoPool> io;  // shared by every listener
   std::unique_ptr<net::Dispatcher> dispatcher;
-  std::unique_ptr<net::Server> server;
+  std::unique_ptr<net::Server> server;  // the native protocol
   std::shared_ptr<InProcessDoor> door;
   std::uint16_t port = 0;
   Mutex stop_mu;

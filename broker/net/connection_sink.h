@@ -6,19 +6,12 @@
 #include <memory>
 #include <string>
 
+#include "broker/net/session.h"
 #include "broker/queue/queue_types.h"
 
 namespace wharf::net {
 
 class Connection;
-
-// Bytes on their way to one client: deliveries handed to its connection and
-// output not yet written to its socket. Shared, so that the writer thread
-// reads it without touching the connection.
-struct OutputGauge {
-  std::atomic<std::size_t> posted{0};
-  std::atomic<std::size_t> buffered{0};
-};
 
 class ConnectionSink final : public queue::DeliverySink {
  public:

@@ -8,19 +8,18 @@
 #include <future>
 #include <thread>
 
-#include "broker/net/connection.h"
 
 namespace wharf::net {
 
-Server::Server(const NetOptions& options, Dispatcher& dispatcher, Logger logger)
+Server::Server(const NetOptions& options, IoPool& pool, SessionFactory factory, Logger logger)
     : options_(options),
-      dispatcher_(dispatcher),
+      pool_(pool),
+      factory_(std::move(factory)),
       logger_(std::move(logger)),
-      pool_(options.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : options.io_threads),
       acceptor_(pool_.at(0)),
       accept_retry_(pool_.at(0)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() = default;
 
 status Server::start(bool listen) {
   if (listen) {
@@ -37,7 +36,6 @@ status Server::start(bool listen) {
     endpoint_ = acceptor_.local_endpoint();
     accept_next();
   }
-  pool_.start();
   {
     MutexLock lock(mu_);
     started_ = true;
@@ -47,7 +45,7 @@ status Server::start(bool listen) {
 
 status Server::adopt(int fd) {
   asio::io_context& ctx = pool_.next();
-  Connection::Socket socket(ctx);
+  Session::Socket socket(ctx);
   asio::error_code ec;
   socket.assign(asio::generic::stream_protocol(AF_UNIX, 0), fd, ec);
   if (ec) {
@@ -74,14 +72,14 @@ void Server::accept_next() {
     }
     asio::error_code ignore;
     socket.set_option(asio::ip::tcp::no_delay(true), ignore);
-    serve(ctx, Connection::Socket(std::move(socket)));
+    serve(ctx, Session::Socket(std::move(socket)));
     accept_next();
   });
 }
 
-void Server::serve(asio::io_context& ctx, Connection::Socket socket) {
+void Server::serve(asio::io_context& ctx, Session::Socket socket) {
   const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
-  auto conn = std::make_shared<Connection>(*this, std::move(socket), id);
+  auto conn = factory_(*this, std::move(socket), id);
   bool refused = false;
   {
     MutexLock lock(mu_);
@@ -89,33 +87,30 @@ void Server::serve(asio::io_context& ctx, Connection::Socket socket) {
     if (count_.load(std::memory_order_relaxed) >= options_.max_connections) {
       refused = true;
     } else {
-      connections_.emplace(id, conn);
+      sessions_.emplace(id, conn);
       count_.fetch_add(1, std::memory_order_relaxed);
     }
   }
   asio::post(ctx, [conn, refused] {
     conn->start();
-    if (refused) {
-      conn->send_error(0, status(errc::too_many_connections, "the broker's connection limit is reached"));
-      conn->close_after_flush();
-    }
+    if (refused) conn->refuse(status(errc::too_many_connections, "the broker's connection limit is reached"));
   });
 }
 
-void Server::on_closed(Connection& conn) {
+void Server::on_closed(Session& session) {
   MutexLock lock(mu_);
-  if (connections_.erase(conn.id()) > 0) count_.fetch_sub(1, std::memory_order_relaxed);
+  if (sessions_.erase(session.id()) > 0) count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Server::log_event(const Connection& conn, std::string_view what) {
-  if (logger_) logger_(fmt::format("connection {}: {}", conn.id(), what));
+void Server::log_event(const Session& session, std::string_view what) {
+  if (logger_) logger_(fmt::format("connection {}: {}", session.id(), what));
 }
 
-void Server::for_each_connection(const std::function<void(Connection&)>& fn) {
-  std::vector<std::shared_ptr<Connection>> conns;
+void Server::for_each_session(const std::function<void(Session&)>& fn) {
+  std::vector<std::shared_ptr<Session>> conns;
   {
     MutexLock lock(mu_);
-    for (auto& [id, weak] : connections_)
+    for (auto& [id, weak] : sessions_)
       if (auto c = weak.lock()) conns.push_back(std::move(c));
   }
   std::vector<std::future<void>> done;
@@ -144,7 +139,7 @@ void Server::stop_reading() {
     closed.set_value();
   });
   closed.get_future().wait();
-  for_each_connection([](Connection& c) { c.stop_reading(); });
+  for_each_session([](Session& c) { c.stop_reading(); });
 }
 
 void Server::close_all(std::chrono::milliseconds grace) {
@@ -157,16 +152,11 @@ void Server::close_all(std::chrono::milliseconds grace) {
     }
     stopped_ = true;
   }
-  for_each_connection([](Connection& c) { c.close_after_flush(); });
+  for_each_session([](Session& c) { c.close_after_flush(); });
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (connection_count() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  for_each_connection([](Connection& c) { c.close(); });
-}
-
-void Server::stop() {
-  close_all();
-  pool_.stop();
+  for_each_session([](Session& c) { c.close(); });
 }
 
 }  // namespace wharf::net
