@@ -57,6 +57,7 @@ struct ProduceArgs {
   std::optional<std::string> key_separator;  // each line is KEY<sep>VALUE
   std::vector<std::string> headers;          // "k=v"
   std::optional<std::string> timestamp;      // ms or ISO 8601
+  Compression compression = Compression::none;
 };
 int produce(const Context& ctx, const ProduceArgs& args);
 

@@ -59,7 +59,9 @@ int produce(const Context& ctx, const ProduceArgs& a) {
   status first_error;
   std::map<std::uint32_t, std::pair<std::int64_t, std::int64_t>> ranges;  // partition -> first, last
   {
-    Producer producer(*client);
+    ProducerOptions po;
+    po.compression = a.compression;
+    Producer producer(*client, po);
     Progress progress("produced", "records");
     std::string line;
     while (std::getline(std::cin, line)) {

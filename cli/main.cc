@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <map>
 #include <cstdlib>
 
 #include "cli/commands.h"
@@ -86,6 +87,12 @@ int main(int argc, char** argv) {
                 "Each line is KEY<SEP>VALUE (a line without SEP has no key), like kcat -K");
   p->add_option("--header", produce_args.headers, "Header KEY=VALUE on every record (repeatable)");
   p->add_option("--timestamp", produce_args.timestamp, "Record timestamp: milliseconds or ISO 8601 (default: now)");
+  p->add_option("--compression", produce_args.compression, "Batch compression: none, gzip, snappy, lz4, zstd")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, wharf::Compression>{{"none", wharf::Compression::none},
+                                                                              {"gzip", wharf::Compression::gzip},
+                                                                              {"snappy", wharf::Compression::snappy},
+                                                                              {"lz4", wharf::Compression::lz4},
+                                                                              {"zstd", wharf::Compression::zstd}}));
   add_json(p, ctx);
 
   ConsumeArgs consume_args;

@@ -150,9 +150,13 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
           if (status st = check.check(); !st.ok()) return st;
           c.verified = batch_start + batch.size();
         }
-        pb::Reader reader(batch);
+        // A compressed batch's records live in a buffer of their own.
+        std::shared_ptr<std::vector<std::uint8_t>> plain;
+        if (pb::codec(batch.data()) != protocol::Codec::none) plain = std::make_shared<std::vector<std::uint8_t>>();
+        pb::Reader reader(batch, plain.get());
         pb::RecordFields rec;
         bool complete = true;
+        bool used_plain = false;
         while (reader.next(&rec)) {
           if (rec.offset < p.position) continue;
           if (out.records_.size() >= limit) {
@@ -175,8 +179,12 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
           r.header_count = rec.header_count;
           p.position = rec.offset + 1;
           used = true;
+          used_plain = true;
         }
-        if (!reader.ok()) return {errc::corrupt_batch, "a fetched batch has a malformed record"};
+        if (plain && used_plain) storage.buffers.push_back(std::move(plain));
+        if (!reader.ok())
+          return reader.error().ok() ? status(errc::corrupt_batch, "a fetched batch has a malformed record")
+                                     : reader.error();
         if (!complete) break;
         c.pos = batch_start + batch.size();
       }

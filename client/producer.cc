@@ -39,9 +39,11 @@ client::PipelineLimits limits_of(const ProducerOptions& o) {
 }  // namespace
 
 struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_shared_from_this<Producer::Impl> {
-  Impl(Client::Impl& c, const ProducerOptions& o) : BatchPipeline(c.conn, limits_of(o)), client(c) {}
+  Impl(Client::Impl& c, const ProducerOptions& o)
+      : BatchPipeline(c.conn, limits_of(o)), client(c), codec(static_cast<protocol::Codec>(o.compression)) {}
 
   Client::Impl& client;
+  const protocol::Codec codec;
   // Open batches: topic -> partition -> batch (null when none is open).
   std::unordered_map<std::string, std::vector<BatchPtr>, StringHash, std::equal_to<>> open WHARF_GUARDED_BY(mu());
   std::vector<BatchPtr> spare WHARF_GUARDED_BY(mu());  // recycled batches
@@ -134,7 +136,13 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
   }
 
   void send_batch(BatchPtr b) override {
-    auto bytes = b->builder.finish();
+    auto sealed = b->builder.finish(codec);
+    if (!sealed) {
+      complete(*b, sealed.error());
+      recycle(*b);
+      return;
+    }
+    const auto bytes = *sealed;
     fbb.Clear();
     const std::uint64_t corr = client.conn.next_correlation_id();
     auto topic = fbb.CreateString(b->topic);
@@ -149,16 +157,21 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
         base = ok == nullptr ? result<std::int64_t>(unexpected_reply(*f))
                              : result<std::int64_t>(static_cast<std::int64_t>(ok->base_offset()));
       }
-      for (std::size_t i = 0; i < batch->done.size(); ++i) {
-        if (!batch->done[i]) continue;
-        if (base.ok()) {
-          batch->done[i](RecordMetadata{batch->partition, *base + static_cast<std::int64_t>(i)});
-        } else {
-          batch->done[i](base.error());
-        }
-      }
+      complete(*batch, base);
       self->recycle(*batch);
     });
+  }
+
+  // Runs each record's completion: its offset, or the batch's error.
+  static void complete(ProduceBatch& batch, const result<std::int64_t>& base) {
+    for (std::size_t i = 0; i < batch.done.size(); ++i) {
+      if (!batch.done[i]) continue;
+      if (base.ok()) {
+        batch.done[i](RecordMetadata{batch.partition, *base + static_cast<std::int64_t>(i)});
+      } else {
+        batch.done[i](base.error());
+      }
+    }
   }
 
   // Keeps the batch's buffers for a later one, then frees its slot.

@@ -82,9 +82,10 @@ status check_header(std::span<const std::uint8_t> bytes) {
     return corrupt(fmt::format("batch magic {} is not 2", static_cast<int>(b[kMagic])));
   const auto attributes = load_be<std::uint16_t>(b + kAttributes);
   if ((attributes & kUnsupportedAttributes) != 0)
-    return corrupt(fmt::format(
-        "batch attributes 0x{:x}: compression, transactions and control batches are not supported",
-        attributes));
+    return corrupt(fmt::format("batch attributes 0x{:x}: transactions and control batches are not supported",
+                               attributes));
+  if ((attributes & kCodecMask) > kMaxCodec)
+    return corrupt(fmt::format("batch compression codec {} is unknown", attributes & kCodecMask));
   const auto count = load_be<std::int32_t>(b + kRecordCount);
   if (count < 1) return corrupt(fmt::format("batch record count {} is not positive", count));
   if (load_be<std::int32_t>(b + kLastOffsetDelta) != count - 1)
@@ -114,6 +115,10 @@ std::size_t total_size(const std::uint8_t* b) noexcept {
   return static_cast<std::size_t>(load_be<std::uint32_t>(b + kBatchLength)) + kLengthPrefix;
 }
 
+Codec codec(const std::uint8_t* b) noexcept {
+  return static_cast<Codec>(load_be<std::uint16_t>(b + kAttributes) & kCodecMask);
+}
+
 status validate(std::span<const std::uint8_t> bytes, BatchInfo* info) {
   if (status st = check_header(bytes); !st.ok()) return st;
   const std::uint8_t* b = bytes.data();
@@ -121,6 +126,20 @@ status validate(std::span<const std::uint8_t> bytes, BatchInfo* info) {
   const auto base_ts = load_be<std::int64_t>(b + kBaseTimestamp);
   const std::uint8_t* p = b + kHeaderSize;
   const std::uint8_t* end = b + bytes.size();
+  // One buffer per thread for compressed records; a rare huge batch does
+  // not keep its memory.
+  thread_local std::vector<std::uint8_t> scratch;
+  struct Shrink {
+    ~Shrink() {
+      scratch.clear();
+      if (scratch.capacity() > (8u << 20)) scratch.shrink_to_fit();
+    }
+  } shrink;
+  if (const Codec c = codec(b); c != Codec::none) {
+    if (status st = decompress(c, {p, end}, &scratch); !st.ok()) return st;
+    p = scratch.data();
+    end = scratch.data() + scratch.size();
+  }
   std::int64_t max_ts = std::numeric_limits<std::int64_t>::min();
   RecordFields rec;
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -214,8 +233,20 @@ std::span<const std::uint8_t> Builder::finish() {
   return {buf_.data(), buf_.size()};
 }
 
-Reader::Reader(std::span<const std::uint8_t> batch)
-    : batch_(batch), pos_(batch.data() + kHeaderSize) {
+result<std::span<const std::uint8_t>> Builder::finish(Codec c) {
+  auto plain = finish();
+  if (c == Codec::none) return plain;
+  compressed_.assign(plain.begin(), plain.begin() + kHeaderSize);
+  if (status st = compress(c, plain.subspan(kHeaderSize), &compressed_); !st.ok()) return st;
+  std::uint8_t* b = compressed_.data();
+  store_be<std::int32_t>(b + kBatchLength, static_cast<std::int32_t>(compressed_.size() - kLengthPrefix));
+  store_be<std::uint16_t>(b + kAttributes, static_cast<std::uint16_t>(c));
+  store_be<std::uint32_t>(b + kCrc, crc32c(b + kAttributes, compressed_.size() - kAttributes));
+  return std::span<const std::uint8_t>(compressed_);
+}
+
+Reader::Reader(std::span<const std::uint8_t> batch, std::vector<std::uint8_t>* scratch)
+    : batch_(batch), pos_(batch.data() + kHeaderSize), end_(batch.data() + batch.size()) {
   if (batch.size() < kHeaderSize) {
     ok_ = false;
     count_ = 0;
@@ -226,14 +257,28 @@ Reader::Reader(std::span<const std::uint8_t> batch)
   count_ = record_count(batch.data());
   base_offset_ = base_offset(batch.data());
   base_timestamp_ = load_be<std::int64_t>(batch.data() + kBaseTimestamp);
+  if (const Codec c = codec(batch.data()); c != Codec::none) {
+    if (scratch == nullptr) {
+      error_ = corrupt(fmt::format("batch is compressed ({}) and this reader does not decompress", codec_name(c)));
+      ok_ = false;
+      return;
+    }
+    const std::size_t at = scratch->size();
+    error_ = decompress(c, {pos_, end_}, scratch);
+    if (!error_.ok()) {
+      ok_ = false;
+      return;
+    }
+    pos_ = scratch->data() + at;
+    end_ = scratch->data() + scratch->size();
+  }
 }
 
 status Reader::check() const { return check_header(batch_); }
 
 bool Reader::next(RecordFields* out) {
   if (!ok_ || index_ >= count_) return false;
-  const std::uint8_t* end = batch_.data() + batch_.size();
-  const std::uint8_t* p = parse_record(pos_, end, base_offset_, base_timestamp_, index_, out);
+  const std::uint8_t* p = parse_record(pos_, end_, base_offset_, base_timestamp_, index_, out);
   if (p == nullptr) {
     ok_ = false;
     return false;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/compression.h"
 #include "wharf/errors.h"
 #include "wharf/record.h"
 
@@ -33,9 +34,10 @@ constexpr std::size_t kRecordCount = 57;           // int32
 constexpr std::size_t kHeaderSize = 61;
 constexpr std::size_t kLengthPrefix = 12;  // baseOffset + batchLength
 constexpr std::int8_t kMagicV2 = 2;
-// Attributes Wharf does not accept: compression codec (bits 0-2),
-// transactional (bit 4), control batch (bit 5).
-constexpr std::uint16_t kUnsupportedAttributes = 0x0007 | 0x0010 | 0x0020;
+// Attribute bits: the compression codec (protocol/compression.h), and
+// those Wharf does not accept: transactional (bit 4), control batch (bit 5).
+constexpr std::uint16_t kCodecMask = 0x0007;
+constexpr std::uint16_t kUnsupportedAttributes = 0x0010 | 0x0020;
 
 struct BatchInfo {
   std::uint32_t record_count = 0;
@@ -44,8 +46,9 @@ struct BatchInfo {
 };
 
 // Full check of a batch as a producer sent it: header fields, length, CRC,
-// and the framing of every record. On failure returns corrupt_batch with
-// what was wrong. Cost is one pass over the bytes.
+// and the framing of every record (decompressed first when compressed). On
+// failure returns corrupt_batch with what was wrong. Cost is one pass over
+// the bytes, plus the decompression.
 status validate(std::span<const std::uint8_t> bytes, BatchInfo* info);
 
 // Header accessors; the caller has checked size >= kHeaderSize.
@@ -53,6 +56,7 @@ std::int64_t base_offset(const std::uint8_t* batch) noexcept;
 void set_base_offset(std::uint8_t* batch, std::int64_t offset) noexcept;
 std::uint32_t record_count(const std::uint8_t* batch) noexcept;
 std::int64_t max_timestamp(const std::uint8_t* batch) noexcept;
+Codec codec(const std::uint8_t* batch) noexcept;
 // Total bytes of the batch starting at `batch` according to its header.
 std::size_t total_size(const std::uint8_t* batch) noexcept;
 
@@ -70,9 +74,13 @@ class Builder {
   bool empty() const noexcept { return count_ == 0; }
   // Fills the header and CRC; the returned bytes are valid until clear().
   std::span<const std::uint8_t> finish();
+  // The same with the records compressed by `codec`. Errors: internal (the
+  // codec failed).
+  result<std::span<const std::uint8_t>> finish(Codec codec);
 
  private:
   std::vector<std::uint8_t> buf_;
+  std::vector<std::uint8_t> compressed_;
   std::uint32_t count_ = 0;
   std::int64_t base_timestamp_ = 0;
   std::int64_t max_timestamp_ = 0;
@@ -90,18 +98,25 @@ struct RecordFields {
 };
 
 // Walks the records of one batch (validated by the caller or by check()).
+// A compressed batch is decompressed into `scratch` (appended), and the
+// records then point into it (so appending more to scratch may move them);
+// without scratch a compressed batch reads as malformed.
 class Reader {
  public:
-  explicit Reader(std::span<const std::uint8_t> batch);
+  explicit Reader(std::span<const std::uint8_t> batch, std::vector<std::uint8_t>* scratch = nullptr);
   // Header, length and CRC check, without walking the records.
   status check() const;
   // False at the end or on a malformed record (then ok() is false).
   bool next(RecordFields* out);
   bool ok() const noexcept { return ok_; }
+  // Why ok() is false, when decompression failed.
+  const status& error() const noexcept { return error_; }
 
  private:
   std::span<const std::uint8_t> batch_;
   const std::uint8_t* pos_;
+  const std::uint8_t* end_;
+  status error_;
   std::uint32_t index_ = 0;
   std::uint32_t count_;
   std::int64_t base_offset_;

@@ -5,7 +5,9 @@ set -eu
 packages="build-essential cmake ninja-build pkg-config git
   libasio-dev libflatbuffers-dev flatbuffers-compiler liblmdb-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libabsl-dev
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev
+  zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+  librdkafka-dev kcat python3-confluent-kafka python3-kafka"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -326,7 +326,8 @@ result<std::uint64_t> LogStore::offset_for_time(Txn& txn, std::uint32_t topic, s
     auto b = stored_batch(value);
     if (b.empty()) return corrupt_value(topic, partition, key);
     if (protocol::batch::max_timestamp(b.data()) < ts) continue;
-    protocol::batch::Reader reader(b);
+    std::vector<std::uint8_t> plain;  // a compressed batch's records
+    protocol::batch::Reader reader(b, &plain);
     protocol::batch::RecordFields rec;
     while (reader.next(&rec)) {
       if (static_cast<std::uint64_t>(rec.offset) >= start && rec.timestamp_ms >= ts)

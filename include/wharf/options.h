@@ -31,6 +31,10 @@ struct ClientOptions {
   std::function<result<int>()> dial;
 };
 
+// Batch compression, as Kafka's codecs: Wharf's consumers and every Kafka
+// client read all of them.
+enum class Compression { none = 0, gzip = 1, snappy = 2, lz4 = 3, zstd = 4 };
+
 struct ProducerOptions {
   // How long a batch may wait for more records before it is sent. 0 sends
   // as soon as the I/O thread is free (records still batch while earlier
@@ -44,6 +48,8 @@ struct ProducerOptions {
   std::size_t buffer_bytes = 32u << 20;
   // ...for at most this long, then fails the record with errc::timeout.
   std::chrono::milliseconds max_block{30000};
+  // Each batch is compressed as a whole (lz4 is the fast choice).
+  Compression compression = Compression::none;
 };
 
 enum class OffsetReset {

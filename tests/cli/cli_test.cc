@@ -38,6 +38,20 @@ TEST_F(CliTest, ProduceAndConsumeRoundTrip) {
   EXPECT_GT(j["timestamp"].get<std::int64_t>(), 0);
 }
 
+TEST_F(CliTest, CompressedProduceReadsBackAndBadCodecIsAUsageError) {
+  ASSERT_EQ(wharf("topic create z").exit_code, 0);
+  for (const char* codec : {"gzip", "snappy", "lz4", "zstd"}) {
+    auto r = wharf(std::string("produce z --compression ") + codec, std::string(codec) + "-1\n" + codec + "-2\n");
+    ASSERT_EQ(r.exit_code, 0) << codec << ": " << r.err;
+  }
+  auto r = wharf("consume z --from-beginning");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "gzip-1\ngzip-2\nsnappy-1\nsnappy-2\nlz4-1\nlz4-2\nzstd-1\nzstd-2\n");
+  r = wharf("produce z --compression brotli", "x\n");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("brotli"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, KeyedProduceAndReplayFromTime) {
   ASSERT_EQ(wharf("topic create k --partitions 3").exit_code, 0);
   ASSERT_EQ(wharf("produce k --key user-7", "a\nb\n").exit_code, 0);
