@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "broker/broker_impl.h"
+#include "broker/kafka/kafka_session.h"
 #include "broker/net/connection.h"
+#include "protocol/names.h"
 #include "protocol/frame.h"
 
 #ifndef WHARF_VERSION
@@ -34,6 +36,40 @@ std::string_view Broker::version() noexcept { return WHARF_VERSION; }
 Broker::Broker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Broker::~Broker() { stop(); }
+
+namespace {
+
+// The Kafka listener on the shared I/O pool; Metadata advertises the
+// configured address, or the bound one.
+status start_kafka(Broker::Impl& impl) {
+  const KafkaListenerOptions& k = impl.options.kafka;
+  if (k.default_partitions < 1 || k.default_partitions > protocol::kMaxPartitions)
+    return status(errc::invalid_argument,
+                  fmt::format("Kafka default partitions must be 1-{}", protocol::kMaxPartitions));
+  net::NetOptions n = impl.net_options;
+  n.host = k.host;
+  n.port = k.port;
+  impl.kafka_context = std::make_unique<kafka::KafkaContext>(kafka::KafkaContext{*impl.logs, {}});
+  kafka::KafkaContext* context = impl.kafka_context.get();
+  Broker::Impl* raw = &impl;
+  impl.kafka_server = std::make_unique<net::Server>(
+      n, *impl.io,
+      [context](net::Server& server, net::Session::Socket socket, std::uint64_t id) {
+        return std::make_shared<kafka::KafkaSession>(server, *context, std::move(socket), id);
+      },
+      [raw](std::string_view line) { raw->log(fmt::format("kafka {}", line)); });
+  if (status st = impl.kafka_server->start(true); !st.ok()) return st;
+  impl.kafka_port = impl.kafka_server->local_endpoint().port();
+  kafka::KafkaConfig& c = context->config;
+  c.advertised_host = k.advertised_host.empty() ? k.host : k.advertised_host;
+  c.advertised_port = k.advertised_port != 0 ? k.advertised_port : impl.kafka_port;
+  c.auto_create_topics = k.auto_create_topics;
+  c.default_partitions = k.default_partitions;
+  c.max_fetch_wait = n.max_fetch_wait;
+  return {};
+}
+
+}  // namespace
 
 result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   if (options.max_frame_bytes < protocol::kMinMaxFrameBytes ||
@@ -100,6 +136,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.handshake_timeout = o.handshake_timeout;
   n.frame_timeout = o.frame_timeout;
   n.write_timeout = o.write_timeout;
+  n.max_fetch_wait = o.max_fetch_wait;
   n.durability = o.durability == Durability::sync ? "sync" : "relaxed";
   impl->io = std::make_unique<net::IoPool>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                               : o.io_threads);
@@ -111,10 +148,12 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
         return std::make_shared<net::Connection>(server, *dispatcher, std::move(socket), id);
       },
       [raw](std::string_view line) { raw->log(line); });
-  if (status s = impl->server->start(o.listen); !s.ok()) {
+  status started = impl->server->start(o.listen);
+  if (started.ok() && o.kafka.listen) started = start_kafka(*impl);
+  if (!started.ok()) {
     impl->background->stop();
     impl->storage->writer().stop();
-    return s;
+    return started;
   }
   impl->io->start();
   impl->port = o.listen ? impl->server->local_endpoint().port() : 0;
@@ -131,11 +170,15 @@ void Broker::stop() {
   // every accepted write is committed and its reply queued; flush replies
   // and close connections; then stop the I/O threads.
   impl_->server->stop_reading();
+  if (impl_->kafka_server) impl_->kafka_server->stop_reading();
   impl_->background->stop();
   impl_->queues->flush({});  // deferred ack deletes, before the writer drains
   impl_->storage->writer().stop();
   impl_->server->close_all();
+  if (impl_->kafka_server) impl_->kafka_server->close_all();
   impl_->io->stop();
+  impl_->kafka_server.reset();
+  impl_->kafka_context.reset();
   impl_->server.reset();
   impl_->dispatcher.reset();
   impl_->background.reset();
@@ -156,6 +199,8 @@ const std::string& Broker::host() const noexcept { return impl_->options.host; }
 std::uint16_t Broker::port() const noexcept {
   return impl_->port;
 }
+
+std::uint16_t Broker::kafka_port() const noexcept { return impl_->kafka_port; }
 
 std::string Broker::address() const { return fmt::format("{}:{}", host(), port()); }
 

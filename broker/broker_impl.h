@@ -8,6 +8,7 @@
 
 #include "broker/background_jobs.h"
 #include "broker/in_process_door.h"
+#include "broker/kafka/kafka_context.h"
 #include "broker/log/log_engine.h"
 #include "broker/log_appender_adapter.h"
 #include "broker/net/dispatcher.h"
@@ -31,6 +32,9 @@ struct Broker::Impl {
   std::unique_ptr<net::IoPool> io;  // shared by every listener
   std::unique_ptr<net::Dispatcher> dispatcher;
   std::unique_ptr<net::Server> server;  // the native protocol
+  std::unique_ptr<kafka::KafkaContext> kafka_context;
+  std::unique_ptr<net::Server> kafka_server;  // null when the Kafka listener is off
+  std::uint16_t kafka_port = 0;
   std::shared_ptr<InProcessDoor> door;
   std::uint16_t port = 0;
   Mutex stop_mu;

@@ -54,6 +54,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--io-threads", io_threads, "Network threads; 0 = one per core")->capture_default_str();
   app.add_option("--retention-check-ms", retention_ms, "How often retention runs")->capture_default_str();
+  std::string kafka_listen = "127.0.0.1:9092";
+  std::string kafka_advertise;
+  bool kafka_auto_create = true;
+  std::uint32_t kafka_partitions = 1;
+  app.add_option("--kafka-listen", kafka_listen, "Kafka protocol listener, HOST:PORT, or 'off'")->capture_default_str();
+  app.add_option("--kafka-advertise", kafka_advertise,
+                 "HOST:PORT Kafka clients are told to connect to (default: the listener's)");
+  app.add_option("--kafka-auto-create-topics", kafka_auto_create,
+                 "Create unknown topics that Kafka clients name (true/false)")
+      ->capture_default_str();
+  app.add_option("--kafka-default-partitions", kafka_partitions, "Partitions of topics Kafka clients create")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   wharf::BrokerOptions options;
@@ -71,6 +83,20 @@ int main(int argc, char** argv) {
   options.map_size = map_size;
   options.io_threads = io_threads;
   options.retention_interval = std::chrono::milliseconds(retention_ms);
+  if (kafka_listen != "off") {
+    options.kafka.listen = true;
+    if (!split_host_port(kafka_listen, &options.kafka.host, &options.kafka.port)) {
+      std::fprintf(stderr, "wharfd: --kafka-listen wants HOST:PORT or off, got '%s'\n", kafka_listen.c_str());
+      return 2;
+    }
+  }
+  if (!kafka_advertise.empty() &&
+      !split_host_port(kafka_advertise, &options.kafka.advertised_host, &options.kafka.advertised_port)) {
+    std::fprintf(stderr, "wharfd: --kafka-advertise wants HOST:PORT, got '%s'\n", kafka_advertise.c_str());
+    return 2;
+  }
+  options.kafka.auto_create_topics = kafka_auto_create;
+  options.kafka.default_partitions = kafka_partitions;
 
   // Signals are taken synchronously by this thread, never by a handler.
   sigset_t signals;
@@ -85,8 +111,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wharfd: %s\n", broker.error().to_string().c_str());
     return 1;
   }
-  std::printf("wharfd %s listening on %s, data dir %s, durability %s\n",
-              std::string(wharf::Broker::version()).c_str(), (*broker)->address().c_str(),
+  const std::string kafka = options.kafka.listen
+                                ? fmt::format("{}:{}", options.kafka.host, (*broker)->kafka_port())
+                                : std::string("off");
+  std::printf("wharfd %s listening on %s, kafka %s, data dir %s, durability %s\n",
+              std::string(wharf::Broker::version()).c_str(), (*broker)->address().c_str(), kafka.c_str(),
               data_dir.c_str(), durability.c_str());
   std::fflush(stdout);
 

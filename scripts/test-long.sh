@@ -3,7 +3,7 @@
 #   1,000 crash cycles, a 30-minute soak, 10 million executions per fuzzer.
 # Usage: scripts/test-long.sh [crash|soak|fuzz ...]   (default: all three)
 # Knobs: CYCLES, SEED (crash checker seed), SOAK_SECONDS, FUZZ_RUNS,
-# FUZZ_TARGETS (frame dispatch ops), FUZZ_PROCS (cores), FUZZ_SANITIZE.
+# FUZZ_TARGETS (frame dispatch ops kafka), FUZZ_PROCS (cores), FUZZ_SANITIZE.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -37,7 +37,7 @@ for part in $parts; do
       CC=clang CXX=clang++ build $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHARF_SANITIZE="${FUZZ_SANITIZE:=undefined}" \
         -DWHARF_BUILD_FUZZERS=ON -DWHARF_BUILD_TESTS=OFF -DWHARF_BUILD_BENCHMARKS=OFF
       procs=${FUZZ_PROCS:-$jobs}
-      for t in ${FUZZ_TARGETS:-frame dispatch ops}; do
+      for t in ${FUZZ_TARGETS:-frame dispatch ops kafka}; do
         echo "== fuzz $t ($FUZZ_SANITIZE): ${FUZZ_RUNS:=10000000} executions in $procs processes"
         corpus=$dir/long-corpus-$t
         rm -rf "$corpus" && mkdir -p "$corpus" && cp -r "tests/fuzz/corpus/$t/." "$corpus"

@@ -209,7 +209,7 @@ FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition
             state.log_start, end};
   thread_local std::vector<std::span<const std::uint8_t>> spans;
   spans.clear();
-  if (offset < end) {
+  if (offset < end && max_bytes > 0) {
     if (status st = storage_.logs().read_batches(*txn, topic->record.id, partition, offset, max_bytes, &spans);
         !st.ok())
       return {st};
@@ -253,6 +253,27 @@ result<std::uint64_t> LogEngine::list_offset(std::string_view topic_name, std::u
       return storage_.logs().offset_for_time(*txn, topic->record.id, partition, timestamp_ms, state.log_start, end);
   }
   return status(errc::invalid_argument, "unknown offset spec");
+}
+
+result<std::optional<LogEngine::TimedOffset>> LogEngine::find_by_time(std::string_view topic_name,
+                                                                     std::uint32_t partition,
+                                                                     std::int64_t timestamp_ms) {
+  auto topic = find_topic(topic_name);
+  if (!topic) return unknown_topic(topic_name);
+  if (partition >= topic->partitions.size()) return unknown_partition(topic_name, partition, topic->partitions.size());
+  auto txn = storage_.read();
+  if (!txn) return txn.error();
+  auto rec = storage_.logs().get_partition(*txn, topic->record.id, partition);
+  if (!rec) return rec.error();
+  if (!rec->has_value()) return unknown_topic(topic_name);
+  const std::uint64_t end = durable_end(*topic->partitions[partition], **rec);
+  TimedOffset found;
+  auto offset = storage_.logs().offset_for_time(*txn, topic->record.id, partition, timestamp_ms, (*rec)->log_start,
+                                                end, &found.timestamp_ms);
+  if (!offset) return offset.error();
+  if (*offset >= end) return std::optional<TimedOffset>();
+  found.offset = *offset;
+  return std::optional<TimedOffset>(found);
 }
 
 void LogEngine::delete_records(std::string topic, std::uint32_t partition, std::uint64_t before, ProduceDone done) {

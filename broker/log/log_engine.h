@@ -142,8 +142,8 @@ class LogEngine final : public storage::GroupListener {
                 std::uint64_t* base_offset);
 
   // Reads whole batches from the one holding `offset`, up to max_bytes
-  // (at least one). offset == high watermark gives an empty view (the
-  // caller may then wait_for_append).
+  // (at least one; max_bytes 0 reads none, only the range). offset == high
+  // watermark gives an empty view (the caller may then wait_for_append).
   FetchError fetch(std::string_view topic, std::uint32_t partition, std::uint64_t offset,
                    std::size_t max_bytes, const std::function<void(const FetchView&)>& sink);
   // Registers `waiter` to be woken when records at or past `offset` of the
@@ -153,6 +153,14 @@ class LogEngine final : public storage::GroupListener {
                                                       std::uint64_t offset, std::shared_ptr<Waiter> waiter);
   result<std::uint64_t> list_offset(std::string_view topic, std::uint32_t partition,
                                     OffsetSpec spec, std::int64_t timestamp_ms);
+  // The first record at or after a time: its offset and timestamp, or
+  // nullopt when no record is that late.
+  struct TimedOffset {
+    std::uint64_t offset = 0;
+    std::int64_t timestamp_ms = 0;
+  };
+  result<std::optional<TimedOffset>> find_by_time(std::string_view topic, std::uint32_t partition,
+                                                  std::int64_t timestamp_ms);
   // Advances a partition's log start to `before` (at most its end), as
   // Kafka's DeleteRecords; reports the new log start. Batches wholly below
   // it are deleted. Errors: unknown_topic, unknown_partition,

@@ -3,13 +3,13 @@
 // reply frames out.
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <cstring>
 
 #include "broker/log/log_engine.h"
+#include "broker/net/append_waiter.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/request_helpers.h"
 
@@ -53,29 +53,12 @@ bool reply_fetch(log::LogEngine& logs, Connection& conn, std::uint64_t corr, std
 
 // Long poll: waits for the log engine to say records arrived (woken by the
 // writer after a commit) or until the deadline, then replies whatever is
-// there. The engine holds the waiter, the coroutine owns the timer: a
-// waiter left behind after shutdown does not keep a timer past its io_context.
-class FetchWaiter final : public log::Waiter {
- public:
-  explicit FetchWaiter(const std::shared_ptr<asio::steady_timer>& timer)
-      : timer_(timer), executor_(timer->get_executor()) {}
-  void wake() override {
-    if (timer_.expired()) return;
-    asio::post(executor_, [t = timer_] {
-      if (auto timer = t.lock()) timer->cancel();
-    });
-  }
-
- private:
-  std::weak_ptr<asio::steady_timer> timer_;
-  asio::any_io_executor executor_;
-};
-
+// there.
 asio::awaitable<void> long_poll(log::LogEngine& logs, std::shared_ptr<Connection> conn, std::uint64_t corr,
                                 std::string topic, std::uint32_t partition, std::uint64_t offset,
                                 std::size_t max_bytes, std::chrono::steady_clock::time_point deadline) {
   auto timer = std::make_shared<asio::steady_timer>(conn->executor());
-  auto waiter = std::make_shared<FetchWaiter>(timer);
+  auto waiter = std::make_shared<AppendWaiter>(timer);
   conn->track_timer(timer);
   while (!conn->closed() && !conn->closing()) {
     auto wait = logs.wait_for_append(topic, partition, offset, waiter);

@@ -94,6 +94,16 @@ bool Session::try_begin_async(std::size_t bytes) {
   return true;
 }
 
+void Session::begin_async(std::size_t bytes) {
+  ++in_flight_;
+  in_flight_bytes_ += bytes;
+}
+
+void Session::resume_frames() {
+  frames_held_ = false;
+  wake_reader();
+}
+
 void Session::end_async(std::size_t bytes) {
   --in_flight_;
   in_flight_bytes_ -= std::min(bytes, in_flight_bytes_);
@@ -123,7 +133,8 @@ std::size_t Session::output_budget() const {
 
 bool Session::reader_should_pause() const {
   const NetOptions& o = server_.options();
-  return out_.size() + sending_.size() > o.max_pending_output || in_flight_bytes_ > o.max_in_flight_bytes;
+  return frames_held_ || out_.size() + sending_.size() > o.max_pending_output ||
+         in_flight_bytes_ > o.max_in_flight_bytes || (pause_at_request_limit_ && in_flight_ >= o.max_in_flight);
 }
 
 asio::awaitable<void> Session::read_loop() {

@@ -72,6 +72,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // try_begin fails (the caller refuses the request) at the count limit;
   // the reader pauses while the bytes are over their limit.
   bool try_begin_async(std::size_t bytes = 0);
+  // For protocols that cannot refuse a request (Kafka): counts it anyway;
+  // the reader pauses while the count is at its limit.
+  void begin_async(std::size_t bytes = 0);
   void end_async(std::size_t bytes = 0);
   std::size_t in_flight() const noexcept { return in_flight_; }
 
@@ -96,6 +99,13 @@ class Session : public std::enable_shared_from_this<Session> {
   virtual bool awaiting_handshake() const { return false; }
   // The session closed: release what it held elsewhere.
   virtual void on_closed() {}
+
+  // Pause reading, rather than refuse requests, at the in-flight count limit.
+  void pause_at_request_limit() { pause_at_request_limit_ = true; }
+  // No further frame is handed to on_frame until resume_frames(): a request
+  // whose effects the next ones must see holds them back.
+  void hold_frames() { frames_held_ = true; }
+  void resume_frames();
 
   // Queued output: append, then call output_added().
   std::vector<std::uint8_t>& output() { return out_; }
@@ -132,6 +142,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writer_waiting_ = false;
   std::size_t in_flight_ = 0;
   std::size_t in_flight_bytes_ = 0;
+  bool pause_at_request_limit_ = false;
+  bool frames_held_ = false;
 
   Clock::time_point accepted_at_;
   Clock::time_point frame_started_ = Clock::time_point::max();

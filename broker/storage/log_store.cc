@@ -295,7 +295,7 @@ status LogStore::read_batches(Txn& txn, std::uint32_t topic, std::uint32_t parti
 
 result<std::uint64_t> LogStore::offset_for_time(Txn& txn, std::uint32_t topic, std::uint32_t partition,
                                                 std::int64_t ts, std::uint64_t log_start,
-                                                std::uint64_t end) {
+                                                std::uint64_t end, std::int64_t* found_timestamp) {
   // The index maps each new running-maximum timestamp to the batch that set
   // it, so the first entry >= ts names the first batch that can hold a
   // record >= ts; every earlier batch holds only older records.
@@ -330,8 +330,10 @@ result<std::uint64_t> LogStore::offset_for_time(Txn& txn, std::uint32_t topic, s
     protocol::batch::Reader reader(b, &plain);
     protocol::batch::RecordFields rec;
     while (reader.next(&rec)) {
-      if (static_cast<std::uint64_t>(rec.offset) >= start && rec.timestamp_ms >= ts)
+      if (static_cast<std::uint64_t>(rec.offset) >= start && rec.timestamp_ms >= ts) {
+        if (found_timestamp != nullptr) *found_timestamp = rec.timestamp_ms;
         return static_cast<std::uint64_t>(rec.offset);
+      }
     }
     if (!reader.ok()) return corrupt_value(topic, partition, key);
   }

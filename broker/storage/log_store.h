@@ -88,10 +88,11 @@ class LogStore {
   status read_batches(Txn& txn, std::uint32_t topic_id, std::uint32_t partition,
                       std::uint64_t offset, std::size_t max_bytes,
                       std::vector<std::span<const std::uint8_t>>* out);
-  // First offset in [log_start, end) whose record timestamp is >= ts, or end.
+  // First offset in [log_start, end) whose record timestamp is >= ts (and
+  // that record's timestamp in *found_timestamp), or end.
   result<std::uint64_t> offset_for_time(Txn& txn, std::uint32_t topic_id, std::uint32_t partition,
                                         std::int64_t ts, std::uint64_t log_start,
-                                        std::uint64_t end);
+                                        std::uint64_t end, std::int64_t* found_timestamp = nullptr);
   // The `limit` oldest batches of a partition.
   status oldest_batches(Txn& txn, std::uint32_t topic_id, std::uint32_t partition,
                         std::size_t limit, std::vector<BatchSummary>* out);

@@ -40,6 +40,22 @@ enum class Durability {
   relaxed,
 };
 
+// The Kafka wire-protocol listener (docs/KAFKA.md): Kafka clients and tools
+// produce, consume and commit group offsets on Wharf's topics.
+struct KafkaListenerOptions {
+  bool listen = false;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 9092;  // 0 picks a free port
+  // Where Metadata tells clients to connect; empty / 0: host and the
+  // bound port.
+  std::string advertised_host;
+  std::uint16_t advertised_port = 0;
+  // Unknown topics named by Metadata or Produce are created, as Kafka does
+  // by default, with this many partitions.
+  bool auto_create_topics = true;
+  std::uint32_t default_partitions = 1;
+};
+
 struct BrokerOptions {
   // The TCP listener; with `listen` false, only in-process clients
   // (client_options()) reach the broker and port() is 0.
@@ -61,8 +77,11 @@ struct BrokerOptions {
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::milliseconds frame_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
+  // The longest a fetch waits for records, whatever it asks for.
+  std::chrono::milliseconds max_fetch_wait{60000};
   // How often retention runs.
   std::chrono::milliseconds retention_interval{5000};
+  KafkaListenerOptions kafka;
   // Receives the broker's log lines; default: standard error.
   std::function<void(std::string_view)> log;
 };
@@ -90,6 +109,8 @@ class Broker {
 
   const std::string& host() const noexcept;
   std::uint16_t port() const noexcept;
+  // The Kafka listener's bound port; 0 when it is off.
+  std::uint16_t kafka_port() const noexcept;
   // "host:port"
   std::string address() const;
   // ok, or the sticky storage failure that stopped writes.

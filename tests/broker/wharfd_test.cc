@@ -30,15 +30,19 @@ pid_t start_wharfd(const test::TempDir& dir, const std::string& args) {
 TEST(BrokerWharfd, StartsPrintsOneLineRefusesSecondAndStopsCleanly) {
   test::TempDir dir;
   const std::string data = (dir.path() / "data").string();
-  const pid_t pid = start_wharfd(dir, "--listen 127.0.0.1:0 --data-dir " + data + " --durability relaxed");
+  const pid_t pid = start_wharfd(dir, "--listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 --data-dir " + data +
+                                          " --durability relaxed");
   ASSERT_TRUE(test::wait_for([&] { return test::slurp(dir.path() / "out").find('\n') != std::string::npos; }));
   const std::string line = test::slurp(dir.path() / "out");
   EXPECT_NE(line.find("wharfd "), std::string::npos) << line;
   EXPECT_NE(line.find("listening on 127.0.0.1:"), std::string::npos) << line;
+  EXPECT_NE(line.find(", kafka 127.0.0.1:"), std::string::npos) << line;
+  EXPECT_EQ(line.find("127.0.0.1:0,"), std::string::npos) << "bound ports, not 0: " << line;
   EXPECT_NE(line.find(data), std::string::npos) << line;
   EXPECT_NE(line.find("durability relaxed"), std::string::npos) << line;
 
-  auto second = test::run_command(std::string(WHARFD_PATH) + " --listen 127.0.0.1:0 --data-dir " + data);
+  auto second =
+      test::run_command(std::string(WHARFD_PATH) + " --listen 127.0.0.1:0 --kafka-listen off --data-dir " + data);
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("data_dir_locked"), std::string::npos) << second.err;
   EXPECT_NE(second.err.find("in use by another broker"), std::string::npos) << second.err;
@@ -58,6 +62,9 @@ TEST(BrokerWharfd, RejectsBadFlagsWithAClearMessage) {
   r = test::run_command(std::string(WHARFD_PATH) + " --listen nonsense");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("HOST:PORT"), std::string::npos) << r.err;
+  r = test::run_command(std::string(WHARFD_PATH) + " --listen 127.0.0.1:0 --kafka-listen nowhere");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--kafka-listen wants HOST:PORT or off"), std::string::npos) << r.err;
 }
 
 TEST(BrokerWharfd, ReadsSettingsFromAConfigFile) {
@@ -65,7 +72,8 @@ TEST(BrokerWharfd, ReadsSettingsFromAConfigFile) {
   const std::string data = (dir.path() / "cfgdata").string();
   {
     std::ofstream cfg(dir.path() / "wharf.toml");
-    cfg << "listen = \"127.0.0.1:0\"\ndata-dir = \"" << data << "\"\ndurability = \"relaxed\"\n";
+    cfg << "listen = \"127.0.0.1:0\"\nkafka-listen = \"off\"\ndata-dir = \"" << data
+        << "\"\ndurability = \"relaxed\"\n";
   }
   const pid_t pid = start_wharfd(dir, "--config " + (dir.path() / "wharf.toml").string());
   ASSERT_TRUE(test::wait_for([&] { return test::slurp(dir.path() / "out").find('\n') != std::string::npos; }))
@@ -73,6 +81,7 @@ TEST(BrokerWharfd, ReadsSettingsFromAConfigFile) {
   const std::string line = test::slurp(dir.path() / "out");
   EXPECT_NE(line.find(data), std::string::npos) << line;
   EXPECT_NE(line.find("durability relaxed"), std::string::npos) << line;
+  EXPECT_NE(line.find("kafka off"), std::string::npos) << line;
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);

@@ -1,16 +1,20 @@
 // Writes the seed corpora of the fuzzers: one real frame payload per
 // request type (dispatch), the same as framed bytes plus every prefix of
-// one frame (frame), and short operation scripts (ops).
+// one frame (frame), short operation scripts (ops), and Kafka requests
+// (kafka: header and body, at the versions clients send).
 //   make_seeds OUT_DIR
 #include <flatbuffers/flatbuffers.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "protocol/frame.h"
+#include "protocol/kafka/codec.h"
 #include "protocol/record_batch.h"
 #include "wharf_generated.h"
 #include "protocol/frame_builder.h"
@@ -38,12 +42,67 @@ std::vector<std::uint8_t> batch() {
   return {bytes.begin(), bytes.end()};
 }
 
+using KafkaBody = std::function<void(protocol::kafka::Writer&)>;
+
+void write_kafka_seeds(const std::filesystem::path& dir, const std::vector<std::uint8_t>& b) {
+  using protocol::kafka::Writer;
+  const std::vector<std::tuple<std::string, std::int16_t, std::int16_t, KafkaBody>> requests = {
+      {"api_versions_v0", 18, 0, [](Writer&) {}},
+      {"api_versions_v3", 18, 3, [](Writer& w) { w.i8(0); }},
+      {"metadata_v4", 3, 4, [](Writer& w) { w.array(1); w.string("t"); w.boolean(true); }},
+      {"metadata_v0_all", 3, 0, [](Writer& w) { w.array(0); }},
+      {"produce_v7", 0, 7, [&](Writer& w) {
+         w.nullable_string(std::nullopt); w.i16(-1); w.i32(1000); w.array(1); w.string("t"); w.array(1); w.i32(0); w.bytes(b);
+       }},
+      {"produce_v0_acks0", 0, 0, [&](Writer& w) {
+         w.i16(0); w.i32(1000); w.array(1); w.string("t"); w.array(1); w.i32(1); w.bytes(b);
+       }},
+      {"fetch_v11", 1, 11, [](Writer& w) {
+         w.i32(-1); w.i32(10); w.i32(1); w.i32(1 << 20); w.i8(0); w.i32(0); w.i32(-1);
+         w.array(1); w.string("t"); w.array(1); w.i32(0); w.i32(-1); w.i64(0); w.i64(-1); w.i32(1 << 20);
+         w.array(0); w.string("");
+       }},
+      {"fetch_v2", 1, 2, [](Writer& w) {
+         w.i32(-1); w.i32(10); w.i32(1); w.array(1); w.string("t"); w.array(1); w.i32(0); w.i64(0); w.i32(1 << 20);
+       }},
+      {"list_offsets_v2", 2, 2, [](Writer& w) {
+         w.i32(-1); w.i8(0); w.array(1); w.string("t"); w.array(1); w.i32(0); w.i64(-2);
+       }},
+      {"create_topics_v4", 19, 4, [](Writer& w) {
+         w.array(1); w.string("made"); w.i32(3); w.i16(1); w.array(0); w.array(1); w.string("retention.ms");
+         w.nullable_string("60000"); w.i32(1000); w.boolean(false);
+       }},
+      {"delete_records_v1", 21, 1, [](Writer& w) {
+         w.array(1); w.string("t"); w.array(1); w.i32(0); w.i64(1); w.i32(1000);
+       }},
+      {"join_group_v5", 11, 5, [](Writer& w) {
+         w.string("g"); w.i32(10000); w.i32(10000); w.string(""); w.nullable_string(std::nullopt); w.string("consumer");
+         w.array(1); w.string("range"); w.bytes(std::vector<std::uint8_t>{0, 0, 0, 0, 0, 1, 0, 1, 't', 0xff, 0xff, 0xff, 0xff});
+       }},
+      {"offset_commit_v7", 8, 7, [](Writer& w) {
+         w.string("g"); w.i32(-1); w.string(""); w.nullable_string(std::nullopt); w.array(1); w.string("t"); w.array(1);
+         w.i32(0); w.i64(0); w.i32(-1); w.nullable_string("");
+       }},
+      {"offset_fetch_v5", 9, 5, [](Writer& w) { w.string("g"); w.i32(-1); }},
+  };
+  for (const auto& [name, key, version, body] : requests) {
+    std::vector<std::uint8_t> out;
+    Writer w(out);
+    w.i16(key);
+    w.i16(version);
+    w.i32(7);
+    w.string("seed");
+    body(w);
+    write(dir / name, out.data(), out.size());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const std::filesystem::path out = argv[1];
-  for (const char* d : {"frame", "dispatch", "ops"}) std::filesystem::create_directories(out / d);
+  for (const char* d : {"frame", "dispatch", "ops", "kafka"}) std::filesystem::create_directories(out / d);
   const auto b = batch();
   std::vector<std::pair<std::string, Build>> requests = {
       {"hello", [](auto& f) { protocol::finish_frame(f, 1, wire::CreateHello(f, 1)); }},
@@ -100,6 +159,7 @@ int main(int argc, char** argv) {
   };
   for (std::size_t i = 0; i < scripts.size(); ++i)
     write(out / "ops" / ("script_" + std::to_string(i)), scripts[i].data(), scripts[i].size());
+  write_kafka_seeds(out / "kafka", b);
   std::printf("seeds written to %s\n", out.c_str());
   return 0;
 }

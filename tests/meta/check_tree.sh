@@ -21,7 +21,7 @@ listed=$(sed -n 's/^- `\([^`]*\/\)`.*/\1/p' docs/ARCHITECTURE.md)
 for path in $listed; do
   [ -d "$path" ] || { echo "docs/ARCHITECTURE.md lists $path, which does not exist"; fail=1; }
 done
-for dir in $(find . broker -mindepth 1 -maxdepth 1 -type d ! -name '.*' ! -name 'build*' ! -name 'wharf-data' | sed 's|^\./||' | sort -u); do
+for dir in $(find . broker protocol -mindepth 1 -maxdepth 1 -type d ! -name '.*' ! -name 'build*' ! -name 'wharf-data' ! -name 'generated' | sed 's|^\./||' | sort -u); do
   case "$dir" in include) dir=include/wharf ;; esac
   echo "$listed" | grep -qx "$dir/" || { echo "$dir/ is missing from docs/ARCHITECTURE.md"; fail=1; }
 done
@@ -33,16 +33,18 @@ allowed() {
   case "$1" in
     base) echo "base" ;;
     protocol) echo "base protocol wharf" ;;
+    protocol/kafka) echo "base protocol protocol/kafka wharf" ;;
     broker/storage) echo "base protocol wharf broker/storage" ;;
     broker/log) echo "base protocol wharf broker/storage broker/log" ;;
     broker/queue) echo "base protocol wharf broker/storage broker/queue" ;;
     broker/net) echo "base protocol wharf broker/log broker/queue broker/net" ;;
-    broker) echo "base protocol wharf broker/storage broker/log broker/queue broker/net broker" ;;
+    broker/kafka) echo "base protocol protocol/kafka wharf broker/log broker/net broker/kafka" ;;
+    broker) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/net broker/kafka broker" ;;
     client) echo "base protocol wharf client" ;;
     cli) echo "wharf cli" ;;
   esac
 }
-for dir in base protocol broker/storage broker/log broker/queue broker/net broker client cli; do
+for dir in base protocol protocol/kafka broker/storage broker/log broker/queue broker/net broker/kafka broker client cli; do
   ok=$(allowed "$dir")
   for file in $(find "$dir" -maxdepth 1 -name '*.h' -o -maxdepth 1 -name '*.cc'); do
     for inc in $(sed -n 's/^#include "\([^"]*\)\/[^/"]*".*/\1/p' "$file" | sort -u); do
@@ -52,8 +54,8 @@ for dir in base protocol broker/storage broker/log broker/queue broker/net broke
     done
   done
 done
-if grep -n 'storage::' broker/net/*.h broker/net/*.cc; then
-  echo "broker/net names storage:: (above): it must use the engines' own types"
+if grep -n 'storage::' broker/net/*.h broker/net/*.cc broker/kafka/*.h broker/kafka/*.cc; then
+  echo "a front end names storage:: (above): it must use the engines' own types"
   fail=1
 fi
 

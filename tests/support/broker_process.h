@@ -32,8 +32,8 @@ class BrokerProcess {
     if (pid_ == 0) {
       const std::string out = log_.string();
       if (freopen(out.c_str(), "w", stdout) == nullptr || freopen(out.c_str(), "a", stderr) == nullptr) _exit(126);
-      execl(wharfd_.c_str(), wharfd_.c_str(), "--listen", "127.0.0.1:0", "--data-dir", data_dir_.c_str(),
-            "--retention-check-ms", "100", nullptr);
+      execl(wharfd_.c_str(), wharfd_.c_str(), "--listen", "127.0.0.1:0", "--kafka-listen", "127.0.0.1:0",
+            "--data-dir", data_dir_.c_str(), "--retention-check-ms", "100", nullptr);
       _exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -44,8 +44,11 @@ class BrokerProcess {
       const std::string text = ss.str();
       const auto at = text.find("listening on ");
       const auto comma = at == std::string::npos ? std::string::npos : text.find(',', at);
-      if (comma != std::string::npos) {
+      const auto kafka = comma == std::string::npos ? std::string::npos : text.find(", kafka ", comma);
+      const auto kafka_end = kafka == std::string::npos ? std::string::npos : text.find(',', kafka + 8);
+      if (kafka_end != std::string::npos) {
         address_ = text.substr(at + 13, comma - at - 13);
+        kafka_address_ = text.substr(kafka + 8, kafka_end - kafka - 8);
         return true;
       }
       int status = 0;
@@ -68,6 +71,7 @@ class BrokerProcess {
   }
 
   const std::string& address() const { return address_; }
+  const std::string& kafka_address() const { return kafka_address_; }
   pid_t pid() const { return pid_; }
 
   // Resident memory of the broker in bytes: {anonymous (heap, stacks), total}.
@@ -102,6 +106,7 @@ class BrokerProcess {
   std::filesystem::path log_;
   pid_t pid_ = -1;
   std::string address_;
+  std::string kafka_address_;
 };
 
 }  // namespace wharf::crash

@@ -106,7 +106,7 @@ class RawConnection {
 
   int fd() const { return fd_; }
 
- private:
+  // Reads exactly n bytes; false on close or timeout.
   bool read_exact(std::uint8_t* out, std::size_t n, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (n > 0) {
@@ -122,6 +122,7 @@ class RawConnection {
     return true;
   }
 
+ private:
   int fd_ = -1;
   bool connected_ = false;
 };

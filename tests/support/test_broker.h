@@ -21,6 +21,8 @@ class TestBroker {
   explicit TestBroker(BrokerOptions options = {}) : options_(std::move(options)) {
     options_.host = "127.0.0.1";
     options_.port = 0;
+    options_.kafka.host = "127.0.0.1";
+    options_.kafka.port = 0;
     if (options_.data_dir == BrokerOptions().data_dir) options_.data_dir = dir_.path() / "data";
     if (!options_.log) options_.log = [](std::string_view) {};
     start();
@@ -33,8 +35,9 @@ class TestBroker {
       return;
     }
     broker_ = std::move(*b);
-    // Restarts keep the port so clients with auto_reconnect find it again.
+    // Restarts keep the ports so clients with auto_reconnect find them again.
     options_.port = broker_->port();
+    options_.kafka.port = broker_->kafka_port();
   }
   void stop() {
     if (broker_) broker_->stop();
@@ -49,6 +52,9 @@ class TestBroker {
   BrokerOptions& options() { return options_; }
   const std::filesystem::path& data_dir() const { return options_.data_dir; }
   std::string address() const { return "127.0.0.1:" + std::to_string(options_.port); }
+  // The Kafka listener (options().kafka.listen).
+  std::uint16_t kafka_port() const { return options_.kafka.port; }
+  std::string kafka_address() const { return "127.0.0.1:" + std::to_string(options_.kafka.port); }
 
   std::unique_ptr<Client> client(ClientOptions o = {}) {
     o.broker = address();

@@ -1,0 +1,33 @@
+// Wharf's errors as Kafka error codes, so Kafka clients react as they
+// would to Kafka itself (retry what is retriable, fail the rest).
+#pragma once
+
+#include "protocol/kafka/api.h"
+#include "wharf/errors.h"
+
+namespace wharf::kafka {
+
+inline protocol::kafka::Error to_kafka_error(const status& st) {
+  using E = protocol::kafka::Error;
+  switch (st.code()) {
+    case errc::ok: return E::none;
+    case errc::unknown_topic:
+    case errc::unknown_partition: return E::unknown_topic_or_partition;
+    case errc::invalid_name: return E::invalid_topic_exception;
+    case errc::topic_exists: return E::topic_already_exists;
+    case errc::offset_out_of_range: return E::offset_out_of_range;
+    case errc::corrupt_batch: return E::corrupt_message;
+    case errc::frame_too_large: return E::message_too_large;
+    // Retriable on both sides: the client retries after space is freed.
+    case errc::storage_full:
+    case errc::storage_failed:
+    case errc::storage_corrupt: return E::kafka_storage_error;
+    case errc::timeout: return E::request_timed_out;
+    // The client looks for the leader again, and retries.
+    case errc::shutting_down: return E::not_leader_or_follower;
+    case errc::invalid_argument: return E::invalid_request;
+    default: return E::unknown_server_error;
+  }
+}
+
+}  // namespace wharf::kafka

@@ -1,0 +1,138 @@
+// Produce: each partition's record set becomes one stored batch (v2 as
+// sent; magic 0/1 message sets converted up), appended through the log
+// engine and answered after the durable commit. acks=0 gets no response;
+// a failure then closes the connection, as Kafka does, so the client
+// notices.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "base/clock.h"
+#include "broker/kafka/completion.h"
+#include "broker/kafka/kafka_errors.h"
+#include "broker/kafka/request_handlers.h"
+#include "broker/kafka/topic_creation.h"
+#include "protocol/kafka/legacy_records.h"
+#include "protocol/kafka/log_messages.h"
+#include "protocol/record_batch.h"
+
+namespace wharf::kafka {
+
+namespace pk = protocol::kafka;
+
+namespace {
+
+struct ProduceCall {
+  KafkaSession::Reply reply;
+  bool acks0 = false;
+  std::size_t bytes = 0;
+  pk::ProduceResponse response;
+  // Per partition of the response, in order: the batch to append.
+  std::vector<std::vector<std::uint8_t>> batches;
+  Countdown countdown;
+  status first_error;
+};
+
+// One partition's record set as the single v2 batch to store.
+result<std::vector<std::uint8_t>> to_batch(std::span<const std::uint8_t> records) {
+  const std::int8_t magic = pk::record_set_magic(records);
+  if (magic == protocol::batch::kMagicV2) {
+    if (records.size() < protocol::batch::kHeaderSize || protocol::batch::total_size(records.data()) != records.size())
+      return status(errc::corrupt_batch, "a produce must carry exactly one record batch per partition");
+    return std::vector<std::uint8_t>(records.begin(), records.end());
+  }
+  if (magic == 0 || magic == 1) return pk::upconvert_message_set(records, wall_clock_ms());
+  return status(errc::corrupt_batch, fmt::format("record set magic {} is unknown", magic));
+}
+
+void finish(KafkaSession& s, ProduceCall& call) {
+  if (call.acks0) {
+    s.end_async(call.bytes);
+    if (!call.first_error.ok()) s.reject(fmt::format("a produce with acks=0 failed: {}", call.first_error.to_string()));
+    return;
+  }
+  s.respond(call.reply, [&](pk::Writer& w) { pk::encode(w, call.reply.version, call.response); });
+}
+
+void set_error(ProduceCall& call, pk::ProducePartitionResult& result, const status& st) {
+  result.error = to_kafka_error(st);
+  if (call.first_error.ok()) call.first_error = st;
+}
+
+// Appends every batch that passed the checks; finishes once all are done.
+void append_all(KafkaSession& s, const std::shared_ptr<ProduceCall>& call) {
+  auto& logs = s.context().logs;
+  call->countdown.last = [call](KafkaSession& session) { finish(session, *call); };
+  std::size_t i = 0;
+  for (auto& topic : call->response.topics) {
+    for (auto& part : topic.partitions) {
+      auto& batch = call->batches[i++];
+      if (part.error != pk::Error::none) continue;
+      ++call->countdown.left;
+      logs.produce(topic.name, static_cast<std::uint32_t>(part.index), std::move(batch),
+                   back_on(s, [call, &part](KafkaSession& session, result<std::uint64_t> base) {
+                     if (base) {
+                       part.base_offset = static_cast<std::int64_t>(*base);
+                     } else {
+                       set_error(*call, part, base.error());
+                     }
+                     call->countdown.arrive(session);
+                   }));
+    }
+  }
+  call->countdown.arrive(s);
+}
+
+}  // namespace
+
+bool handle_produce(KafkaSession& s, const RequestHeader& h, Reader& body) {
+  pk::ProduceRequest req;
+  if (!pk::decode(body, h.api_version, &req)) return false;
+  auto call = std::make_shared<ProduceCall>();
+  for (const auto& t : req.topics)
+    for (const auto& p : t.partitions) call->bytes += p.records ? p.records->size() : 0;
+  call->acks0 = req.acks == 0;
+  if (call->acks0) {
+    s.begin_async(call->bytes);
+  } else {
+    call->reply = s.reply_to(h, call->bytes);
+  }
+  status refused;
+  if (req.acks != 0 && req.acks != 1 && req.acks != -1)
+    refused = status(errc::invalid_argument, fmt::format("acks must be -1, 0 or 1, not {}", req.acks));
+  if (req.transactional_id) refused = status(errc::invalid_argument, "transactions are not supported");
+  std::vector<std::string> names;
+  for (const auto& t : req.topics) {
+    auto& topic = call->response.topics.emplace_back();
+    topic.name = t.name;
+    names.push_back(t.name);
+    for (const auto& p : t.partitions) {
+      auto& part = topic.partitions.emplace_back();
+      part.index = p.index;
+      auto& batch = call->batches.emplace_back();
+      if (!refused.ok()) {
+        set_error(*call, part, refused);
+        if (req.acks != 0 && req.acks != 1 && req.acks != -1) part.error = pk::Error::invalid_required_acks;
+        continue;
+      }
+      if (p.index < 0) {
+        set_error(*call, part, status(errc::unknown_partition, fmt::format("partition {}", p.index)));
+        continue;
+      }
+      auto converted = to_batch(p.records.value_or(std::span<const std::uint8_t>()));
+      if (!converted) {
+        set_error(*call, part, converted.error());
+        continue;
+      }
+      batch = std::move(*converted);
+    }
+  }
+  if (!refused.ok()) {
+    finish(s, *call);
+    return true;
+  }
+  create_missing_topics(s, names, [call](KafkaSession& session) { append_all(session, call); });
+  return true;
+}
+
+}  // namespace wharf::kafka

@@ -1,0 +1,28 @@
+// One handler per Kafka API. Each decodes its request from `body`, answers
+// on the session (at once or later, in its ticket's place) and returns
+// false only when the body is malformed (the session then closes, as
+// Kafka does).
+#pragma once
+
+#include "broker/kafka/kafka_session.h"
+#include "protocol/kafka/codec.h"
+#include "protocol/kafka/header.h"
+
+namespace wharf::kafka {
+
+using protocol::kafka::Reader;
+using protocol::kafka::RequestHeader;
+
+// Routes a request whose key and version are supported.
+bool handle_request(KafkaSession& s, const RequestHeader& h, Reader& body);
+
+bool handle_api_versions(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_metadata(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_produce(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_fetch(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_list_offsets(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_create_topics(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_delete_topics(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_delete_records(KafkaSession& s, const RequestHeader& h, Reader& body);
+
+}  // namespace wharf::kafka
