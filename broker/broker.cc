@@ -49,7 +49,7 @@ status start_kafka(Broker::Impl& impl) {
   net::NetOptions n = impl.net_options;
   n.host = k.host;
   n.port = k.port;
-  impl.kafka_context = std::make_unique<kafka::KafkaContext>(kafka::KafkaContext{*impl.logs, {}});
+  impl.kafka_context = std::make_unique<kafka::KafkaContext>(kafka::KafkaContext{*impl.logs, *impl.groups, {}});
   kafka::KafkaContext* context = impl.kafka_context.get();
   Broker::Impl* raw = &impl;
   impl.kafka_server = std::make_unique<net::Server>(
@@ -104,6 +104,11 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   auto queues = queue::QueueEngine::open(*impl->storage, impl->appender.get());
   if (!queues) return queues.error();
   impl->queues = std::move(*queues);
+  groups::GroupOptions go;
+  go.initial_rebalance_delay = impl->options.groups.initial_rebalance_delay;
+  go.min_session_timeout = impl->options.groups.min_session_timeout;
+  go.max_session_timeout = impl->options.groups.max_session_timeout;
+  impl->groups = std::make_unique<groups::GroupCoordinator>(*impl->logs, go);
   impl->storage->writer().start();
   log::LogEngine* log_engine = impl->logs.get();
   queue::QueueEngine* queue_engine = impl->queues.get();
@@ -171,6 +176,7 @@ void Broker::stop() {
   // and close connections; then stop the I/O threads.
   impl_->server->stop_reading();
   if (impl_->kafka_server) impl_->kafka_server->stop_reading();
+  impl_->groups->stop();  // waiting joins answer now
   impl_->background->stop();
   impl_->queues->flush({});  // deferred ack deletes, before the writer drains
   impl_->storage->writer().stop();
@@ -181,6 +187,7 @@ void Broker::stop() {
   impl_->kafka_context.reset();
   impl_->server.reset();
   impl_->dispatcher.reset();
+  impl_->groups.reset();
   impl_->background.reset();
   impl_->queues.reset();
   impl_->appender.reset();

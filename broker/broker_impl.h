@@ -7,6 +7,7 @@
 #include "base/mutex.h"
 
 #include "broker/background_jobs.h"
+#include "broker/groups/group_coordinator.h"
 #include "broker/in_process_door.h"
 #include "broker/kafka/kafka_context.h"
 #include "broker/log/log_engine.h"
@@ -28,6 +29,7 @@ struct Broker::Impl {
   std::unique_ptr<LogAppenderAdapter> appender;
   std::unique_ptr<queue::QueueEngine> queues;
   std::unique_ptr<BackgroundJobs> background;
+  std::unique_ptr<groups::GroupCoordinator> groups;
   net::NetOptions net_options;
   std::unique_ptr<net::IoPool> io;  // shared by every listener
   std::unique_ptr<net::Dispatcher> dispatcher;

@@ -1,4 +1,5 @@
-// What every Kafka connection shares: the engines it reaches, the
+// What every Kafka connection shares: the engines it reaches (logs and
+// consumer groups), the
 // listener's settings, and what Metadata says about the one node.
 #pragma once
 
@@ -6,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "broker/groups/group_coordinator.h"
 #include "broker/log/log_engine.h"
 
 namespace wharf::kafka {
@@ -26,6 +28,7 @@ constexpr std::int32_t kNodeId = 0;
 
 struct KafkaContext {
   log::LogEngine& logs;
+  groups::GroupCoordinator& groups;
   KafkaConfig config;
 };
 

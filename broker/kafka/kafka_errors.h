@@ -30,4 +30,23 @@ inline protocol::kafka::Error to_kafka_error(const status& st) {
   }
 }
 
+// The same for group APIs, where some errors read differently.
+inline protocol::kafka::Error to_kafka_group_error(const status& st) {
+  using E = protocol::kafka::Error;
+  switch (st.code()) {
+    case errc::invalid_name: return E::invalid_group_id;
+    case errc::unknown_member: return E::unknown_member_id;
+    case errc::illegal_generation: return E::illegal_generation;
+    case errc::rebalance_in_progress: return E::rebalance_in_progress;
+    case errc::inconsistent_group_protocol: return E::inconsistent_group_protocol;
+    case errc::fenced_instance: return E::fenced_instance_id;
+    case errc::group_not_empty: return E::non_empty_group;
+    case errc::unknown_group: return E::group_id_not_found;
+    case errc::invalid_argument: return E::invalid_session_timeout;
+    // The client looks for the coordinator again.
+    case errc::shutting_down: return E::coordinator_not_available;
+    default: return to_kafka_error(st);
+  }
+}
+
 }  // namespace wharf::kafka

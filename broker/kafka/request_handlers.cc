@@ -17,6 +17,16 @@ bool handle_request(KafkaSession& s, const RequestHeader& h, Reader& body) {
     case pk::ApiKey::create_topics: return handle_create_topics(s, h, body);
     case pk::ApiKey::delete_topics: return handle_delete_topics(s, h, body);
     case pk::ApiKey::delete_records: return handle_delete_records(s, h, body);
+    case pk::ApiKey::find_coordinator: return handle_find_coordinator(s, h, body);
+    case pk::ApiKey::join_group: return handle_join_group(s, h, body);
+    case pk::ApiKey::sync_group: return handle_sync_group(s, h, body);
+    case pk::ApiKey::heartbeat: return handle_heartbeat(s, h, body);
+    case pk::ApiKey::leave_group: return handle_leave_group(s, h, body);
+    case pk::ApiKey::offset_commit: return handle_offset_commit(s, h, body);
+    case pk::ApiKey::offset_fetch: return handle_offset_fetch(s, h, body);
+    case pk::ApiKey::list_groups: return handle_list_groups(s, h, body);
+    case pk::ApiKey::describe_groups: return handle_describe_groups(s, h, body);
+    case pk::ApiKey::delete_groups: return handle_delete_groups(s, h, body);
     default: return false;
   }
   return false;

@@ -24,5 +24,15 @@ bool handle_list_offsets(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_create_topics(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_delete_topics(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_delete_records(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_find_coordinator(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_join_group(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_sync_group(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_heartbeat(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_leave_group(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_offset_commit(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_offset_fetch(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_list_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_describe_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_delete_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
 
 }  // namespace wharf::kafka

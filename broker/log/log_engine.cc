@@ -314,6 +314,23 @@ result<std::vector<GroupOffset>> LogEngine::group_offsets(std::string_view group
   return out;
 }
 
+void LogEngine::delete_group_offsets(std::string group, std::function<void(result<std::size_t>)> done) {
+  if (status st = protocol::validate_name(group, "group"); !st.ok()) return done(st);
+  storage_.writer().submit(storage::make_op(
+      [this, group = std::move(group)](storage::WriteTxn& txn) -> result<std::size_t> {
+        std::size_t deleted = 0;
+        if (status st = storage_.logs().delete_group_offsets(txn, group, &deleted); !st.ok()) return st;
+        return deleted;
+      },
+      std::move(done)));
+}
+
+result<std::vector<std::string>> LogEngine::groups_with_offsets() {
+  auto txn = storage_.read();
+  if (!txn) return txn.error();
+  return storage_.logs().groups_with_offsets(*txn);
+}
+
 // ---------------------------------------------------------------------------
 // Background work
 

@@ -171,6 +171,10 @@ class LogEngine final : public storage::GroupListener {
   void commit_offsets(std::string group, std::string topic,
                       std::vector<std::pair<std::uint32_t, std::uint64_t>> offsets, Done done);
   result<std::vector<GroupOffset>> group_offsets(std::string_view group, std::string_view topic);
+  // Drops a group's committed offsets; reports how many there were.
+  void delete_group_offsets(std::string group, std::function<void(result<std::size_t>)> done);
+  // The groups that have committed offsets.
+  result<std::vector<std::string>> groups_with_offsets();
 
   // --- background work (retention thread) ---
   // Submits deletes for batches past the topic's retention; returns how

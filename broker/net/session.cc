@@ -1,5 +1,8 @@
 #include "broker/net/session.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
@@ -48,6 +51,21 @@ void Session::start() {
   asio::co_spawn(executor(), [self] { return self->read_loop(); }, on_exit);
   asio::co_spawn(executor(), [self] { return self->write_loop(); }, on_exit);
   asio::co_spawn(executor(), [self] { return self->watchdog(); }, on_exit);
+}
+
+std::string Session::peer_address() {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getpeername(socket_.native_handle(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "unknown";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof(text));
+  } else if (addr.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof(text));
+  } else {
+    return "in-process";
+  }
+  return std::string("/") + text;
 }
 
 void Session::close() {

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "broker/net/net_options.h"
@@ -62,6 +63,9 @@ class Session : public std::enable_shared_from_this<Session> {
   virtual void refuse(const status& why) = 0;
 
   asio::any_io_executor executor() { return socket_.get_executor(); }
+  // The client's address ("/127.0.0.1" for TCP, as Kafka shows it;
+  // "in-process" for a socket pair).
+  std::string peer_address();
   std::uint64_t id() const noexcept { return id_; }
   Server& server() noexcept { return server_; }
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstring>
+#include <limits>
 
 #include "broker/storage/lmdb_env.h"
 #include "broker/storage/log_format.h"
@@ -485,6 +486,40 @@ status LogStore::delete_group_offsets_for_topic(WriteTxn& txn, std::string_view 
   }
   if (rc != MDB_NOTFOUND) return lmdb_status(rc, "deleting group offsets");
   return {};
+}
+
+status LogStore::delete_group_offsets(WriteTxn& txn, std::string_view group, std::size_t* deleted) {
+  std::string prefix(group);
+  prefix.push_back('\0');
+  bool left = false;
+  *deleted = 0;
+  const int rc = delete_prefix(txn.txn_, env_.dbi(Table::group_offsets),
+                               {reinterpret_cast<const std::uint8_t*>(prefix.data()), prefix.size()},
+                               std::numeric_limits<std::size_t>::max(), deleted, &left);
+  return lmdb_status(rc, "deleting a group's offsets");
+}
+
+result<std::vector<std::string>> LogStore::groups_with_offsets(Txn& txn) {
+  std::vector<std::string> out;
+  Cursor c(txn.txn_, env_.dbi(Table::group_offsets));
+  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "listing groups");
+  MDB_val key;
+  MDB_val value;
+  int rc = c.get(&key, &value, MDB_FIRST);
+  while (rc == 0) {
+    std::string_view g;
+    std::string_view t;
+    std::uint32_t p = 0;
+    if (!split_group_key(key, &g, &t, &p)) return status(errc::storage_corrupt, "a group offset record is damaged");
+    out.emplace_back(g);
+    // Skip the rest of this group: its keys all start with "group\0".
+    std::string next = out.back();
+    next.push_back('\x01');
+    key = MDB_val{next.size(), next.data()};
+    rc = c.get(&key, &value, MDB_SET_RANGE);
+  }
+  if (rc != MDB_NOTFOUND) return lmdb_status(rc, "listing groups");
+  return out;
 }
 
 }  // namespace wharf::storage

@@ -109,6 +109,10 @@ class LogStore {
                                                        std::string_view topic);
   // Drops every group's offsets for a topic (on topic deletion).
   status delete_group_offsets_for_topic(WriteTxn& txn, std::string_view topic);
+  // Drops all of a group's offsets; *deleted tells how many there were.
+  status delete_group_offsets(WriteTxn& txn, std::string_view group, std::size_t* deleted);
+  // The names of the groups that have committed offsets, in order.
+  result<std::vector<std::string>> groups_with_offsets(Txn& txn);
 
  private:
   LmdbEnv& env_;

@@ -56,6 +56,17 @@ struct KafkaListenerOptions {
   std::uint32_t default_partitions = 1;
 };
 
+// Consumer groups, shared by Kafka clients and Wharf's own consumers.
+struct ConsumerGroupOptions {
+  // A new group waits this long for more members before its first
+  // assignment, so that members starting together cause one rebalance
+  // (Kafka's group.initial.rebalance.delay.ms).
+  std::chrono::milliseconds initial_rebalance_delay{3000};
+  // The session timeouts members may ask for.
+  std::chrono::milliseconds min_session_timeout{6000};
+  std::chrono::milliseconds max_session_timeout{1800000};
+};
+
 struct BrokerOptions {
   // The TCP listener; with `listen` false, only in-process clients
   // (client_options()) reach the broker and port() is 0.
@@ -82,6 +93,7 @@ struct BrokerOptions {
   // How often retention runs.
   std::chrono::milliseconds retention_interval{5000};
   KafkaListenerOptions kafka;
+  ConsumerGroupOptions groups;
   // Receives the broker's log lines; default: standard error.
   std::function<void(std::string_view)> log;
 };

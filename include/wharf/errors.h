@@ -51,7 +51,16 @@ namespace wharf {
   X(queue_full, 29, true, "queue is at its maximum length")                        \
   X(not_subscribed, 30, false, "no such subscription on this connection")          \
   X(closed, 31, false, "the consumer was closed")                                  \
-  X(unknown_group, 32, false, "unknown consumer group")
+  X(unknown_group, 32, false, "unknown consumer group")                            \
+  X(unknown_member, 33, false, "not a member of the group (rejoin)")               \
+  X(illegal_generation, 34, false, "not the group's current generation (rejoin)")  \
+  X(rebalance_in_progress, 35, true, "the group is rebalancing (rejoin)")          \
+  X(group_not_empty, 36, false, "the group has active members")                    \
+  X(inconsistent_group_protocol, 37, false, "the member's protocols do not match the group's") \
+  X(fenced_instance, 38, false, "another member joined with this group instance id") \
+  X(out_of_order_sequence, 39, false, "producer sequence number out of order")      \
+  X(invalid_producer_epoch, 40, false, "producer epoch is older than the current one") \
+  X(unknown_producer, 41, false, "unknown producer id")
 
 enum class errc : std::uint16_t {
 #define WHARF_ERRC_ENUM(name, number, retryable, message) name = number,

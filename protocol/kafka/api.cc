@@ -4,9 +4,12 @@ namespace wharf::protocol::kafka {
 namespace {
 
 constexpr ApiRange kApis[] = {
-    {ApiKey::produce, 0, 7},       {ApiKey::fetch, 0, 11},         {ApiKey::list_offsets, 0, 2},
-    {ApiKey::metadata, 0, 4},      {ApiKey::api_versions, 0, 2},   {ApiKey::create_topics, 0, 4},
-    {ApiKey::delete_topics, 0, 3}, {ApiKey::delete_records, 0, 1},
+    {ApiKey::produce, 0, 7},          {ApiKey::fetch, 0, 11},         {ApiKey::list_offsets, 0, 2},
+    {ApiKey::metadata, 0, 4},         {ApiKey::offset_commit, 0, 7},  {ApiKey::offset_fetch, 0, 5},
+    {ApiKey::find_coordinator, 0, 2}, {ApiKey::join_group, 0, 5},     {ApiKey::heartbeat, 0, 3},
+    {ApiKey::leave_group, 0, 1},      {ApiKey::sync_group, 0, 3},     {ApiKey::describe_groups, 0, 4},
+    {ApiKey::list_groups, 0, 2},      {ApiKey::api_versions, 0, 2},   {ApiKey::create_topics, 0, 4},
+    {ApiKey::delete_topics, 0, 3},    {ApiKey::delete_records, 0, 1}, {ApiKey::delete_groups, 0, 1},
 };
 
 }  // namespace

@@ -13,9 +13,15 @@
 namespace wharf::test {
 namespace {
 
+BrokerOptions kcat_broker() {
+  BrokerOptions o = with_kafka();
+  o.groups.initial_rebalance_delay = std::chrono::milliseconds(200);
+  return o;
+}
+
 class KcatTest : public ::testing::Test {
  protected:
-  KcatTest() : tb_(with_kafka()) {}
+  KcatTest() : tb_(kcat_broker()) {}
 
   CommandResult kcat(const std::string& args, const std::string& input = "") {
     return run_command(fmt::format("timeout 60 kcat -b {} {}", tb_.kafka_address(), args), input);
@@ -107,6 +113,23 @@ TEST_F(KcatTest, ConsumesFromTheBeginningAndTheLastTenWhatNativeProducersWrote) 
   ASSERT_EQ(got.size(), 10u) << r.out;
   EXPECT_EQ(got.front(), "50 n50");
   EXPECT_EQ(got.back(), "59 n59");
+}
+
+TEST_F(KcatTest, GroupConsumerCommitsAndResumesFromTheGroupsOffsets) {
+  std::string input;
+  for (int i = 0; i < 20; ++i) input += fmt::format("a{}\n", i);
+  ASSERT_EQ(kcat("-P -t grouped -p 0", input).exit_code, 0);
+  auto r = kcat("-G kgroup -e -q -o beginning -X auto.commit.interval.ms=50 grouped");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out).size(), 20u) << r.out;
+  auto committed = tb_.client()->committed_offsets("kgroup", "grouped");
+  ASSERT_TRUE(committed.ok());
+  ASSERT_EQ(committed->size(), 1u);
+  EXPECT_EQ((*committed)[0].offset, 20) << "the same offsets `wharf group offsets` shows";
+  ASSERT_EQ(kcat("-P -t grouped -p 0", "b0\nb1\n").exit_code, 0);
+  r = kcat("-G kgroup -e -q grouped");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines(r.out), (std::vector<std::string>{"b0", "b1"})) << "resumed from the committed offset";
 }
 
 }  // namespace

@@ -37,14 +37,15 @@ allowed() {
     broker/storage) echo "base protocol wharf broker/storage" ;;
     broker/log) echo "base protocol wharf broker/storage broker/log" ;;
     broker/queue) echo "base protocol wharf broker/storage broker/queue" ;;
-    broker/net) echo "base protocol wharf broker/log broker/queue broker/net" ;;
-    broker/kafka) echo "base protocol protocol/kafka wharf broker/log broker/net broker/kafka" ;;
-    broker) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/net broker/kafka broker" ;;
+    broker/groups) echo "base protocol protocol/kafka wharf broker/log broker/groups" ;;
+    broker/net) echo "base protocol wharf broker/log broker/queue broker/groups broker/net" ;;
+    broker/kafka) echo "base protocol protocol/kafka wharf broker/log broker/groups broker/net broker/kafka" ;;
+    broker) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/groups broker/net broker/kafka broker" ;;
     client) echo "base protocol wharf client" ;;
     cli) echo "wharf cli" ;;
   esac
 }
-for dir in base protocol protocol/kafka broker/storage broker/log broker/queue broker/net broker/kafka broker client cli; do
+for dir in base protocol protocol/kafka broker/storage broker/log broker/queue broker/groups broker/net broker/kafka broker client cli; do
   ok=$(allowed "$dir")
   for file in $(find "$dir" -maxdepth 1 -name '*.h' -o -maxdepth 1 -name '*.cc'); do
     for inc in $(sed -n 's/^#include "\([^"]*\)\/[^/"]*".*/\1/p' "$file" | sort -u); do
