@@ -89,7 +89,7 @@ bool handle_create_topics(KafkaSession& s, const RequestHeader& h, Reader& body)
   auto call = std::make_shared<Call>();
   call->reply = s.reply_to(h);
   s.hold_frames();
-  call->countdown.last = [call](KafkaSession& session) {
+  call->countdown.last = [call = call.get()](KafkaSession& session) {
     session.resume_frames();
     session.respond(call->reply, [&](pk::Writer& w) { pk::encode(w, call->reply.version, call->response); });
   };
@@ -140,7 +140,7 @@ bool handle_delete_topics(KafkaSession& s, const RequestHeader& h, Reader& body)
   auto call = std::make_shared<Call>();
   call->reply = s.reply_to(h);
   s.hold_frames();
-  call->countdown.last = [call](KafkaSession& session) {
+  call->countdown.last = [call = call.get()](KafkaSession& session) {
     session.resume_frames();
     session.respond(call->reply,
                     [&](pk::Writer& w) { pk::encode_delete_topics(w, call->reply.version, call->results); });
@@ -169,7 +169,7 @@ bool handle_delete_records(KafkaSession& s, const RequestHeader& h, Reader& body
   auto call = std::make_shared<Call>();
   call->reply = s.reply_to(h);
   s.hold_frames();
-  call->countdown.last = [call](KafkaSession& session) {
+  call->countdown.last = [call = call.get()](KafkaSession& session) {
     session.resume_frames();
     session.respond(call->reply, [&](pk::Writer& w) { pk::encode(w, call->reply.version, call->response); });
   };

@@ -25,7 +25,9 @@ auto back_on(KafkaSession& s, Fn fn) {
 
 // Session thread only: `last` runs when arrive() has been called once per
 // part (start with one extra part, released by the caller, so that parts
-// finishing synchronously cannot finish early).
+// finishing synchronously cannot finish early). `last` lives inside the
+// call it finishes, so it must not own that call (a cycle would leak it):
+// it captures a plain pointer, and every caller of arrive() holds an owner.
 struct Countdown {
   std::size_t left = 1;
   std::function<void(KafkaSession&)> last;

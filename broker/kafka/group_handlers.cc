@@ -152,7 +152,7 @@ bool handle_delete_groups(KafkaSession& s, const RequestHeader& h, Reader& body)
   auto call = std::make_shared<Call>();
   call->reply = s.reply_to(h);
   s.hold_frames();
-  call->countdown.last = [call](KafkaSession& session) {
+  call->countdown.last = [call = call.get()](KafkaSession& session) {
     session.resume_frames();
     session.respond(call->reply, [&](pk::Writer& w) { pk::encode(w, call->reply.version, call->response); });
   };

@@ -36,7 +36,7 @@ bool handle_offset_commit(KafkaSession& s, const RequestHeader& h, Reader& body)
   call->reply = s.reply_to(h);
   // An OffsetFetch right behind must see the commit.
   s.hold_frames();
-  call->countdown.last = [call](KafkaSession& session) {
+  call->countdown.last = [call = call.get()](KafkaSession& session) {
     session.resume_frames();
     session.respond(call->reply, [&](pk::Writer& w) { pk::encode(w, call->reply.version, call->response); });
   };

@@ -62,7 +62,7 @@ void set_error(ProduceCall& call, pk::ProducePartitionResult& result, const stat
 // Appends every batch that passed the checks; finishes once all are done.
 void append_all(KafkaSession& s, const std::shared_ptr<ProduceCall>& call) {
   auto& logs = s.context().logs;
-  call->countdown.last = [call](KafkaSession& session) { finish(session, *call); };
+  call->countdown.last = [call = call.get()](KafkaSession& session) { finish(session, *call); };
   std::size_t i = 0;
   for (auto& topic : call->response.topics) {
     for (auto& part : topic.partitions) {
