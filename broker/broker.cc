@@ -145,7 +145,8 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.durability = o.durability == Durability::sync ? "sync" : "relaxed";
   impl->io = std::make_unique<net::IoPool>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                               : o.io_threads);
-  impl->dispatcher = std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, n, std::string(version()));
+  impl->dispatcher =
+      std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, *impl->groups, n, std::string(version()));
   net::Dispatcher* dispatcher = impl->dispatcher.get();
   impl->server = std::make_unique<net::Server>(
       n, *impl->io,

@@ -75,7 +75,22 @@ struct ConsumeArgs {
 };
 int consume(const Context& ctx, const ConsumeArgs& args);
 
+// --- consumer groups (group_commands.cc) ---
 int group_offsets(const Context& ctx, const std::string& group);
+int group_list(const Context& ctx);
+int group_describe(const Context& ctx, const std::string& group);
+int group_delete(const Context& ctx, const std::string& group);
+
+struct ResetOffsetsArgs {
+  std::string group;
+  std::string topic;
+  std::optional<std::uint32_t> partition;  // else every partition
+  bool to_earliest = false;
+  bool to_latest = false;
+  std::optional<std::int64_t> to_offset;
+  std::optional<std::string> to_time;  // ms or ISO 8601
+};
+int group_reset_offsets(const Context& ctx, const ResetOffsetsArgs& args);
 
 // --- queues (queue_commands.cc, queue_data_commands.cc) ---
 // The options of `queue create`, and of `queue alter` (where only the

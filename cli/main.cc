@@ -116,6 +116,25 @@ int main(int argc, char** argv) {
   auto* g_offsets = g->add_subcommand("offsets", "Show a group's committed offsets");
   g_offsets->add_option("group", group, "Group name")->required();
   add_json(g_offsets, ctx);
+  auto* g_list = g->add_subcommand("list", "List consumer groups (Wharf's and Kafka clients')");
+  add_json(g_list, ctx);
+  auto* g_describe =
+      g->add_subcommand("describe", "A group's state, members, assignment, and committed offset, log end and lag");
+  g_describe->add_option("group", group, "Group name")->required();
+  add_json(g_describe, ctx);
+  auto* g_delete = g->add_subcommand("delete", "Delete a group without members, and its committed offsets");
+  g_delete->add_option("group", group, "Group name")->required();
+  add_json(g_delete, ctx);
+  ResetOffsetsArgs reset;
+  auto* g_reset = g->add_subcommand("reset-offsets", "Move a group's committed offsets (only while it has no members)");
+  g_reset->add_option("group", reset.group, "Group name")->required();
+  g_reset->add_option("--topic", reset.topic, "Topic")->required();
+  g_reset->add_option("--partition", reset.partition, "Only this partition");
+  g_reset->add_flag("--to-earliest", reset.to_earliest, "To the first stored record");
+  g_reset->add_flag("--to-latest", reset.to_latest, "To the end (skip everything stored)");
+  g_reset->add_option("--to-offset", reset.to_offset, "To this offset");
+  g_reset->add_option("--to-time", reset.to_time, "To the first record at or after this time (ISO 8601 or ms)");
+  add_json(g_reset, ctx);
 
   auto* q = app.add_subcommand("queue", "Work queues");
   q->require_subcommand(1);
@@ -208,5 +227,9 @@ int main(int argc, char** argv) {
   if (p->parsed()) return produce(ctx, produce_args);
   if (c->parsed()) return consume(ctx, consume_args);
   if (g_offsets->parsed()) return group_offsets(ctx, group);
+  if (g_list->parsed()) return group_list(ctx);
+  if (g_describe->parsed()) return group_describe(ctx, group);
+  if (g_delete->parsed()) return group_delete(ctx, group);
+  if (g_reset->parsed()) return group_reset_offsets(ctx, reset);
   return 2;
 }

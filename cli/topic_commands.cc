@@ -148,26 +148,4 @@ int topic_delete_records(const Context& ctx, const DeleteRecordsArgs& a) {
   return 0;
 }
 
-int group_offsets(const Context& ctx, const std::string& group) {
-  auto client = connect(ctx);
-  if (!client) return 1;
-  auto offsets = client->committed_offsets(group);
-  if (!offsets) return fail(offsets.error());
-  // A group exists once it has committed an offset.
-  if (offsets->empty())
-    return fail(status(errc::unknown_group, "group '" + group + "' has no committed offsets: there is no such group"));
-  if (ctx.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& o : *offsets)
-      out.push_back({{"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset},
-                     {"commit_time_ms", o.commit_time_ms}});
-    print_json(out);
-    return 0;
-  }
-  std::printf("topic\tpartition\toffset\n");
-  for (const auto& o : *offsets)
-    std::printf("%s\t%u\t%lld\n", o.topic.c_str(), o.partition, static_cast<long long>(o.offset));
-  return 0;
-}
-
 }  // namespace wharf::cli

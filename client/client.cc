@@ -15,8 +15,6 @@ status unexpected_reply(const wire::Frame& frame) {
 
 namespace {
 
-std::string str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
-
 TopicInfo to_topic_info(const wire::TopicInfo& t) {
   TopicInfo info;
   info.name = str(t.name());
@@ -30,13 +28,6 @@ TopicInfo to_topic_info(const wire::TopicInfo& t) {
                                      static_cast<std::int64_t>(p->high_watermark()), p->bytes(), p->batches()});
   return info;
 }
-
-result<bool> expect_ok(const wire::Frame& f) {
-  if (f.body_type() != wire::Body::Ok) return unexpected_reply(f);
-  return true;
-}
-
-status to_status(const result<bool>& r) { return r.ok() ? status() : r.error(); }
 
 }  // namespace
 
@@ -185,9 +176,15 @@ result<std::int64_t> Client::offset_for_time(std::string_view topic, std::uint32
 
 status Client::commit_offsets(std::string_view group, std::string_view topic,
                               const std::vector<std::pair<std::uint32_t, std::int64_t>>& offsets) {
+  return impl_->commit_offsets(group, topic, offsets, -1, {});
+}
+
+status Client::Impl::commit_offsets(std::string_view group, std::string_view topic,
+                                    const std::vector<std::pair<std::uint32_t, std::int64_t>>& offsets,
+                                    std::int32_t generation, std::string_view member_id) {
   for (const auto& [p, o] : offsets)
     if (o < 0) return {errc::invalid_argument, fmt::format("offset {} for partition {} is negative", o, p)};
-  return to_status(impl_->call<bool>(
+  return to_status(call<bool>(
       [&](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
         std::vector<flatbuffers::Offset<wire::PartitionOffset>> entries;
         for (const auto& [p, o] : offsets)
@@ -195,7 +192,8 @@ status Client::commit_offsets(std::string_view group, std::string_view topic,
         auto g = fbb.CreateString(group.data(), group.size());
         auto t = fbb.CreateString(topic.data(), topic.size());
         auto v = fbb.CreateVector(entries);
-        auto body = wire::CreateCommitOffsets(fbb, g, t, v);
+        auto m = member_id.empty() ? 0 : fbb.CreateString(member_id.data(), member_id.size());
+        auto body = wire::CreateCommitOffsets(fbb, g, t, v, generation, m);
         protocol::finish_frame(fbb, corr, body);
       },
       expect_ok));

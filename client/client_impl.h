@@ -56,6 +56,12 @@ struct Client::Impl {
   Mutex routes_mu;
   std::unordered_map<std::uint64_t, std::weak_ptr<QueueConsumer::Impl>> routes WHARF_GUARDED_BY(routes_mu);
 
+  // Commits offsets; a group member passes its generation and id, an
+  // outsider -1 and none.
+  status commit_offsets(std::string_view group, std::string_view topic,
+                        const std::vector<std::pair<std::uint32_t, std::int64_t>>& offsets,
+                        std::int32_t generation, std::string_view member_id);
+
   // Partition counts per topic, cached for key-hash partitioning.
   result<std::uint32_t> partition_count(std::string_view topic);
   Mutex metadata_mu;
@@ -68,5 +74,13 @@ struct Client::Impl {
 
 // The reply had a body type other than the one expected.
 status unexpected_reply(const wire::Frame& frame);
+
+// Helpers of the request/reply code.
+inline std::string str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
+inline result<bool> expect_ok(const wire::Frame& f) {
+  if (f.body_type() != wire::Body::Ok) return unexpected_reply(f);
+  return true;
+}
+inline status to_status(const result<bool>& r) { return r.ok() ? status() : r.error(); }
 
 }  // namespace wharf

@@ -7,6 +7,8 @@
 
 #include "base/mutex.h"
 #include "client/client_impl.h"
+#include "client/group_membership.h"
+#include "protocol/names.h"
 #include "protocol/record_batch.h"
 #include "protocol/frame_builder.h"
 
@@ -62,6 +64,24 @@ struct Consumer::Impl : std::enable_shared_from_this<Consumer::Impl> {
   CondVar cv;
   std::vector<std::shared_ptr<Part>> parts WHARF_GUARDED_BY(mu);
   std::size_t next_part WHARF_GUARDED_BY(mu) = 0;  // round-robin start for poll
+  // Set while subscribed; used from the consumer's thread only.
+  std::shared_ptr<client::GroupMembership> membership;
+
+  // Replaces the assignment.
+  void install(std::vector<std::shared_ptr<Part>> fresh) {
+    MutexLock lock(mu);
+    for (auto& p : parts) p->removed = true;
+    parts = std::move(fresh);
+    next_part = 0;
+  }
+
+  // Acts on the group: takes a finished join's assignment, or revokes the
+  // current one and joins again. Consumer's thread, mu not held.
+  status step_membership();
+  // The partitions a join assigned, at the group's committed offsets.
+  status take_assignment(const std::vector<TopicPartition>& tps);
+  // Gives up the assignment, telling the application first.
+  void revoke();
 
   std::shared_ptr<Part> find(const TopicPartition& tp) WHARF_REQUIRES(mu) {
     for (auto& p : parts)
@@ -225,11 +245,101 @@ Consumer::Consumer(Client& client, ConsumerOptions options)
     : impl_(std::make_shared<Impl>(client.impl(), std::move(options), client)) {}
 
 Consumer::~Consumer() {
-  MutexLock lock(impl_->mu);
-  for (auto& p : impl_->parts) p->removed = true;
+  impl_->install({});
+  if (impl_->membership) impl_->membership->leave();
+}
+
+status Consumer::subscribe(const std::vector<std::string>& topics) {
+  if (impl_->opts.group.empty()) return {errc::invalid_argument, "subscribe() needs ConsumerOptions::group"};
+  if (topics.empty()) return {errc::invalid_argument, "subscribe() needs at least one topic"};
+  if (status st = protocol::validate_name(impl_->opts.group, "group"); !st.ok()) return st;
+  for (const auto& t : topics)
+    if (status st = protocol::validate_name(t, "topic"); !st.ok()) return st;
+  if (impl_->membership) {
+    if (status st = unsubscribe(); !st.ok()) return st;
+  } else {
+    impl_->install({});
+  }
+  std::weak_ptr<Impl> weak = impl_;
+  impl_->membership = std::make_shared<client::GroupMembership>(impl_->client, impl_->opts, topics, [weak] {
+    if (auto self = weak.lock()) {
+      MutexLock lock(self->mu);
+      self->cv.notify_all();
+    }
+  });
+  impl_->membership->join();
+  return {};
+}
+
+status Consumer::unsubscribe() {
+  if (!impl_->membership) return {};
+  impl_->revoke();
+  impl_->membership->leave();
+  impl_->membership.reset();
+  return {};
+}
+
+void Consumer::Impl::revoke() {
+  auto current = [&] {
+    MutexLock lock(mu);
+    std::vector<TopicPartition> out;
+    for (const auto& p : parts) out.push_back({*p->topic, p->partition});
+    return out;
+  }();
+  if (current.empty()) return;
+  if (opts.on_revoked) opts.on_revoked(current);
+  install({});
+}
+
+status Consumer::Impl::step_membership() {
+  if (auto joined = membership->take_joined()) {
+    if (!*joined) {
+      membership->request_rejoin();  // try again on the next poll
+      return joined->error();
+    }
+    return take_assignment((*joined)->partitions);
+  }
+  if (membership->rejoin_needed()) {
+    revoke();
+    membership->join();
+  }
+  return {};
+}
+
+status Consumer::Impl::take_assignment(const std::vector<TopicPartition>& tps) {
+  auto committed = owner.committed_offsets(opts.group);
+  if (!committed) {
+    membership->request_rejoin();
+    return committed.error();
+  }
+  std::vector<std::shared_ptr<Part>> fresh;
+  for (const auto& tp : tps) {
+    std::optional<std::int64_t> start;
+    for (const auto& c : *committed)
+      if (c.topic == tp.topic && c.partition == tp.partition) start = c.offset;
+    if (!start) {
+      auto edge = opts.start == StartFrom::latest ? owner.latest_offset(tp.topic, tp.partition)
+                                                  : owner.earliest_offset(tp.topic, tp.partition);
+      if (!edge) {
+        membership->request_rejoin();
+        return edge.error();
+      }
+      start = *edge;
+    }
+    auto p = std::make_shared<Part>();
+    p->topic = std::make_shared<const std::string>(tp.topic);
+    p->partition = tp.partition;
+    p->position = p->fetch_offset = *start;
+    fresh.push_back(std::move(p));
+  }
+  install(std::move(fresh));
+  if (opts.on_assigned) opts.on_assigned(tps);
+  return {};
 }
 
 status Consumer::assign(const std::vector<TopicPartition>& tps) {
+  if (impl_->membership)
+    return {errc::invalid_argument, "the consumer is subscribed: its group assigns the partitions (unsubscribe first)"};
   std::vector<std::shared_ptr<Part>> fresh;
   for (const auto& tp : tps) {
     auto count = impl_->client.partition_count(tp.topic);
@@ -245,10 +355,7 @@ status Consumer::assign(const std::vector<TopicPartition>& tps) {
     p->position = p->fetch_offset = *start;
     fresh.push_back(std::move(p));
   }
-  MutexLock lock(impl_->mu);
-  for (auto& p : impl_->parts) p->removed = true;
-  impl_->parts = std::move(fresh);
-  impl_->next_part = 0;
+  impl_->install(std::move(fresh));
   return {};
 }
 
@@ -328,10 +435,12 @@ result<Records> Consumer::poll(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   Records out;
   out.storage_ = std::make_unique<Records::Storage>();
-  MutexLock lock(impl_->mu);
+  auto& membership = impl_->membership;
   for (;;) {
+    if (membership)
+      if (status st = impl_->step_membership(); !st.ok()) return st;
+    MutexLock lock(impl_->mu);
     auto& parts = impl_->parts;
-    if (parts.empty()) return out;
     for (auto& p : parts) impl_->maybe_fetch(p);
     for (std::size_t i = 0; i < parts.size() && out.size() < impl_->opts.max_poll_records; ++i) {
       auto& p = parts[(impl_->next_part + i) % parts.size()];
@@ -350,14 +459,11 @@ result<Records> Consumer::poll(std::chrono::milliseconds timeout) {
       }
       impl_->maybe_fetch(p);
     }
-    impl_->next_part = (impl_->next_part + 1) % parts.size();
-    if (!out.empty()) return out;
-    if (!impl_->cv.wait_until(impl_->mu, deadline)) {
-      // One last look, then give up.
-      bool any = false;
-      for (auto& p : parts) any = any || !p->chunks.empty() || !p->error.ok();
-      if (!any) return out;
-    }
+    if (!parts.empty()) impl_->next_part = (impl_->next_part + 1) % parts.size();
+    if (!out.empty() || std::chrono::steady_clock::now() >= deadline) return out;
+    // The group's news wakes this wait (under mu), so none is missed.
+    if (membership && membership->needs_attention()) continue;
+    impl_->cv.wait_until(impl_->mu, deadline);
   }
 }
 
@@ -368,8 +474,22 @@ status Consumer::commit() {
     MutexLock lock(impl_->mu);
     for (const auto& p : impl_->parts) by_topic[*p->topic].emplace_back(p->partition, p->position);
   }
-  for (const auto& [topic, offsets] : by_topic)
-    if (status st = impl_->owner.commit_offsets(impl_->opts.group, topic, offsets); !st.ok()) return st;
+  std::int32_t generation = -1;
+  std::string member;
+  if (impl_->membership) {
+    std::tie(generation, member) = impl_->membership->identity();
+    if (generation < 0)
+      return {errc::rebalance_in_progress, "the consumer is joining its group: nothing it may commit yet"};
+  }
+  for (const auto& [topic, offsets] : by_topic) {
+    status st = impl_->client.commit_offsets(impl_->opts.group, topic, offsets, generation, member);
+    if (st.ok()) continue;
+    if (impl_->membership &&
+        (st.code() == errc::rebalance_in_progress || st.code() == errc::illegal_generation ||
+         st.code() == errc::unknown_member || st.code() == errc::fenced_instance))
+      impl_->membership->request_rejoin();
+    return st;
+  }
   return {};
 }
 

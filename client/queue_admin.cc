@@ -12,13 +12,6 @@ namespace {
 using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 
-std::string str(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
-
-result<bool> expect_ok(const wire::Frame& f) {
-  if (f.body_type() != wire::Body::Ok) return unexpected_reply(f);
-  return true;
-}
-
 Offset<wire::QueueOptions> build_options(FlatBufferBuilder& fbb, const QueueOptions& o) {
   auto dlq = fbb.CreateString(o.dlq);
   const auto mode = o.dead_letter == DeadLetter::none    ? wire::DlqMode::None

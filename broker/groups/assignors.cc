@@ -72,4 +72,13 @@ Assignment assign(std::string_view protocol, const Subscriptions& subs, const To
   return protocol == "roundrobin" ? roundrobin(subs, partitions) : range(subs, partitions);
 }
 
+std::vector<Protocol> wharf_member_protocols(const std::vector<std::string>& topics) {
+  const Bytes subscription = protocol::kafka::encode_subscription(topics);
+  return {{"range", subscription}, {"roundrobin", subscription}};
+}
+
+std::vector<protocol::kafka::TopicPartitions> assigned_partitions(const Bytes& assignment) {
+  return protocol::kafka::decode_assignment(assignment).value_or(std::vector<protocol::kafka::TopicPartitions>());
+}
+
 }  // namespace wharf::groups

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/groups/group_types.h"
 #include "protocol/kafka/consumer_protocol.h"
 
 namespace wharf::groups {
@@ -23,5 +24,12 @@ using TopicPartitionCount = std::function<std::uint32_t(const std::string& topic
 // Every member of `subs` is in the result, with no partitions if need be.
 // An unknown protocol name assigns as "range".
 Assignment assign(std::string_view protocol, const Subscriptions& subs, const TopicPartitionCount& partitions);
+
+// Wharf's own members speak Kafka's "consumer" protocol inside a group
+// (their subscription in its format, for both assignors), so that they can
+// share a group with Kafka clients.
+std::vector<Protocol> wharf_member_protocols(const std::vector<std::string>& topics);
+// A member's assignment bytes as topic partitions; empty when malformed.
+std::vector<protocol::kafka::TopicPartitions> assigned_partitions(const Bytes& assignment);
 
 }  // namespace wharf::groups

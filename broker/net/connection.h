@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "broker/net/session.h"
 #include "protocol/frame_builder.h"
@@ -50,6 +51,10 @@ class Connection final : public Session {
     post_to(shared_from_this(), std::forward<Fn>(fn));
   }
 
+  // The client id the Hello named.
+  const std::string& client_id() const noexcept { return client_id_; }
+  void set_client_id(std::string id) { client_id_ = std::move(id); }
+
   // The queue-delivery sink of this connection, made on first use.
   std::shared_ptr<queue::DeliverySink> sink();
   bool has_sink() const noexcept { return sink_ != nullptr; }
@@ -66,6 +71,7 @@ class Connection final : public Session {
   bool big_builder_ = false;
   flatbuffers::FlatBufferBuilder fbb_{1024};
   std::shared_ptr<queue::DeliverySink> sink_;
+  std::string client_id_;
 };
 
 }  // namespace wharf::net

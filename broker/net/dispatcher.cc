@@ -19,6 +19,7 @@ bool Dispatcher::hello(Connection& conn, const wire::Frame& frame) {
                                        req->protocol_version(), protocol::kProtocolVersion)));
     return false;
   }
+  if (req->client_id() != nullptr) conn.set_client_id(req->client_id()->str());
   auto& fbb = conn.builder();
   auto version = fbb.CreateString(broker_version_);
   auto durability = fbb.CreateString(options_.durability);
@@ -79,6 +80,18 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
       return get_message(conn, frame);
     case wire::Body::Redrive:
       return redrive(conn, frame);
+    case wire::Body::JoinGroup:
+      return join_group(conn, frame);
+    case wire::Body::GroupHeartbeat:
+      return group_heartbeat(conn, frame);
+    case wire::Body::LeaveGroup:
+      return leave_group(conn, frame);
+    case wire::Body::ListGroups:
+      return list_groups(conn, frame);
+    case wire::Body::DescribeGroup:
+      return describe_group(conn, frame);
+    case wire::Body::DeleteGroup:
+      return delete_group(conn, frame);
     case wire::Body::Hello:
       return conn.send_error(frame.correlation_id(),
                              status(errc::unsupported_request, "the handshake is already done"));

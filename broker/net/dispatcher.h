@@ -1,4 +1,5 @@
-// Turns verified request frames into engine calls and engine results into
+// Turns verified request frames into engine calls (logs, queues, consumer
+// groups) and engine results into
 // reply frames. Every request gets exactly one reply: its result or a typed
 // Error with the same correlation id.
 #pragma once
@@ -13,6 +14,9 @@ class LogEngine;
 namespace wharf::queue {
 class QueueEngine;
 }
+namespace wharf::groups {
+class GroupCoordinator;
+}
 namespace wharf::wire {
 struct Frame;
 struct Fetch;
@@ -24,9 +28,9 @@ class Connection;
 
 class Dispatcher {
  public:
-  Dispatcher(log::LogEngine& logs, queue::QueueEngine& queues, const NetOptions& options,
-             std::string broker_version)
-      : logs_(logs), queues_(queues), options_(options), broker_version_(std::move(broker_version)) {}
+  Dispatcher(log::LogEngine& logs, queue::QueueEngine& queues, groups::GroupCoordinator& groups,
+             const NetOptions& options, std::string broker_version)
+      : logs_(logs), queues_(queues), groups_(groups), options_(options), broker_version_(std::move(broker_version)) {}
 
   // Answers a Hello; false if the connection must close.
   bool hello(Connection& conn, const wire::Frame& frame);
@@ -46,6 +50,13 @@ class Dispatcher {
   void list_offsets(Connection& conn, const wire::Frame& frame);
   void commit_offsets(Connection& conn, const wire::Frame& frame);
   void fetch_offsets(Connection& conn, const wire::Frame& frame);
+  // Consumer groups: group_requests.cc.
+  void join_group(Connection& conn, const wire::Frame& frame);
+  void group_heartbeat(Connection& conn, const wire::Frame& frame);
+  void leave_group(Connection& conn, const wire::Frame& frame);
+  void list_groups(Connection& conn, const wire::Frame& frame);
+  void describe_group(Connection& conn, const wire::Frame& frame);
+  void delete_group(Connection& conn, const wire::Frame& frame);
   // Queue requests: queue_dispatch.cc.
   void create_queue(Connection& conn, const wire::Frame& frame);
   void alter_queue(Connection& conn, const wire::Frame& frame);
@@ -64,6 +75,7 @@ class Dispatcher {
 
   log::LogEngine& logs_;
   queue::QueueEngine& queues_;
+  groups::GroupCoordinator& groups_;
   const NetOptions& options_;
   std::string broker_version_;
 };

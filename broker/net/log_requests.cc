@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "broker/groups/group_coordinator.h"
 #include "broker/log/log_engine.h"
 #include "broker/net/append_waiter.h"
 #include "broker/net/dispatcher.h"
@@ -178,8 +179,8 @@ void Dispatcher::commit_offsets(Connection& conn, const wire::Frame& frame) {
     for (const auto* o : *req->offsets()) offsets.emplace_back(o->partition(), o->offset());
   }
   if (!begin(conn, frame.correlation_id())) return;
-  logs_.commit_offsets(std::string(str(req->group())), std::string(str(req->topic())), std::move(offsets),
-                       reply_status(conn, frame.correlation_id()));
+  groups_.commit(std::string(str(req->group())), req->generation(), std::string(str(req->member_id())), std::nullopt,
+                 std::string(str(req->topic())), std::move(offsets), reply_status(conn, frame.correlation_id()));
 }
 
 void Dispatcher::fetch_offsets(Connection& conn, const wire::Frame& frame) {

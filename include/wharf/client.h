@@ -22,6 +22,7 @@
 #include "wharf/errors.h"
 #include "wharf/options.h"
 #include "wharf/queue.h"
+#include "wharf/record.h"
 
 namespace wharf {
 
@@ -61,6 +62,44 @@ struct CommittedOffset {
   std::uint32_t partition = 0;
   std::int64_t offset = 0;  // the next offset the group will read
   std::int64_t commit_time_ms = 0;
+};
+
+// A consumer group, as `list_groups` shows it.
+struct GroupSummary {
+  std::string group;
+  std::string state;          // Empty, PreparingRebalance, CompletingRebalance, Stable
+  std::string protocol_type;  // "consumer" for Kafka clients and Wharf's consumers
+  std::uint32_t members = 0;
+};
+
+struct GroupMemberInfo {
+  std::string member_id;
+  std::optional<std::string> instance_id;
+  std::string client_id;
+  std::string client_host;
+  std::vector<TopicPartition> assignment;
+};
+
+// A partition the group has an offset for or a member is assigned.
+struct GroupPartitionInfo {
+  std::string topic;
+  std::uint32_t partition = 0;
+  std::int64_t committed = -1;  // -1: no committed offset
+  std::int64_t log_end = -1;
+  std::string member_id;        // empty: no member owns it
+  // Records not yet consumed: log end - committed; -1 when either is unknown.
+  std::int64_t lag() const { return committed < 0 || log_end < 0 ? -1 : log_end - committed; }
+};
+
+struct GroupInfo {
+  std::string group;
+  std::string state;
+  std::string protocol_type;
+  std::string protocol;  // the assignor of the current generation
+  std::int32_t generation = 0;
+  std::string leader;
+  std::vector<GroupMemberInfo> members;
+  std::vector<GroupPartitionInfo> partitions;
 };
 
 // What the broker said about itself in the handshake.
@@ -106,13 +145,25 @@ class Client {
   result<std::int64_t> offset_for_time(std::string_view topic, std::uint32_t partition,
                                        std::int64_t timestamp_ms);
 
-  // Durably records offsets for a group. Errors: invalid_name,
-  // unknown_topic, unknown_partition, offset_out_of_range (past the end).
+  // Durably records offsets for a group, from outside it (an application
+  // tracking its own progress, a reset). Errors: invalid_name,
+  // unknown_topic, unknown_partition, offset_out_of_range (past the end),
+  // group_not_empty (the group has members: only they commit).
   status commit_offsets(std::string_view group, std::string_view topic,
                         const std::vector<std::pair<std::uint32_t, std::int64_t>>& offsets);
   // A group's committed offsets, for one topic or (empty) all.
   result<std::vector<CommittedOffset>> committed_offsets(std::string_view group,
                                                          std::string_view topic = {});
+
+  // Consumer groups with members or committed offsets; Kafka clients'
+  // groups too.
+  result<std::vector<GroupSummary>> list_groups();
+  // State, members, assignment, and per partition the committed offset and
+  // log end. Errors: unknown_group.
+  result<GroupInfo> describe_group(std::string_view group);
+  // Deletes a group and its committed offsets. Errors: group_not_empty
+  // (members are connected), unknown_group.
+  status delete_group(std::string_view group);
 
   // --- queues (see wharf/queue.h) ---
   // Errors: invalid_name, invalid_argument (an option out of range),

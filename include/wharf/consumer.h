@@ -1,6 +1,8 @@
-// wharf/consumer.h — reads log partitions you assign, from any offset.
+// wharf/consumer.h — reads log partitions you assign, or a consumer group
+// assigns, from any offset.
 //
-// Assign partitions, optionally seek, then poll(). The consumer keeps a
+// Assign partitions (or subscribe to topics as a member of a group),
+// optionally seek, then poll(). The consumer keeps a
 // fetch in flight per partition ahead of your polls (prefetch), so reading
 // and processing overlap. Positions advance as poll() returns records;
 // commit() stores them for the consumer's group. Not thread-safe: use one
@@ -21,12 +23,6 @@
 namespace wharf {
 
 class Client;
-
-struct TopicPartition {
-  std::string topic;
-  std::uint32_t partition = 0;
-  bool operator==(const TopicPartition&) const = default;
-};
 
 // The records of one poll. Records point into buffers this object owns:
 // they are valid while it lives.
@@ -58,8 +54,21 @@ class Consumer {
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
+  // Joins options.group and lets the group decide which partitions of
+  // `topics` this consumer reads: the broker splits them among the group's
+  // members (Wharf's consumers and Kafka clients alike), and moves them
+  // when members come, go, or stop heartbeating. poll() does the joining
+  // and calls options.on_assigned / on_revoked; assigned partitions start
+  // at the group's committed offsets (else per options.start). Errors:
+  // invalid_argument (no group, no topics).
+  status subscribe(const std::vector<std::string>& topics);
+  // Leaves the group (its partitions go to the others) and forgets the
+  // assignment. The destructor leaves too, without waiting.
+  status unsubscribe();
+
   // Replaces the assignment. Each partition starts per options.start.
-  // Errors: unknown_topic, unknown_partition, invalid_name.
+  // Errors: unknown_topic, unknown_partition, invalid_name,
+  // invalid_argument (subscribed: the group assigns).
   status assign(const std::vector<TopicPartition>& partitions);
   // Assigns every partition of a topic.
   status assign_topic(std::string_view topic);
@@ -82,8 +91,10 @@ class Consumer {
   result<Records> poll(std::chrono::milliseconds timeout);
 
   // Commits the current positions of all assigned partitions for the
-  // group. Errors: invalid_argument (no group set), and those of
-  // Client::commit_offsets.
+  // group (as its member when subscribed). Errors: invalid_argument (no
+  // group set), rebalance_in_progress / illegal_generation /
+  // unknown_member (subscribed, and the group moved on: the next poll
+  // rejoins), and those of Client::commit_offsets.
   status commit();
 
   struct Impl;

@@ -6,9 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "wharf/errors.h"
+#include "wharf/record.h"
 
 namespace wharf {
 
@@ -75,6 +78,24 @@ struct ConsumerOptions {
   std::size_t prefetch_bytes = 4u << 20;
   // Records returned by one poll() at most.
   std::size_t max_poll_records = 10000;
+
+  // --- group membership (Consumer::subscribe) ---
+  // Without a heartbeat for this long the broker drops the member and
+  // gives its partitions to the others (the broker allows 6 s-30 min by
+  // default).
+  std::chrono::milliseconds session_timeout{10000};
+  // Heartbeats go out this often, from the client's I/O thread.
+  std::chrono::milliseconds heartbeat_interval{3000};
+  // How long the broker waits for every member to rejoin in a rebalance.
+  std::chrono::milliseconds rebalance_timeout{30000};
+  // Static membership: a member coming back with the same id takes its
+  // old place (the old one is fenced).
+  std::optional<std::string> group_instance_id;
+  // Called from poll(), on its thread, when partitions are given to this
+  // member, and before they are taken away (commit there what you
+  // processed: the next owner starts from the committed offsets).
+  std::function<void(const std::vector<TopicPartition>&)> on_assigned;
+  std::function<void(const std::vector<TopicPartition>&)> on_revoked;
 };
 
 }  // namespace wharf

@@ -9,10 +9,17 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace wharf {
+
+struct TopicPartition {
+  std::string topic;
+  std::uint32_t partition = 0;
+  bool operator==(const TopicPartition&) const = default;
+};
 
 struct Header {
   std::string_view key;

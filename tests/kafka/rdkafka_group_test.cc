@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kafka/kafka_wire_helpers.h"
+#include "wharf/consumer.h"
 #include "wharf/producer.h"
 
 namespace wharf::test {
@@ -166,6 +167,61 @@ TEST_P(RdkafkaGroupTest, MembersSplitPartitionsTakeOverOnLeaveAndResumeFromCommi
   EXPECT_FALSE(poll_until({fresh.get()}, &after, [&] { return after.size() > 12; }, 2s));
   for (int i = 660; i < 672; ++i) EXPECT_EQ(after.count(fmt::format("r{}", i)), 1u) << i;
   fresh->close();
+}
+
+// A Wharf consumer and a librdkafka consumer in one group: the librdkafka
+// member leads and assigns, both read their share, and both commit to the
+// same offsets.
+TEST(MixedGroupTest, AWharfConsumerAndALibrdkafkaConsumerShareAGroup) {
+  TestBroker tb(group_broker());
+  auto client = tb.client();
+  ASSERT_TRUE(client->create_topic({"six", 6}).ok());
+  produce(*client, "six", 0, 600);
+  auto kafka = make_consumer(tb.kafka_address(), "mixed", "range");
+  ASSERT_EQ(kafka->subscribe({"six"}), RdKafka::ERR_NO_ERROR);
+  ConsumerOptions o;
+  o.group = "mixed";
+  o.heartbeat_interval = 200ms;
+  o.session_timeout = 2000ms;
+  Consumer native(*client, o);
+  ASSERT_TRUE(native.subscribe({"six"}).ok());
+
+  std::map<std::string, int> got;
+  auto split = [&] {
+    const std::set<int> theirs = assigned(*kafka);
+    std::set<int> all = theirs;
+    const auto mine = native.assignment();
+    for (const auto& tp : mine) all.insert(static_cast<int>(tp.partition));
+    return !mine.empty() && !theirs.empty() && all.size() == 6 && theirs.size() + mine.size() == 6;
+  };
+  auto native_done = [&] {
+    for (const auto& tp : native.assignment())
+      if (auto pos = native.position(tp); !pos || *pos != 100) return false;
+    return true;
+  };
+  const auto deadline = Clock::now() + 60s;
+  while (Clock::now() < deadline && !(split() && native_done() && all_read({kafka.get()}, 100))) {
+    poll_until({kafka.get()}, &got, [] { return true; });
+    auto records = native.poll(20ms);
+    if (records) {
+      for (const auto& r : *records) ++got[std::string(r.value)];
+    } else {
+      EXPECT_EQ(records.error().code(), errc::rebalance_in_progress) << records.error().to_string();
+    }
+  }
+  ASSERT_TRUE(split()) << assigned(*kafka).size() << " + " << native.assignment().size();
+  EXPECT_EQ(got.size(), 600u);
+  ASSERT_EQ(kafka->commitSync(), RdKafka::ERR_NO_ERROR);
+  ASSERT_TRUE(native.commit().ok());
+  auto committed = client->committed_offsets("mixed", "six");
+  ASSERT_TRUE(committed.ok());
+  ASSERT_EQ(committed->size(), 6u);
+  for (const auto& c : *committed) EXPECT_EQ(c.offset, 100) << "partition " << c.partition;
+  auto info = client->describe_group("mixed");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->members.size(), 2u);
+  EXPECT_EQ(info->protocol, "range");
+  kafka->close();
 }
 
 INSTANTIATE_TEST_SUITE_P(Assignors, RdkafkaGroupTest, ::testing::Values("range", "roundrobin", "cooperative-sticky"),
