@@ -111,6 +111,10 @@ std::uint32_t record_count(const std::uint8_t* b) noexcept {
 std::int64_t max_timestamp(const std::uint8_t* b) noexcept {
   return load_be<std::int64_t>(b + kMaxTimestamp);
 }
+ProducerStamp producer_stamp(const std::uint8_t* b) noexcept {
+  return {load_be<std::int64_t>(b + kProducerId), load_be<std::int16_t>(b + kProducerEpoch),
+          load_be<std::int32_t>(b + kBaseSequence), load_be<std::int32_t>(b + kLastOffsetDelta)};
+}
 std::size_t total_size(const std::uint8_t* b) noexcept {
   return static_cast<std::size_t>(load_be<std::uint32_t>(b + kBatchLength)) + kLengthPrefix;
 }

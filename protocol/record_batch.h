@@ -57,6 +57,15 @@ void set_base_offset(std::uint8_t* batch, std::int64_t offset) noexcept;
 std::uint32_t record_count(const std::uint8_t* batch) noexcept;
 std::int64_t max_timestamp(const std::uint8_t* batch) noexcept;
 Codec codec(const std::uint8_t* batch) noexcept;
+// An idempotent producer's identity and sequence in a batch header;
+// producer id -1 means the batch has none.
+struct ProducerStamp {
+  std::int64_t producer_id = -1;
+  std::int16_t epoch = -1;
+  std::int32_t base_sequence = -1;
+  std::int32_t last_offset_delta = 0;
+};
+ProducerStamp producer_stamp(const std::uint8_t* batch) noexcept;
 // Total bytes of the batch starting at `batch` according to its header.
 std::size_t total_size(const std::uint8_t* batch) noexcept;
 

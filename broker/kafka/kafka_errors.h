@@ -26,6 +26,9 @@ inline protocol::kafka::Error to_kafka_error(const status& st) {
     // The client looks for the leader again, and retries.
     case errc::shutting_down: return E::not_leader_or_follower;
     case errc::invalid_argument: return E::invalid_request;
+    case errc::out_of_order_sequence: return E::out_of_order_sequence_number;
+    case errc::invalid_producer_epoch: return E::invalid_producer_epoch;
+    case errc::unknown_producer: return E::unknown_producer_id;
     default: return E::unknown_server_error;
   }
 }

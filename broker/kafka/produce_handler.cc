@@ -1,4 +1,4 @@
-// Produce: each partition's record set becomes one stored batch (v2 as
+// Produce (and InitProducerId): each partition's record set becomes one stored batch (v2 as
 // sent; magic 0/1 message sets converted up), appended through the log
 // engine and answered after the durable commit. acks=0 gets no response;
 // a failure then closes the connection, as Kafka does, so the client
@@ -12,6 +12,7 @@
 #include "broker/kafka/kafka_errors.h"
 #include "broker/kafka/request_handlers.h"
 #include "broker/kafka/topic_creation.h"
+#include "protocol/kafka/admin_messages.h"
 #include "protocol/kafka/legacy_records.h"
 #include "protocol/kafka/log_messages.h"
 #include "protocol/record_batch.h"
@@ -132,6 +133,31 @@ bool handle_produce(KafkaSession& s, const RequestHeader& h, Reader& body) {
     return true;
   }
   create_missing_topics(s, names, [call](KafkaSession& session) { append_all(session, call); });
+  return true;
+}
+
+// A new producer id (epoch 0) for an idempotent producer; its sequences
+// are checked per partition from then on.
+bool handle_init_producer_id(KafkaSession& s, const RequestHeader& h, Reader& body) {
+  pk::InitProducerIdRequest req;
+  if (!pk::decode(body, h.api_version, &req)) return false;
+  auto reply = s.reply_to(h);
+  if (req.transactional_id) {
+    pk::InitProducerIdResponse response;
+    response.error = pk::Error::invalid_request;  // no transactions on a Wharf broker
+    s.respond(reply, [&](pk::Writer& w) { pk::encode(w, reply.version, response); });
+    return true;
+  }
+  s.context().logs.init_producer_id(back_on(s, [reply](KafkaSession& session, result<std::int64_t> id) {
+    pk::InitProducerIdResponse response;
+    if (id) {
+      response.producer_id = *id;
+      response.producer_epoch = 0;
+    } else {
+      response.error = to_kafka_error(id.error());
+    }
+    session.respond(reply, [&](pk::Writer& w) { pk::encode(w, reply.version, response); });
+  }));
   return true;
 }
 

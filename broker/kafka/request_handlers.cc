@@ -27,6 +27,7 @@ bool handle_request(KafkaSession& s, const RequestHeader& h, Reader& body) {
     case pk::ApiKey::list_groups: return handle_list_groups(s, h, body);
     case pk::ApiKey::describe_groups: return handle_describe_groups(s, h, body);
     case pk::ApiKey::delete_groups: return handle_delete_groups(s, h, body);
+    case pk::ApiKey::init_producer_id: return handle_init_producer_id(s, h, body);
     default: return false;
   }
   return false;

@@ -34,5 +34,6 @@ bool handle_offset_fetch(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_list_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_describe_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_delete_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_init_producer_id(KafkaSession& s, const RequestHeader& h, Reader& body);
 
 }  // namespace wharf::kafka

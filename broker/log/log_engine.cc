@@ -170,6 +170,11 @@ void LogEngine::produce(std::string_view topic_name, std::uint32_t partition, st
       std::move(done), {size, true}));
 }
 
+void LogEngine::init_producer_id(std::function<void(result<std::int64_t>)> done) {
+  storage_.writer().submit(storage::make_op(
+      [this](storage::WriteTxn& txn) { return storage_.producers().allocate_producer_id(txn); }, std::move(done)));
+}
+
 result<LogEngine::PreparedAppend> LogEngine::prepare_append(std::string_view topic_name, std::uint32_t partition,
                                                             std::span<const std::uint8_t> batch) {
   auto topic = find_topic(topic_name);
@@ -391,6 +396,8 @@ bool LogEngine::purge_deleted_topics() {
   storage_.writer().submit(storage::make_op(
       [this, id = id, partitions = partitions](storage::WriteTxn& txn) -> result<bool> {
         bool done = false;
+        if (status st = storage_.producers().purge_topic(txn, id, kPurgeKeysPerOp, &done); !st.ok() || !done)
+          return st.ok() ? result<bool>(false) : result<bool>(st);
         if (status st = storage_.logs().purge_deleted_topic(txn, id, partitions, kPurgeKeysPerOp, &done); !st.ok())
           return st;
         return done;

@@ -128,6 +128,9 @@ class LogEngine final : public storage::GroupListener {
   // offset after the commit. `batch` is taken over.
   void produce(std::string_view topic, std::uint32_t partition, std::vector<std::uint8_t> batch,
                ProduceDone done);
+  // A producer id never handed out before, durable before `done` runs:
+  // batches carrying it are deduplicated per partition by sequence.
+  void init_producer_id(std::function<void(result<std::int64_t>)> done);
   // For appends that are part of a larger write (queue ack + publish):
   // check topic, partition and batch now, on any thread...
   struct PreparedAppend {

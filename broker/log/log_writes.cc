@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "broker/log/log_engine.h"
+#include "broker/log/producer_sequence.h"
 #include "broker/log/log_errors.h"
 
 namespace wharf::log {
@@ -127,9 +128,31 @@ status LogEngine::append(storage::WriteTxn& txn, const PreparedAppend& a, std::s
   Partition& p = *a.partition;
   const std::uint64_t base = p.pending.next_offset;
   auto& logs = storage_.logs();
+  // An idempotent producer's retry is answered with where the batch went.
+  const auto stamp = protocol::batch::producer_stamp(batch.data());
+  std::optional<storage::ProducerStateRecord> producer;
+  if (stamp.producer_id >= 0) {
+    auto stored = storage_.producers().get(txn, a.topic->record.id, p.index, stamp.producer_id);
+    if (!stored) return stored.error();
+    producer = std::move(*stored);
+    auto verdict = check_sequence(producer, stamp);
+    if (!verdict.error.ok()) return verdict.error;
+    if (verdict.duplicate_of) {
+      *base_offset = *verdict.duplicate_of;
+      return {};
+    }
+  }
   // reserve_space inside append_batch refuses before anything is written.
   if (status st = logs.append_batch(txn, a.topic->record.id, p.index, base, wall_clock_ms(), batch); !st.ok())
     return st;
+  if (stamp.producer_id >= 0) {
+    if (status st = storage_.producers().put(txn, a.topic->record.id, p.index, stamp.producer_id,
+                                             next_state(std::move(producer), stamp, base));
+        !st.ok()) {
+      txn.request_rollback();
+      return st;
+    }
+  }
   mark_dirty(a.partition);
   if (a.info.max_timestamp > p.pending.max_timestamp) {
     if (status st = logs.put_time_index(txn, a.topic->record.id, p.index, a.info.max_timestamp, base); !st.ok())

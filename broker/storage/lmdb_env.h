@@ -31,6 +31,7 @@ enum class Table : unsigned {
   queue_history,
   queue_stats,
   deleting_queues,
+  producer_states,
   count
 };
 

@@ -6,6 +6,7 @@
 
 #include "broker/storage/data_dir_lock.h"
 #include "broker/storage/log_store.h"
+#include "broker/storage/producer_store.h"
 #include "broker/storage/queue_store.h"
 #include "broker/storage/storage_options.h"
 #include "broker/storage/txn.h"
@@ -29,6 +30,7 @@ class Storage {
   result<ReadTxn> read();
   Writer& writer() noexcept { return *writer_; }
   LogStore& logs() noexcept { return *logs_; }
+  ProducerStore& producers() noexcept { return *producers_; }
   QueueStore& queues() noexcept { return *queues_; }
   const StorageOptions& options() const noexcept { return options_; }
   std::uint64_t map_size() const noexcept;
@@ -41,6 +43,7 @@ class Storage {
   std::unique_ptr<DataDirLock> lock_;
   std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<LogStore> logs_;
+  std::unique_ptr<ProducerStore> producers_;
   std::unique_ptr<QueueStore> queues_;
   std::unique_ptr<Writer> writer_;
 };

@@ -24,6 +24,7 @@ class Txn {
   LmdbEnv* env_;
   MDB_txn* txn_;
   friend class LogStore;
+  friend class ProducerStore;
   friend class QueueStore;
   friend class Writer;
 };

@@ -10,6 +10,7 @@ constexpr ApiRange kApis[] = {
     {ApiKey::leave_group, 0, 1},      {ApiKey::sync_group, 0, 3},     {ApiKey::describe_groups, 0, 4},
     {ApiKey::list_groups, 0, 2},      {ApiKey::api_versions, 0, 2},   {ApiKey::create_topics, 0, 4},
     {ApiKey::delete_topics, 0, 3},    {ApiKey::delete_records, 0, 1}, {ApiKey::delete_groups, 0, 1},
+    {ApiKey::init_producer_id, 0, 1},
 };
 
 }  // namespace

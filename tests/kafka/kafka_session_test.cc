@@ -252,6 +252,72 @@ TEST_F(KafkaSessionTest, MetadataCreatesUnknownTopicsUnlessTheRequestOrTheBroker
   EXPECT_TRUE(tb_.client()->describe_topic("made-by-metadata").ok());
 }
 
+// InitProducerId, then batches stamped with the id: a retry is answered
+// with its first offset and stored once, a gap and an old epoch refused.
+TEST_F(KafkaSessionTest, IdempotentProducersRetriesAreStoredOnce) {
+  constexpr std::int16_t kInitProducerId = 22;
+  KafkaWire k(tb_.kafka_port());
+  auto init = [&](std::int32_t corr) {
+    EXPECT_TRUE(k.send(kInitProducerId, 1, corr, [](pk::Writer& w) {
+      w.nullable_string(std::nullopt);
+      w.i32(60000);
+    }));
+    auto r = k.read();
+    EXPECT_TRUE(r.has_value());
+    auto rd = r->reader();
+    rd.i32();
+    EXPECT_EQ(rd.i16(), 0);
+    const std::int64_t id = rd.i64();
+    EXPECT_EQ(rd.i16(), 0) << "epoch";
+    EXPECT_TRUE(rd.ok());
+    return id;
+  };
+  const std::int64_t pid = init(1);
+  EXPECT_GE(pid, 0);
+  EXPECT_NE(init(2), pid) << "every producer gets its own id";
+  auto produce = [&](std::int32_t corr, std::vector<std::uint8_t> batch) {
+    EXPECT_TRUE(k.send(kProduce, 7, corr, [&](pk::Writer& w) { produce_body(w, 7, -1, "idem", 0, batch); }));
+    return read_produce(*k.read());
+  };
+  ASSERT_TRUE(tb_.client()->create_topic({"idem", 1}).ok());
+  EXPECT_EQ(produce(3, stamped(make_batch("a", 3), pid, 0, 0)).base_offset, 0);
+  EXPECT_EQ(produce(4, stamped(make_batch("b", 2), pid, 0, 3)).base_offset, 3);
+  // The first batch again (a retry after a lost answer): its offset, no write.
+  auto again = produce(5, stamped(make_batch("a", 3), pid, 0, 0));
+  EXPECT_EQ(again.error, 0);
+  EXPECT_EQ(again.base_offset, 0);
+  EXPECT_EQ(produce(6, stamped(make_batch("c", 1), pid, 0, 9)).error, 45) << "OUT_OF_ORDER_SEQUENCE_NUMBER";
+  // A newer epoch starts at 0, and fences the older one.
+  EXPECT_EQ(produce(7, stamped(make_batch("d", 1), pid, 1, 0)).base_offset, 5);
+  EXPECT_EQ(produce(8, stamped(make_batch("e", 1), pid, 0, 5)).error, 47) << "INVALID_PRODUCER_EPOCH";
+  // Batches without a producer id are never deduplicated.
+  EXPECT_EQ(produce(9, make_batch("f", 1)).base_offset, 6);
+  EXPECT_EQ(produce(10, make_batch("f", 1)).base_offset, 7);
+  EXPECT_EQ(tb_.client()->latest_offset("idem", 0).value(), 8);
+
+  // The state is durable: after a restart a retry is still recognised.
+  tb_.restart();
+  KafkaWire k2(tb_.kafka_port());
+  ASSERT_TRUE(k2.send(kProduce, 7, 1, [&](pk::Writer& w) {
+    produce_body(w, 7, -1, "idem", 0, stamped(make_batch("d", 1), pid, 1, 0));
+  }));
+  auto after = read_produce(*k2.read());
+  EXPECT_EQ(after.error, 0);
+  EXPECT_EQ(after.base_offset, 5);
+  EXPECT_EQ(tb_.client()->latest_offset("idem", 0).value(), 8);
+
+  // Transactions are not offered.
+  ASSERT_TRUE(k2.send(kInitProducerId, 1, 2, [](pk::Writer& w) {
+    w.nullable_string("tx");
+    w.i32(60000);
+  }));
+  auto refused = k2.read();
+  ASSERT_TRUE(refused.has_value());
+  auto tx = refused->reader();
+  tx.i32();
+  EXPECT_EQ(tx.i16(), 42) << "INVALID_REQUEST";
+}
+
 TEST(KafkaListener, AutoCreationCanBeTurnedOff) {
   BrokerOptions o = with_kafka();
   o.kafka.auto_create_topics = false;

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "protocol/crc32c.h"
 #include "protocol/kafka/codec.h"
+#include "protocol/varint.h"
 #include "protocol/record_batch.h"
 #include "support/kafka_wire.h"
 #include "support/test_broker.h"
@@ -36,6 +38,18 @@ inline std::vector<std::uint8_t> make_batch(const std::string& prefix, int n,
   }
   auto bytes = b.finish(codec);
   return {bytes->begin(), bytes->end()};
+}
+
+// Stamps a v2 batch as an idempotent producer's and fixes its CRC.
+inline std::vector<std::uint8_t> stamped(std::vector<std::uint8_t> batch, std::int64_t producer_id,
+                                         std::int16_t epoch, std::int32_t base_sequence) {
+  namespace pb = protocol::batch;
+  protocol::store_be<std::int64_t>(batch.data() + pb::kProducerId, producer_id);
+  protocol::store_be<std::int16_t>(batch.data() + pb::kProducerEpoch, epoch);
+  protocol::store_be<std::int32_t>(batch.data() + pb::kBaseSequence, base_sequence);
+  protocol::store_be<std::uint32_t>(batch.data() + pb::kCrc,
+                                    protocol::crc32c(batch.data() + pb::kAttributes, batch.size() - pb::kAttributes));
+  return batch;
 }
 
 // Produce v7 (or `version`) of one batch to one partition.

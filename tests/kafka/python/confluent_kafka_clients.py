@@ -16,7 +16,8 @@ for topic, future in admin.create_topics([NewTopic("ck-events", num_partitions=4
 assert "ck-events" in admin.list_topics(timeout=10).topics
 
 delivered = []
-producer = Producer({"bootstrap.servers": bootstrap, "compression.type": "lz4", "linger.ms": 5})
+producer = Producer({"bootstrap.servers": bootstrap, "compression.type": "lz4", "linger.ms": 5,
+                     "enable.idempotence": True})
 for i in range(200):
     producer.produce("ck-events", key=str(i), value=f"v{i}",
                      on_delivery=lambda err, msg: delivered.append((err, msg.partition(), msg.offset())))
