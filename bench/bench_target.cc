@@ -11,6 +11,7 @@ std::unique_ptr<Target> Target::open(const TargetOptions& options) {
   auto t = std::unique_ptr<Target>(new Target());
   if (!options.embedded) {
     t->address_ = options.broker;
+    t->kafka_address_ = options.kafka_broker;
     return t;
   }
   std::string pattern = (std::filesystem::path(options.data_parent) / "wharf-bench-XXXXXX").string();
@@ -24,6 +25,9 @@ std::unique_ptr<Target> Target::open(const TargetOptions& options) {
   bo.data_dir = t->dir_;
   bo.durability = options.durability == "relaxed" ? Durability::relaxed : Durability::sync;
   bo.map_size = 64ull << 30;
+  bo.kafka.listen = true;
+  bo.kafka.host = "127.0.0.1";
+  bo.kafka.port = 0;
   auto b = Broker::start(bo);
   if (!b) {
     std::fprintf(stderr, "wharf-bench: embedded broker: %s\n", b.error().to_string().c_str());
@@ -31,6 +35,7 @@ std::unique_ptr<Target> Target::open(const TargetOptions& options) {
   }
   t->broker_ = std::move(*b);
   t->address_ = t->broker_->address();
+  t->kafka_address_ = fmt::format("127.0.0.1:{}", t->broker_->kafka_port());
   return t;
 }
 

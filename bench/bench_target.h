@@ -14,6 +14,7 @@ namespace wharf::bench {
 struct TargetOptions {
   bool embedded = false;
   std::string broker = "127.0.0.1:7420";
+  std::string kafka_broker = "127.0.0.1:9092";  // the Kafka listener of --broker
   std::string durability = "sync";  // embedded only
   std::string data_parent = ".";    // embedded: where the temp data dir goes
 };
@@ -27,10 +28,13 @@ class Target {
 
   std::unique_ptr<Client> connect() const;
   const std::string& address() const { return address_; }
+  // The Kafka listener (embedded: its own, on an ephemeral port).
+  const std::string& kafka_address() const { return kafka_address_; }
   bool embedded() const { return broker_ != nullptr; }
 
  private:
   std::string address_;
+  std::string kafka_address_;
   std::filesystem::path dir_;
   std::unique_ptr<Broker> broker_;
 };

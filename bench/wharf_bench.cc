@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include "bench/bench_target.h"
+#include "bench/kafka_workloads.h"
 #include "bench/log_workloads.h"
 #include "bench/queue_workloads.h"
 #include "wharf/broker.h"
@@ -20,6 +21,9 @@ int main(int argc, char** argv) {
     auto* b = sub->add_option("--broker", target.broker, "Broker HOST:PORT")->capture_default_str();
     auto* e = sub->add_flag("--embedded", target.embedded, "Run an in-process broker on a temp data dir");
     b->excludes(e);
+    sub->add_option("--kafka-broker", target.kafka_broker, "The Kafka listener of --broker (kafka-* workloads)")
+        ->capture_default_str()
+        ->excludes(e);
     sub->add_option("--durability", target.durability, "Embedded broker durability")
         ->check(CLI::IsMember({"sync", "relaxed"}))
         ->capture_default_str();
@@ -43,6 +47,11 @@ int main(int argc, char** argv) {
   add_log(produce);
   auto* replay = app.add_subcommand("log-replay", "Load a topic, then read it back from offset 0");
   add_log(replay);
+  auto* kproduce =
+      app.add_subcommand("kafka-produce", "Produce through librdkafka (acks=all) and wait for every acknowledgement");
+  add_log(kproduce);
+  auto* kconsume = app.add_subcommand("kafka-consume", "Load a topic, then read it back through librdkafka");
+  add_log(kconsume);
   wharf::bench::QueueBenchOptions queue;
   auto add_queue = [&](CLI::App* sub) {
     add_common(sub);
@@ -63,6 +72,8 @@ int main(int argc, char** argv) {
   if (!t) return 1;
   if (produce->parsed()) return wharf::bench::run_log_produce(*t, log);
   if (replay->parsed()) return wharf::bench::run_log_replay(*t, log);
+  if (kproduce->parsed()) return wharf::bench::run_kafka_produce(*t, log);
+  if (kconsume->parsed()) return wharf::bench::run_kafka_consume(*t, log);
   if (q->parsed()) return wharf::bench::run_queue(*t, queue);
   if (ql->parsed()) return wharf::bench::run_queue_latency(*t, queue);
   return 2;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <future>
 #include <unordered_map>
 
@@ -23,6 +24,8 @@ struct StringHash {
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
+struct PartitionSequence;
+
 // One partition's records on their way.
 struct ProduceBatch {
   std::string topic;
@@ -30,7 +33,47 @@ struct ProduceBatch {
   protocol::batch::Builder builder;
   std::vector<Producer::Completion> done;
   std::chrono::steady_clock::time_point first_at;
+  // Idempotent producers only (I/O thread): the sealed bytes, where the
+  // batch stands among its partition's, and when it was first sent.
+  std::span<const std::uint8_t> bytes;
+  PartitionSequence* sequence = nullptr;
+  std::int32_t base_sequence = -1;
+  std::uint64_t send_order = 0;
+  std::chrono::steady_clock::time_point first_sent;
 };
+using SharedBatch = std::shared_ptr<ProduceBatch>;
+
+// An idempotent producer's numbering of one partition's batches. Batches
+// whose answer was lost are resent in order before any newer one. When a
+// batch fails for good, the broker refuses the ones sent after it as out of
+// order; the partition then drains (sends nothing new) until every batch in
+// flight has answered, goes back to the failed batch's sequence, and sends
+// the refused and the held batches again in their original order.
+struct PartitionSequence {
+  std::int32_t next = 0;
+  std::size_t in_flight = 0;
+  // Batches waiting to be resent: new ones wait behind them.
+  std::size_t resending = 0;
+  bool draining = false;
+  std::int32_t restart_at = 0;
+  std::vector<SharedBatch> held;
+};
+
+// Sequences wrap from INT32_MAX to 0, as Kafka's do.
+std::int32_t advance(std::int32_t seq, std::uint32_t records) {
+  return static_cast<std::int32_t>((static_cast<std::int64_t>(seq) + records) % (std::int64_t{INT32_MAX} + 1));
+}
+
+void sort_by_send_order(std::vector<SharedBatch>& batches) {
+  std::sort(batches.begin(), batches.end(),
+            [](const SharedBatch& a, const SharedBatch& b) { return a->send_order < b->send_order; });
+}
+
+// Errors after which the batch's outcome is unknown: resending is safe.
+bool resendable(errc code) {
+  return code == errc::disconnected || code == errc::connection_failed || code == errc::timeout ||
+         code == errc::shutting_down;
+}
 
 client::PipelineLimits limits_of(const ProducerOptions& o) {
   return {o.linger, o.batch_bytes, o.max_in_flight, o.buffer_bytes, o.max_block};
@@ -40,10 +83,26 @@ client::PipelineLimits limits_of(const ProducerOptions& o) {
 
 struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_shared_from_this<Producer::Impl> {
   Impl(Client::Impl& c, const ProducerOptions& o)
-      : BatchPipeline(c.conn, limits_of(o)), client(c), codec(static_cast<protocol::Codec>(o.compression)) {}
+      : BatchPipeline(c.conn, limits_of(o)),
+        client(c),
+        codec(static_cast<protocol::Codec>(o.compression)),
+        delivery_timeout(o.delivery_timeout),
+        resend_timer(c.conn.io()) {
+    if (o.idempotent && !c.conn.on_io_thread()) init_producer_id();
+  }
 
   Client::Impl& client;
   const protocol::Codec codec;
+  const std::chrono::milliseconds delivery_timeout;
+  // The broker's id for this producer; -1: not idempotent.
+  std::int64_t producer_id = -1;
+  std::int16_t producer_epoch = 0;
+  // I/O thread only.
+  std::unordered_map<std::string, std::vector<std::unique_ptr<PartitionSequence>>> sequences;
+  std::uint64_t sends = 0;
+  std::vector<SharedBatch> to_resend;
+  asio::steady_timer resend_timer;
+  bool resend_armed = false;
   // Open batches: topic -> partition -> batch (null when none is open).
   std::unordered_map<std::string, std::vector<BatchPtr>, StringHash, std::equal_to<>> open WHARF_GUARDED_BY(mu());
   std::vector<BatchPtr> spare WHARF_GUARDED_BY(mu());  // recycled batches
@@ -135,21 +194,72 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
         }
   }
 
+  void init_producer_id() {
+    auto id = client.call<std::pair<std::int64_t, std::int16_t>>(
+        [](flatbuffers::FlatBufferBuilder& fbb, std::uint64_t corr) {
+          protocol::finish_frame(fbb, corr, wire::CreateInitProducer(fbb));
+        },
+        [](const wire::Frame& f) -> result<std::pair<std::int64_t, std::int16_t>> {
+          const auto* ok = f.body_as_InitProducerOk();
+          if (ok == nullptr) return unexpected_reply(f);
+          return std::make_pair(ok->producer_id(), ok->epoch());
+        });
+    // A broker without producer ids gets a plain producer.
+    if (id) std::tie(producer_id, producer_epoch) = *id;
+  }
+
+  PartitionSequence& sequence_of(const ProduceBatch& b) {
+    auto& slots = sequences[b.topic];
+    if (slots.size() <= b.partition) slots.resize(b.partition + 1);
+    auto& s = slots[b.partition];
+    if (!s) s = std::make_unique<PartitionSequence>();
+    return *s;
+  }
+
   void send_batch(BatchPtr b) override {
-    auto sealed = b->builder.finish(codec);
-    if (!sealed) {
-      complete(*b, sealed.error());
-      recycle(*b);
-      return;
+    SharedBatch batch(std::move(b));
+    batch->send_order = ++sends;
+    batch->first_sent = Clock::now();
+    if (producer_id >= 0) {
+      auto& seq = sequence_of(*batch);
+      batch->sequence = &seq;
+      if (seq.draining || seq.resending > 0) {
+        seq.held.push_back(std::move(batch));
+        return;
+      }
     }
-    const auto bytes = *sealed;
+    seal_and_send(batch);
+  }
+
+  // Numbers (if idempotent), finishes and sends a batch; false if it
+  // could not be finished (its records then failed).
+  bool seal_and_send(const SharedBatch& batch) {
+    protocol::batch::ProducerStamp stamp;
+    if (batch->sequence != nullptr) {
+      auto& seq = *batch->sequence;
+      batch->base_sequence = seq.next;
+      seq.next = advance(seq.next, batch->builder.count());
+      stamp = {producer_id, producer_epoch, batch->base_sequence, 0};
+    }
+    auto sealed = batch->builder.finish(codec, stamp);
+    if (!sealed) {
+      complete(*batch, sealed.error());
+      recycle(*batch);
+      return false;
+    }
+    batch->bytes = *sealed;
+    transmit(batch);
+    return true;
+  }
+
+  void transmit(const SharedBatch& batch) {
+    if (batch->sequence != nullptr) ++batch->sequence->in_flight;
     fbb.Clear();
     const std::uint64_t corr = client.conn.next_correlation_id();
-    auto topic = fbb.CreateString(b->topic);
-    auto vec = fbb.CreateVector(bytes.data(), bytes.size());
-    protocol::finish_frame(fbb, corr, wire::CreateProduce(fbb, topic, b->partition, vec));
+    auto topic = fbb.CreateString(batch->topic);
+    auto vec = fbb.CreateVector(batch->bytes.data(), batch->bytes.size());
+    protocol::finish_frame(fbb, corr, wire::CreateProduce(fbb, topic, batch->partition, vec));
     // The handler owns the batch: dropped unrun, it still frees it.
-    std::shared_ptr<ProduceBatch> batch(std::move(b));
     client.conn.send(corr, fbb, [self = shared_from_this(), batch](const status& st, const wire::Frame* f) {
       result<std::int64_t> base = st;
       if (st.ok()) {
@@ -157,8 +267,73 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
         base = ok == nullptr ? result<std::int64_t>(unexpected_reply(*f))
                              : result<std::int64_t>(static_cast<std::int64_t>(ok->base_offset()));
       }
-      complete(*batch, base);
-      self->recycle(*batch);
+      self->on_reply(batch, base);
+    });
+  }
+
+  void on_reply(const SharedBatch& batch, const result<std::int64_t>& base) {
+    PartitionSequence* seq = batch->sequence;
+    if (seq != nullptr) {
+      --seq->in_flight;
+      if (!base.ok()) {
+        const errc code = base.error().code();
+        if (resendable(code) && Clock::now() - batch->first_sent < delivery_timeout) {
+          ++seq->in_flight;  // still in flight: nothing after it may overtake
+          schedule_resend(batch);
+          return;
+        }
+        if (code == errc::out_of_order_sequence && seq->draining) {
+          seq->held.push_back(batch);  // refused because an earlier one failed: send again
+          end_drain_if_done(*seq);
+          return;
+        }
+        if (!seq->draining) {
+          seq->draining = true;
+          seq->restart_at = batch->base_sequence;
+        }
+      }
+    }
+    complete(*batch, base);
+    recycle(*batch);
+    if (seq != nullptr) end_drain_if_done(*seq);
+  }
+
+  void end_drain_if_done(PartitionSequence& seq) {
+    if (!seq.draining || seq.in_flight > 0) return;
+    seq.draining = false;
+    seq.next = seq.restart_at;
+    auto held = std::move(seq.held);
+    seq.held.clear();
+    sort_by_send_order(held);
+    for (auto& b : held) seal_and_send(b);
+  }
+
+  // Resends after a pause (the next send reconnects), oldest first.
+  void schedule_resend(const SharedBatch& batch) {
+    ++batch->sequence->resending;
+    to_resend.push_back(batch);
+    if (resend_armed) return;
+    resend_armed = true;
+    resend_timer.expires_after(std::chrono::milliseconds(100));
+    resend_timer.async_wait([self = shared_from_this()](asio::error_code) {
+      self->resend_armed = false;
+      auto batches = std::move(self->to_resend);
+      self->to_resend.clear();
+      sort_by_send_order(batches);
+      for (auto& b : batches) {
+        --b->sequence->resending;
+        --b->sequence->in_flight;  // transmit counts it again
+        self->transmit(b);
+      }
+      // Then what was held behind them.
+      for (auto& b : batches) {
+        auto& seq = *b->sequence;
+        if (seq.resending > 0 || seq.draining || seq.held.empty()) continue;
+        auto held = std::move(seq.held);
+        seq.held.clear();
+        sort_by_send_order(held);
+        for (auto& h : held) self->seal_and_send(h);
+      }
     });
   }
 
@@ -257,5 +432,7 @@ result<std::int64_t> Producer::send_and_wait(std::string_view topic, std::uint32
 }
 
 void Producer::flush() { impl_->flush(); }
+
+bool Producer::idempotent() const noexcept { return impl_->producer_id >= 0; }
 
 }  // namespace wharf

@@ -219,7 +219,7 @@ void Builder::add(const ProducerRecord& r, std::int64_t ts) {
   ++count_;
 }
 
-std::span<const std::uint8_t> Builder::finish() {
+std::span<const std::uint8_t> Builder::finish(const ProducerStamp& stamp) {
   std::uint8_t* b = buf_.data();
   store_be<std::int64_t>(b + kBaseOffset, 0);
   store_be<std::int32_t>(b + kBatchLength, static_cast<std::int32_t>(buf_.size() - kLengthPrefix));
@@ -229,16 +229,16 @@ std::span<const std::uint8_t> Builder::finish() {
   store_be<std::int32_t>(b + kLastOffsetDelta, static_cast<std::int32_t>(count_) - 1);
   store_be<std::int64_t>(b + kBaseTimestamp, base_timestamp_);
   store_be<std::int64_t>(b + kMaxTimestamp, max_timestamp_);
-  store_be<std::int64_t>(b + kProducerId, -1);
-  store_be<std::int16_t>(b + kProducerEpoch, -1);
-  store_be<std::int32_t>(b + kBaseSequence, -1);
+  store_be<std::int64_t>(b + kProducerId, stamp.producer_id);
+  store_be<std::int16_t>(b + kProducerEpoch, stamp.producer_id < 0 ? std::int16_t{-1} : stamp.epoch);
+  store_be<std::int32_t>(b + kBaseSequence, stamp.producer_id < 0 ? -1 : stamp.base_sequence);
   store_be<std::int32_t>(b + kRecordCount, static_cast<std::int32_t>(count_));
   store_be<std::uint32_t>(b + kCrc, crc32c(b + kAttributes, buf_.size() - kAttributes));
   return {buf_.data(), buf_.size()};
 }
 
-result<std::span<const std::uint8_t>> Builder::finish(Codec c) {
-  auto plain = finish();
+result<std::span<const std::uint8_t>> Builder::finish(Codec c, const ProducerStamp& stamp) {
+  auto plain = finish(stamp);
   if (c == Codec::none) return plain;
   compressed_.assign(plain.begin(), plain.begin() + kHeaderSize);
   if (status st = compress(c, plain.subspan(kHeaderSize), &compressed_); !st.ok()) return st;

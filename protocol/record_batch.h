@@ -81,11 +81,13 @@ class Builder {
   std::uint32_t count() const noexcept { return count_; }
   std::size_t size() const noexcept { return buf_.size(); }
   bool empty() const noexcept { return count_ == 0; }
-  // Fills the header and CRC; the returned bytes are valid until clear().
-  std::span<const std::uint8_t> finish();
+  // Fills the header (with an idempotent producer's stamp, if any) and
+  // CRC; the returned bytes are valid until clear(). Finishing again (with
+  // another stamp) is allowed.
+  std::span<const std::uint8_t> finish(const ProducerStamp& stamp = {});
   // The same with the records compressed by `codec`. Errors: internal (the
   // codec failed).
-  result<std::span<const std::uint8_t>> finish(Codec codec);
+  result<std::span<const std::uint8_t>> finish(Codec codec, const ProducerStamp& stamp = {});
 
  private:
   std::vector<std::uint8_t> buf_;

@@ -92,6 +92,8 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
       return describe_group(conn, frame);
     case wire::Body::DeleteGroup:
       return delete_group(conn, frame);
+    case wire::Body::InitProducer:
+      return init_producer(conn, frame);
     case wire::Body::Hello:
       return conn.send_error(frame.correlation_id(),
                              status(errc::unsupported_request, "the handshake is already done"));

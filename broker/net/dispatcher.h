@@ -46,6 +46,7 @@ class Dispatcher {
   void list_topics(Connection& conn, const wire::Frame& frame);
   void describe_topic(Connection& conn, const wire::Frame& frame);
   void produce(Connection& conn, const wire::Frame& frame);
+  void init_producer(Connection& conn, const wire::Frame& frame);
   void fetch(Connection& conn, const wire::Frame& frame);
   void list_offsets(Connection& conn, const wire::Frame& frame);
   void commit_offsets(Connection& conn, const wire::Frame& frame);

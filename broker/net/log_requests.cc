@@ -132,6 +132,14 @@ void Dispatcher::produce(Connection& conn, const wire::Frame& frame) {
                 }));
 }
 
+void Dispatcher::init_producer(Connection& conn, const wire::Frame& frame) {
+  const auto corr = frame.correlation_id();
+  if (!begin(conn, corr)) return;
+  logs_.init_producer_id(reply_later<std::int64_t>(conn, corr, 0, [](Builder& fbb, std::int64_t id) {
+    return wire::CreateInitProducerOk(fbb, id, 0);
+  }));
+}
+
 void Dispatcher::fetch(Connection& conn, const wire::Frame& frame) {
   const auto* req = frame.body_as_Fetch();
   const auto corr = frame.correlation_id();

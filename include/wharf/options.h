@@ -53,6 +53,13 @@ struct ProducerOptions {
   std::chrono::milliseconds max_block{30000};
   // Each batch is compressed as a whole (lz4 is the fast choice).
   Compression compression = Compression::none;
+  // Idempotence: the producer asks the broker for a producer id and
+  // numbers its batches per partition, so a batch resent after a lost
+  // connection or a timeout is stored once (the broker answers a repeat
+  // with the first offsets). Such batches are resent, in order, until
+  // delivery_timeout after their first send; other errors are final.
+  bool idempotent = true;
+  std::chrono::milliseconds delivery_timeout{30000};
 };
 
 enum class OffsetReset {

@@ -10,8 +10,9 @@
 // Errors a completion can carry: unknown_topic, unknown_partition,
 // storage_full (retry after retention frees space), storage_failed,
 // frame_too_large (record bigger than the broker's frame limit),
-// disconnected (outcome unknown: the batch may or may not be stored),
-// timeout (send blocked longer than max_block).
+// disconnected (outcome unknown: the batch may or may not be stored; an
+// idempotent producer resends instead, until delivery_timeout), timeout
+// (send blocked longer than max_block).
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,9 @@ class Producer {
                                      const ProducerRecord& record);
   // Sends everything buffered and waits until every record has completed.
   void flush();
+  // Whether the broker gave this producer an id (ProducerOptions::idempotent
+  // and a broker that supports it).
+  bool idempotent() const noexcept;
 
   struct Impl;
 

@@ -92,7 +92,11 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
   workers.emplace_back([&] {  // log producer
     auto c = connect(address);
     if (!c) return;
-    Producer p(*c);
+    // A restarted broker listens on another port: resending cannot reach
+    // it, so batches fail at once, as before producers resent.
+    ProducerOptions po;
+    po.delivery_timeout = std::chrono::milliseconds(0);
+    Producer p(*c, po);
     for (std::uint64_t seq = 0; !stop.load(); ++seq) {
       const auto partition = static_cast<std::uint32_t>(seq % kPartitions);
       auto value = std::make_shared<std::string>(fmt::format("c{}-{}", cycle, seq));
