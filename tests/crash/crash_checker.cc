@@ -1,4 +1,5 @@
-// Crash checker: runs wharfd as a child, drives log producers, an offset
+// Crash checker: runs wharfd as a child, drives log producers (Wharf's and
+// librdkafka's, acks=all, idempotent, through the Kafka listener), an offset
 // committer, a queue publisher and an acking consumer, kills the broker with
 // SIGKILL at a random moment, restarts it, and checks that nothing
 // confirmed was lost:
@@ -30,6 +31,8 @@
 #include <thread>
 #include <vector>
 
+#include <librdkafka/rdkafkacpp.h>
+
 #include "support/broker_process.h"
 #include "wharf/client.h"
 #include "wharf/consumer.h"
@@ -40,6 +43,7 @@ namespace wharf::crash {
 namespace {
 
 constexpr const char* kTopic = "crash-log";
+constexpr const char* kKafkaTopic = "crash-kafka";
 constexpr const char* kQueue = "crash-queue";
 constexpr const char* kDlq = "crash-queue.dlq";
 constexpr const char* kGroup = "crash-group";
@@ -57,6 +61,7 @@ std::int64_t now_ms() {
 struct Ledger {
   std::mutex mu;
   std::map<std::uint32_t, std::map<std::int64_t, std::string>> records;  // partition -> offset -> value
+  std::map<std::uint32_t, std::map<std::int64_t, std::string>> kafka_records;  // the same, through Kafka
   std::map<std::uint32_t, std::int64_t> committed;                       // partition -> offset
   std::map<std::uint64_t, std::string> published;                        // id -> payload
   std::set<std::uint64_t> acked;
@@ -86,9 +91,55 @@ std::unique_ptr<Client> connect(const std::string& address) {
   return c ? std::move(*c) : nullptr;
 }
 
+// Records librdkafka reports delivered (acks=all: after the durable commit).
+class KafkaLedger : public RdKafka::DeliveryReportCb {
+ public:
+  explicit KafkaLedger(Ledger& ledger) : ledger_(ledger) {}
+  void dr_cb(RdKafka::Message& m) override {
+    if (m.err() != RdKafka::ERR_NO_ERROR) return;
+    const std::string value(static_cast<const char*>(m.payload()), m.len());
+    std::lock_guard lock(ledger_.mu);
+    auto [it, fresh] = ledger_.kafka_records[static_cast<std::uint32_t>(m.partition())].emplace(m.offset(), value);
+    if (!fresh && it->second != value)
+      fail("kafka partition {}: offset {} confirmed for {} and for {}", m.partition(), m.offset(), it->second, value);
+  }
+
+ private:
+  Ledger& ledger_;
+};
+
+// librdkafka's idempotent producer, acks=all, until `stop`.
+void run_kafka_producer(const std::string& kafka_address, int cycle, Ledger& ledger, std::atomic<bool>& stop) {
+  KafkaLedger reports(ledger);
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  for (const auto& [k, v] : std::map<std::string, std::string>{{"bootstrap.servers", kafka_address},
+                                                               {"acks", "all"},
+                                                               {"enable.idempotence", "true"},
+                                                               {"linger.ms", "1"},
+                                                               {"message.timeout.ms", "1000"},
+                                                               {"log_level", "0"}})
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) return fail("librdkafka {}: {}", k, err);
+  conf->set("dr_cb", &reports, err);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  if (!producer) return fail("librdkafka: {}", err);
+  for (std::uint64_t seq = 0; !stop.load(); ++seq) {
+    const std::string value = fmt::format("k{}-{}", cycle, seq);
+    producer->produce(kKafkaTopic, static_cast<std::int32_t>(seq % kPartitions), RdKafka::Producer::RK_MSG_COPY,
+                      const_cast<char*>(value.data()), value.size(), nullptr, 0, 0, nullptr);
+    producer->poll(0);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  // The broker is dead: what is not confirmed by now never will be.
+  producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  producer->flush(100);
+}
+
 // One cycle's load; stops when the broker dies or `stop` is set.
-void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic<bool>& stop) {
+void run_load(const std::string& address, const std::string& kafka_address, int cycle, Ledger& ledger,
+              std::atomic<bool>& stop) {
   std::vector<std::thread> workers;
+  workers.emplace_back([&] { run_kafka_producer(kafka_address, cycle, ledger, stop); });
   workers.emplace_back([&] {  // log producer
     auto c = connect(address);
     if (!c) return;
@@ -212,38 +263,47 @@ void run_load(const std::string& address, int cycle, Ledger& ledger, std::atomic
   for (auto& w : workers) w.join();
 }
 
-void verify(Client& c, Ledger& ledger, std::mt19937_64& rng) {
-  std::lock_guard lock(ledger.mu);
-  // Logs: dense offsets, confirmed records at their offsets, exactly once.
+// A log topic holds dense offsets, and every confirmed record at its
+// offset, exactly once.
+void check_log(Client& c, const char* topic, const std::map<std::uint32_t, std::map<std::int64_t, std::string>>& confirmed) {
   for (std::uint32_t p = 0; p < kPartitions; ++p) {
-    auto end = c.latest_offset(kTopic, p);
+    auto end = c.latest_offset(topic, p);
     if (!end) return fail("latest_offset: {}", end.error().to_string());
     ConsumerOptions co;
     co.start = StartFrom::earliest;
     co.fetch_max_wait = std::chrono::milliseconds(10);
     Consumer consumer(c, co);
-    if (!consumer.assign({{kTopic, p}}).ok()) return fail("assign failed");
+    if (!consumer.assign({{topic, p}}).ok()) return fail("assign failed");
     std::map<std::string, int> seen;
     std::map<std::int64_t, std::string> stored;
     std::int64_t next = 0;
     while (next < *end) {
       auto recs = consumer.poll(std::chrono::seconds(5));
-      if (!recs || recs->empty()) return fail("partition {} unreadable at offset {}", p, next);
+      if (!recs || recs->empty()) return fail("{}/{} unreadable at offset {}", topic, p, next);
       for (const auto& r : *recs) {
-        if (r.offset != next) fail("partition {}: offset {} follows {}", p, r.offset, next - 1);
+        if (r.offset != next) fail("{}/{}: offset {} follows {}", topic, p, r.offset, next - 1);
         next = r.offset + 1;
         stored[r.offset] = std::string(r.value);
         ++seen[std::string(r.value)];
       }
     }
-    for (const auto& [offset, value] : ledger.records[p]) {
+    auto it_partition = confirmed.find(p);
+    if (it_partition == confirmed.end()) continue;
+    for (const auto& [offset, value] : it_partition->second) {
       auto it = stored.find(offset);
       if (it == stored.end() || it->second != value)
-        fail("partition {}: confirmed {} at offset {} is {}", p, value, offset,
+        fail("{}/{}: confirmed {} at offset {} is {}", topic, p, value, offset,
              it == stored.end() ? "missing" : it->second);
-      if (seen[value] != 1) fail("partition {}: {} stored {} times", p, value, seen[value]);
+      if (seen[value] != 1) fail("{}/{}: {} stored {} times", topic, p, value, seen[value]);
     }
   }
+}
+
+void verify(Client& c, Ledger& ledger, std::mt19937_64& rng) {
+  std::lock_guard lock(ledger.mu);
+  // Logs: dense offsets, confirmed records at their offsets, exactly once.
+  check_log(c, kTopic, ledger.records);
+  check_log(c, kKafkaTopic, ledger.kafka_records);
   // Group offsets never behind a confirmed commit.
   auto committed = c.committed_offsets(kGroup, kTopic);
   if (!committed) return fail("committed_offsets: {}", committed.error().to_string());
@@ -298,6 +358,9 @@ void check_progress(Ledger& ledger) {
   std::size_t records = 0;
   for (const auto& [p, recs] : ledger.records) records += recs.size();
   if (records == 0) fail("no record was confirmed");
+  std::size_t kafka_records = 0;
+  for (const auto& [p, recs] : ledger.kafka_records) kafka_records += recs.size();
+  if (kafka_records == 0) fail("no record was confirmed to the Kafka producer");
   if (ledger.commits == 0) fail("no offset commit was confirmed");
   if (ledger.published.empty()) fail("no message was confirmed");
   if (ledger.acked.empty()) fail("no ack was confirmed");
@@ -346,6 +409,8 @@ int main(int argc, char** argv) {
       }
       if (cycle == 0) {
         if (auto st = c->create_topic({kTopic, kPartitions}); !st.ok()) fail("create_topic: {}", st.to_string());
+        if (auto st = c->create_topic({kKafkaTopic, kPartitions}); !st.ok())
+          fail("create_topic: {}", st.to_string());
         QueueOptions qo;
         qo.max_deliveries = kMaxDeliveries;
         if (auto st = c->create_queue(kQueue, qo); !st.ok()) fail("create_queue: {}", st.to_string());
@@ -360,15 +425,18 @@ int main(int argc, char** argv) {
     }
     std::atomic<bool> stop{false};
     const int run_ms = 20 + static_cast<int>(rng() % static_cast<std::uint64_t>(max_run_ms));
-    std::thread load([&] { run_load(broker.address(), cycle, ledger, stop); });
+    std::thread load([&] { run_load(broker.address(), broker.kafka_address(), cycle, ledger, stop); });
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));
     broker.kill_now();  // mid-flight: requests are in every state
     stop.store(true);
     load.join();
     std::lock_guard lock(ledger.mu);
-    std::printf("cycle %d: killed after %d ms; confirmed so far: %zu records, %zu messages, %zu acks, %llu rejects\n",
-                cycle, run_ms, ledger.records[0].size() + ledger.records[1].size(), ledger.published.size(),
-                ledger.acked.size(), static_cast<unsigned long long>(ledger.rejects));
+    std::printf(
+        "cycle %d: killed after %d ms; confirmed so far: %zu records (+%zu through Kafka), %zu messages, %zu acks, "
+        "%llu rejects\n",
+        cycle, run_ms, ledger.records[0].size() + ledger.records[1].size(),
+        ledger.kafka_records[0].size() + ledger.kafka_records[1].size(), ledger.published.size(), ledger.acked.size(),
+        static_cast<unsigned long long>(ledger.rejects));
     std::fflush(stdout);
   }
   // Final check after the last kill.
