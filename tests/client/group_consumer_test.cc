@@ -89,7 +89,7 @@ bool all_read(const std::vector<Consumer*>& consumers, std::int64_t end) {
   return true;
 }
 
-TEST(GroupConsumer, MembersSplitPartitionsAndTakeOverFromOneThatLeaves) {
+TEST(ClientGroupConsumer, MembersSplitPartitionsAndTakeOverFromOneThatLeaves) {
   TestBroker tb(group_broker());
   auto client = tb.client();
   ASSERT_TRUE(client->create_topic({"four", 4}).ok());
@@ -157,7 +157,7 @@ TEST(GroupConsumer, MembersSplitPartitionsAndTakeOverFromOneThatLeaves) {
   EXPECT_TRUE(committed->empty());
 }
 
-TEST(GroupConsumer, AMemberThatStopsHeartbeatingLosesItsPartitions) {
+TEST(ClientGroupConsumer, AMemberThatStopsHeartbeatingLosesItsPartitions) {
   TestBroker tb(group_broker());
   auto client = tb.client();
   ASSERT_TRUE(client->create_topic({"two", 2}).ok());
@@ -182,7 +182,7 @@ TEST(GroupConsumer, AMemberThatStopsHeartbeatingLosesItsPartitions) {
   EXPECT_TRUE(st.code() == errc::unknown_member || st.code() == errc::illegal_generation) << st.to_string();
 }
 
-TEST(GroupConsumer, SubscribeNeedsAGroupAndAssignIsRefusedWhileSubscribed) {
+TEST(ClientGroupConsumer, SubscribeNeedsAGroupAndAssignIsRefusedWhileSubscribed) {
   TestBroker tb(group_broker());
   auto client = tb.client();
   ASSERT_TRUE(client->create_topic({"t", 1}).ok());

@@ -33,7 +33,7 @@ std::vector<std::string> read_all(Client& client, const std::string& topic) {
   return out;
 }
 
-TEST(IdempotentProducer, BatchesCutOffByARestartAreResentAndStoredOnce) {
+TEST(ClientIdempotentProducer, BatchesCutOffByARestartAreResentAndStoredOnce) {
   TestBroker tb;
   auto client = tb.client();
   ASSERT_TRUE(client->create_topic({"t", 1}).ok());
@@ -77,7 +77,7 @@ TEST(IdempotentProducer, BatchesCutOffByARestartAreResentAndStoredOnce) {
   for (const auto& [offset, record] : offsets) ASSERT_EQ(offset, record);
 }
 
-TEST(IdempotentProducer, AFailedBatchDoesNotHoldUpOrReorderTheOthers) {
+TEST(ClientIdempotentProducer, AFailedBatchDoesNotHoldUpOrReorderTheOthers) {
   TestBroker tb;
   auto client = tb.client();
   ASSERT_TRUE(client->create_topic({"t", 1}).ok());
@@ -115,7 +115,7 @@ TEST(IdempotentProducer, AFailedBatchDoesNotHoldUpOrReorderTheOthers) {
   }
 }
 
-TEST(IdempotentProducer, CanBeTurnedOff) {
+TEST(ClientIdempotentProducer, CanBeTurnedOff) {
   TestBroker tb;
   auto client = tb.client();
   ProducerOptions po;
