@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -12,15 +11,12 @@
 #include <vector>
 
 #include "bench/report.h"
+#include "bench/workload_common.h"
 
 namespace wharf::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
 
 std::unique_ptr<RdKafka::Conf> kafka_conf(const std::map<std::string, std::string>& settings) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
@@ -53,15 +49,8 @@ class Acks : public RdKafka::DeliveryReportCb {
   std::uint64_t failed = 0;
 };
 
-Report kafka_report(const char* workload, const Target& target, Client& client, const LogBenchOptions& o) {
-  Report r;
-  r.workload = workload;
-  r.messages = o.messages;
-  r.size = o.size;
-  r.partitions = o.partitions;
-  r.target = target.embedded() ? "embedded (Kafka listener)" : target.kafka_address();
-  r.durability = client.broker_info().durability;
-  return r;
+std::string target_name(const Target& target) {
+  return target.embedded() ? "embedded (Kafka listener)" : target.kafka_address();
 }
 
 // Produces o.messages records round the partitions with acks=all; returns
@@ -114,21 +103,15 @@ double kafka_produce(const Target& target, const std::string& topic, const LogBe
   return seconds;
 }
 
-std::string topic_name(const char* workload) {
-  return fmt::format("bench-{}-{}-{}", workload, ::getpid(), now_ns() % 1000000007);
-}
-
 }  // namespace
 
 int run_kafka_produce(const Target& target, const LogBenchOptions& o) {
   auto client = target.connect();
   if (!client) return 1;
-  const std::string topic = topic_name("kafka-produce");
-  if (status st = client->create_topic({topic, o.partitions}); !st.ok()) {
-    std::fprintf(stderr, "wharf-bench: %s\n", st.to_string().c_str());
-    return 1;
-  }
-  Report r = kafka_report("kafka-produce", target, *client, o);
+  const auto created = create_run_topic(*client, "kafka-produce", o.partitions);
+  if (!created) return 1;
+  const std::string& topic = *created;
+  Report r = log_report("kafka-produce", target_name(target), *client, o);
   r.latency_name = "ack latency";
   print_header(r);
   Latencies latencies;
@@ -143,12 +126,10 @@ int run_kafka_produce(const Target& target, const LogBenchOptions& o) {
 int run_kafka_consume(const Target& target, const LogBenchOptions& o) {
   auto client = target.connect();
   if (!client) return 1;
-  const std::string topic = topic_name("kafka-consume");
-  if (status st = client->create_topic({topic, o.partitions}); !st.ok()) {
-    std::fprintf(stderr, "wharf-bench: %s\n", st.to_string().c_str());
-    return 1;
-  }
-  Report r = kafka_report("kafka-consume", target, *client, o);
+  const auto created = create_run_topic(*client, "kafka-consume", o.partitions);
+  if (!created) return 1;
+  const std::string& topic = *created;
+  Report r = log_report("kafka-consume", target_name(target), *client, o);
   r.latency_name = "batch consume call latency";
   print_header(r);
   std::fprintf(stderr, "  loading %llu messages...\n", static_cast<unsigned long long>(o.messages));

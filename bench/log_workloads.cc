@@ -1,7 +1,5 @@
 #include "bench/log_workloads.h"
 
-#include <fmt/format.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "bench/report.h"
+#include "bench/workload_common.h"
 #include "wharf/consumer.h"
 #include "wharf/producer.h"
 
@@ -18,10 +17,6 @@ namespace wharf::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
 
 // Prints "label: done/total" to stderr once a second until stopped.
 class Progress {
@@ -48,10 +43,6 @@ class Progress {
   bool stop_ = false;
   std::thread thread_;
 };
-
-std::string topic_name(const char* workload) {
-  return fmt::format("bench-{}-{}-{}", workload, ::getpid(), now_ns() % 1000000007);
-}
 
 // Produces `messages` records round the partitions; fills latencies with
 // each record's send-to-confirm time. Returns the elapsed seconds, or < 0.
@@ -95,28 +86,17 @@ double produce(Client& client, const std::string& topic, const LogBenchOptions& 
   return seconds;
 }
 
-Report base_report(const char* workload, const Target& target, Client& client, const LogBenchOptions& o) {
-  Report r;
-  r.workload = workload;
-  r.messages = o.messages;
-  r.size = o.size;
-  r.partitions = o.partitions;
-  r.target = target.embedded() ? "embedded" : target.address();
-  r.durability = client.broker_info().durability;
-  return r;
-}
+std::string target_name(const Target& target) { return target.embedded() ? "embedded" : target.address(); }
 
 }  // namespace
 
 int run_log_produce(const Target& target, const LogBenchOptions& o) {
   auto client = target.connect();
   if (!client) return 1;
-  const std::string topic = topic_name("produce");
-  if (status st = client->create_topic({topic, o.partitions}); !st.ok()) {
-    std::fprintf(stderr, "wharf-bench: %s\n", st.to_string().c_str());
-    return 1;
-  }
-  Report r = base_report("log-produce", target, *client, o);
+  const auto created = create_run_topic(*client, "produce", o.partitions);
+  if (!created) return 1;
+  const std::string& topic = *created;
+  Report r = log_report("log-produce", target_name(target), *client, o);
   print_header(r);
   Latencies latencies;
   r.seconds = produce(*client, topic, o, &latencies);
@@ -130,12 +110,10 @@ int run_log_produce(const Target& target, const LogBenchOptions& o) {
 int run_log_replay(const Target& target, const LogBenchOptions& o) {
   auto client = target.connect();
   if (!client) return 1;
-  const std::string topic = topic_name("replay");
-  if (status st = client->create_topic({topic, o.partitions}); !st.ok()) {
-    std::fprintf(stderr, "wharf-bench: %s\n", st.to_string().c_str());
-    return 1;
-  }
-  Report r = base_report("log-replay", target, *client, o);
+  const auto created = create_run_topic(*client, "replay", o.partitions);
+  if (!created) return 1;
+  const std::string& topic = *created;
+  Report r = log_report("log-replay", target_name(target), *client, o);
   r.latency_name = "poll latency";
   print_header(r);
   std::fprintf(stderr, "  loading %llu messages...\n", static_cast<unsigned long long>(o.messages));
