@@ -116,6 +116,9 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
       std::vector<BackgroundJobs::Job>{
           [log_engine](std::int64_t now) { return log_engine->enforce_retention(now) > 0; },
           [log_engine](std::int64_t) { return log_engine->purge_deleted_topics(); },
+          [log_engine, ttl = o.producer_state_ttl](std::int64_t now) {
+            return log_engine->expire_producer_states(now, ttl);
+          },
           [queue_engine](std::int64_t) { return queue_engine->purge_deleted_queues(); },
           [last = std::int64_t{0}](std::int64_t now) mutable {
             // glibc keeps what the I/O threads free in their arenas, so

@@ -406,4 +406,31 @@ bool LogEngine::purge_deleted_topics() {
   return true;
 }
 
+bool LogEngine::expire_producer_states(std::int64_t now_ms, std::chrono::milliseconds ttl) {
+  if (expiry_busy_.load(std::memory_order_acquire)) return true;
+  if (!expiry_sweeping_.load(std::memory_order_acquire)) {
+    if (now_ms < next_expiry_ms_) return false;
+    next_expiry_ms_ = now_ms + std::min<std::int64_t>(ttl.count() / 10, 3600 * 1000);
+    expiry_sweeping_.store(true, std::memory_order_release);
+  }
+  expiry_busy_.store(true, std::memory_order_release);
+  storage_.writer().submit(storage::make_op(
+      [this, older_than = now_ms - ttl.count()](storage::WriteTxn& txn) -> result<bool> {
+        bool done = false;
+        if (status st = storage_.producers().expire(txn, older_than, kPurgeKeysPerOp, &expiry_cursor_, &done);
+            !st.ok())
+          return st;
+        return done;
+      },
+      [this](result<bool> done) {
+        // A failed chunk ends the sweep; the next one starts over.
+        if (!done || *done) {
+          expiry_cursor_.clear();
+          expiry_sweeping_.store(false, std::memory_order_release);
+        }
+        expiry_busy_.store(false, std::memory_order_release);
+      }));
+  return true;
+}
+
 }  // namespace wharf::log

@@ -185,6 +185,10 @@ class LogEngine final : public storage::GroupListener {
   std::size_t enforce_retention(std::int64_t now_ms);
   // Deletes part of a deleted topic's data; false when nothing is left.
   bool purge_deleted_topics();
+  // Forgets idempotent producers that have not appended for `ttl`: a sweep
+  // of the producer states every ttl/10 (at most hourly), in chunks;
+  // returns true while a sweep is under way. Background thread only.
+  bool expire_producer_states(std::int64_t now_ms, std::chrono::milliseconds ttl);
 
   // GroupListener, writer thread.
   status before_commit(storage::WriteTxn& txn) override;
@@ -240,6 +244,12 @@ class LogEngine final : public storage::GroupListener {
   mutable Mutex publish_mu_;
   std::deque<Unpublished> unpublished_ WHARF_GUARDED_BY(publish_mu_);
   std::atomic<bool> purge_busy_{false};
+  // Producer state expiry: the background thread starts chunks, the
+  // writer runs them; a chunk in flight owns the cursor.
+  std::atomic<bool> expiry_busy_{false};
+  std::atomic<bool> expiry_sweeping_{false};
+  std::int64_t next_expiry_ms_ = 0;          // background thread only
+  std::vector<std::uint8_t> expiry_cursor_;  // the chunk in flight only
 };
 
 }  // namespace wharf::log

@@ -147,7 +147,7 @@ status LogEngine::append(storage::WriteTxn& txn, const PreparedAppend& a, std::s
     return st;
   if (stamp.producer_id >= 0) {
     if (status st = storage_.producers().put(txn, a.topic->record.id, p.index, stamp.producer_id,
-                                             next_state(std::move(producer), stamp, base));
+                                             next_state(std::move(producer), stamp, base, wall_clock_ms()));
         !st.ok()) {
       txn.request_rollback();
       return st;

@@ -47,10 +47,12 @@ SequenceVerdict check_sequence(const std::optional<storage::ProducerStateRecord>
 }
 
 storage::ProducerStateRecord next_state(std::optional<storage::ProducerStateRecord> state,
-                                        const protocol::batch::ProducerStamp& stamp, std::uint64_t base_offset) {
+                                        const protocol::batch::ProducerStamp& stamp, std::uint64_t base_offset,
+                                        std::int64_t now_ms) {
   storage::ProducerStateRecord s = state.value_or(storage::ProducerStateRecord{});
   if (!state || stamp.epoch != s.epoch) s.recent.clear();
   s.epoch = stamp.epoch;
+  s.last_append_ms = now_ms;
   s.recent.push_back({stamp.base_sequence, last_sequence(stamp), base_offset});
   if (s.recent.size() > kProducerBatchesKept) s.recent.erase(s.recent.begin());
   return s;

@@ -27,9 +27,10 @@ struct SequenceVerdict {
 SequenceVerdict check_sequence(const std::optional<storage::ProducerStateRecord>& state,
                                const protocol::batch::ProducerStamp& stamp);
 
-// The state after appending the batch at base_offset (check_sequence
-// accepted it).
+// The state after appending the batch at base_offset at now_ms
+// (check_sequence accepted it).
 storage::ProducerStateRecord next_state(std::optional<storage::ProducerStateRecord> state,
-                                        const protocol::batch::ProducerStamp& stamp, std::uint64_t base_offset);
+                                        const protocol::batch::ProducerStamp& stamp, std::uint64_t base_offset,
+                                        std::int64_t now_ms);
 
 }  // namespace wharf::log

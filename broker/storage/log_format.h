@@ -44,11 +44,12 @@ constexpr std::size_t kGroupOffsetValueSize = 16;
 // deleting_topics: key = topic_id u32 BE, value = partitions u32 LE
 
 // producer_states: key = topic_id u32 BE | partition u32 BE | producer_id u64 BE
-// value (little-endian): format u8 | epoch i16 | n u8 | n x (first_sequence
-//   i32 | last_sequence i32 | base_offset u64), oldest batch first
+// value (little-endian): format u8 | epoch i16 | n u8 | last_append_ms i64 |
+//   n x (first_sequence i32 | last_sequence i32 | base_offset u64), oldest
+//   batch first
 // meta "next_producer_id": u64 LE, the next id InitProducerId hands out
 constexpr std::size_t kProducerStateKeySize = 16;
-constexpr std::size_t kProducerStateHeader = 4;
+constexpr std::size_t kProducerStateHeader = 12;
 constexpr std::size_t kProducerBatchSize = 16;
 constexpr std::uint8_t kProducerStateFormat = 1;
 constexpr char kNextProducerIdKey[] = "next_producer_id";

@@ -52,6 +52,7 @@ result<std::optional<ProducerStateRecord>> ProducerStore::get(Txn& txn, std::uin
     return status(errc::storage_corrupt, "a producer state record is damaged");
   ProducerStateRecord r;
   r.epoch = load_le<std::int16_t>(v.data() + 1);
+  r.last_append_ms = load_le<std::int64_t>(v.data() + 4);
   for (std::size_t i = 0; i < v[3]; ++i) {
     const std::uint8_t* b = v.data() + lf::kProducerStateHeader + i * lf::kProducerBatchSize;
     r.recent.push_back({load_le<std::int32_t>(b), load_le<std::int32_t>(b + 4), load_le<std::uint64_t>(b + 8)});
@@ -66,6 +67,7 @@ status ProducerStore::put(WriteTxn& txn, std::uint32_t topic_id, std::uint32_t p
   buf[0] = lf::kProducerStateFormat;
   store_le<std::int16_t>(buf.data() + 1, state.epoch);
   buf[3] = static_cast<std::uint8_t>(state.recent.size());
+  store_le<std::int64_t>(buf.data() + 4, state.last_append_ms);
   for (std::size_t i = 0; i < state.recent.size(); ++i) {
     std::uint8_t* b = buf.data() + lf::kProducerStateHeader + i * lf::kProducerBatchSize;
     store_le<std::int32_t>(b, state.recent[i].first_sequence);
@@ -77,6 +79,31 @@ status ProducerStore::put(WriteTxn& txn, std::uint32_t topic_id, std::uint32_t p
   MDB_val value = to_val(buf);
   return lmdb_status(mdb_put(txn.txn_, env_.dbi(Table::producer_states), &key, &value, 0),
                      "writing a producer's state");
+}
+
+status ProducerStore::expire(WriteTxn& txn, std::int64_t older_than_ms, std::size_t limit,
+                             std::vector<std::uint8_t>* cursor, bool* done) {
+  Cursor c(txn.txn_, env_.dbi(Table::producer_states));
+  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "expiring producer states");
+  MDB_val key{cursor->size(), cursor->data()};
+  MDB_val value;
+  int rc = cursor->empty() ? c.get(&key, &value, MDB_FIRST) : c.get(&key, &value, MDB_SET_RANGE);
+  for (std::size_t visited = 0; rc == 0 && visited < limit; ++visited) {
+    auto v = from_val(value);
+    const bool expired = v.size() >= lf::kProducerStateHeader && v[0] == lf::kProducerStateFormat &&
+                         load_le<std::int64_t>(v.data() + 4) < older_than_ms;
+    rc = expired ? delete_and_advance(c, &key, &value) : c.get(&key, &value, MDB_NEXT);
+  }
+  if (rc == MDB_NOTFOUND) {
+    cursor->clear();
+    *done = true;
+    return {};
+  }
+  if (rc != 0) return lmdb_status(rc, "expiring producer states");
+  auto k = from_val(key);
+  cursor->assign(k.begin(), k.end());
+  *done = false;
+  return {};
 }
 
 status ProducerStore::purge_topic(WriteTxn& txn, std::uint32_t topic_id, std::size_t limit, bool* done) {

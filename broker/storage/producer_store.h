@@ -23,6 +23,7 @@ struct ProducerBatchRecord {
 
 struct ProducerStateRecord {
   std::int16_t epoch = 0;
+  std::int64_t last_append_ms = 0;
   std::vector<ProducerBatchRecord> recent;  // oldest first
 };
 
@@ -37,6 +38,11 @@ class ProducerStore {
                                                  std::int64_t producer_id);
   status put(WriteTxn& txn, std::uint32_t topic_id, std::uint32_t partition, std::int64_t producer_id,
              const ProducerStateRecord& state);
+  // Visits up to `limit` states from *cursor (empty: the first) and deletes
+  // those last appended to before older_than_ms; *cursor is where the next
+  // call goes on, *done when the end was reached.
+  status expire(WriteTxn& txn, std::int64_t older_than_ms, std::size_t limit, std::vector<std::uint8_t>* cursor,
+                bool* done);
   // Deletes up to `limit` states of a deleted topic; *done when none is left.
   status purge_topic(WriteTxn& txn, std::uint32_t topic_id, std::size_t limit, bool* done);
 

@@ -92,6 +92,10 @@ struct BrokerOptions {
   std::chrono::milliseconds max_fetch_wait{60000};
   // How often retention runs.
   std::chrono::milliseconds retention_interval{5000};
+  // An idempotent producer that has not appended for this long is
+  // forgotten (Kafka's producer.id.expiration.ms): a batch it sends later is
+  // taken as a new producer's.
+  std::chrono::milliseconds producer_state_ttl{24 * 3600 * 1000};
   KafkaListenerOptions kafka;
   ConsumerGroupOptions groups;
   // Receives the broker's log lines; default: standard error.

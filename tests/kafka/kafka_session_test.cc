@@ -252,32 +252,43 @@ TEST_F(KafkaSessionTest, MetadataCreatesUnknownTopicsUnlessTheRequestOrTheBroker
   EXPECT_TRUE(tb_.client()->describe_topic("made-by-metadata").ok());
 }
 
+constexpr std::int16_t kInitProducerId = 22;
+
+// InitProducerId v1 without a transactional id: the new producer id.
+std::int64_t init_producer(KafkaWire& k, std::int32_t corr) {
+  EXPECT_TRUE(k.send(kInitProducerId, 1, corr, [](pk::Writer& w) {
+    w.nullable_string(std::nullopt);
+    w.i32(60000);
+  }));
+  auto r = k.read();
+  EXPECT_TRUE(r.has_value());
+  if (!r) return -1;
+  auto rd = r->reader();
+  rd.i32();
+  EXPECT_EQ(rd.i16(), 0);
+  const std::int64_t id = rd.i64();
+  EXPECT_EQ(rd.i16(), 0) << "epoch";
+  EXPECT_TRUE(rd.ok());
+  return id;
+}
+
+ProduceResult produce_batch(KafkaWire& k, std::int32_t corr, const std::string& topic,
+                            const std::vector<std::uint8_t>& batch) {
+  EXPECT_TRUE(k.send(kProduce, 7, corr, [&](pk::Writer& w) { produce_body(w, 7, -1, topic, 0, batch); }));
+  auto r = k.read();
+  EXPECT_TRUE(r.has_value());
+  return r ? read_produce(*r) : ProduceResult{};
+}
+
 // InitProducerId, then batches stamped with the id: a retry is answered
 // with its first offset and stored once, a gap and an old epoch refused.
 TEST_F(KafkaSessionTest, IdempotentProducersRetriesAreStoredOnce) {
-  constexpr std::int16_t kInitProducerId = 22;
   KafkaWire k(tb_.kafka_port());
-  auto init = [&](std::int32_t corr) {
-    EXPECT_TRUE(k.send(kInitProducerId, 1, corr, [](pk::Writer& w) {
-      w.nullable_string(std::nullopt);
-      w.i32(60000);
-    }));
-    auto r = k.read();
-    EXPECT_TRUE(r.has_value());
-    auto rd = r->reader();
-    rd.i32();
-    EXPECT_EQ(rd.i16(), 0);
-    const std::int64_t id = rd.i64();
-    EXPECT_EQ(rd.i16(), 0) << "epoch";
-    EXPECT_TRUE(rd.ok());
-    return id;
-  };
-  const std::int64_t pid = init(1);
+  const std::int64_t pid = init_producer(k, 1);
   EXPECT_GE(pid, 0);
-  EXPECT_NE(init(2), pid) << "every producer gets its own id";
-  auto produce = [&](std::int32_t corr, std::vector<std::uint8_t> batch) {
-    EXPECT_TRUE(k.send(kProduce, 7, corr, [&](pk::Writer& w) { produce_body(w, 7, -1, "idem", 0, batch); }));
-    return read_produce(*k.read());
+  EXPECT_NE(init_producer(k, 2), pid) << "every producer gets its own id";
+  auto produce = [&](std::int32_t corr, const std::vector<std::uint8_t>& batch) {
+    return produce_batch(k, corr, "idem", batch);
   };
   ASSERT_TRUE(tb_.client()->create_topic({"idem", 1}).ok());
   EXPECT_EQ(produce(3, stamped(make_batch("a", 3), pid, 0, 0)).base_offset, 0);
@@ -316,6 +327,26 @@ TEST_F(KafkaSessionTest, IdempotentProducersRetriesAreStoredOnce) {
   auto tx = refused->reader();
   tx.i32();
   EXPECT_EQ(tx.i16(), 42) << "INVALID_REQUEST";
+}
+
+TEST(KafkaListener, IdleProducersAreForgottenAfterTheirTtl) {
+  BrokerOptions o = with_kafka();
+  o.producer_state_ttl = 200ms;
+  o.retention_interval = 20ms;
+  TestBroker tb(o);
+  ASSERT_TRUE(tb.client()->create_topic({"ttl", 1}).ok());
+  KafkaWire k(tb.kafka_port());
+  const std::int64_t pid = init_producer(k, 1);
+  const auto batch = stamped(make_batch("a", 3), pid, 0, 0);
+  EXPECT_EQ(produce_batch(k, 2, "ttl", batch).base_offset, 0);
+  EXPECT_EQ(produce_batch(k, 3, "ttl", batch).base_offset, 0) << "a retry while remembered";
+  // Once forgotten, the same batch is a new producer's first: stored again.
+  std::int64_t base = 0;
+  for (int i = 0; i < 100 && base == 0; ++i) {
+    std::this_thread::sleep_for(50ms);
+    base = produce_batch(k, 4 + i, "ttl", batch).base_offset;
+  }
+  EXPECT_EQ(base, 3);
 }
 
 TEST(KafkaListener, AutoCreationCanBeTurnedOff) {
