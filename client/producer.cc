@@ -48,8 +48,13 @@ using SharedBatch = std::shared_ptr<ProduceBatch>;
 // batch fails for good, the broker refuses the ones sent after it as out of
 // order; the partition then drains (sends nothing new) until every batch in
 // flight has answered, goes back to the failed batch's sequence, and sends
-// the refused and the held batches again in their original order.
+// the refused and the held batches again in their original order. If the
+// failed batch's outcome is unknown (no answer until delivery_timeout), the
+// broker may hold it, so the partition moves to a new epoch at sequence 0
+// instead (the broker keeps epochs per partition, as Kafka does).
 struct PartitionSequence {
+  std::int16_t epoch = 0;
+  bool bump_epoch = false;
   std::int32_t next = 0;
   std::size_t in_flight = 0;
   // Batches waiting to be resent: new ones wait behind them.
@@ -212,7 +217,10 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
     auto& slots = sequences[b.topic];
     if (slots.size() <= b.partition) slots.resize(b.partition + 1);
     auto& s = slots[b.partition];
-    if (!s) s = std::make_unique<PartitionSequence>();
+    if (!s) {
+      s = std::make_unique<PartitionSequence>();
+      s->epoch = producer_epoch;
+    }
     return *s;
   }
 
@@ -239,7 +247,7 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
       auto& seq = *batch->sequence;
       batch->base_sequence = seq.next;
       seq.next = advance(seq.next, batch->builder.count());
-      stamp = {producer_id, producer_epoch, batch->base_sequence, 0};
+      stamp = {producer_id, seq.epoch, batch->base_sequence, 0};
     }
     auto sealed = batch->builder.finish(codec, stamp);
     if (!sealed) {
@@ -291,6 +299,7 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
           seq->draining = true;
           seq->restart_at = batch->base_sequence;
         }
+        if (resendable(code)) seq->bump_epoch = true;
       }
     }
     complete(*batch, base);
@@ -302,6 +311,11 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
     if (!seq.draining || seq.in_flight > 0) return;
     seq.draining = false;
     seq.next = seq.restart_at;
+    if (seq.bump_epoch && seq.epoch < INT16_MAX) {
+      ++seq.epoch;
+      seq.next = 0;
+    }
+    seq.bump_epoch = false;
     auto held = std::move(seq.held);
     seq.held.clear();
     sort_by_send_order(held);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/test_broker.h"
+#include "support/writer_stall.h"
 #include "wharf/consumer.h"
 #include "wharf/producer.h"
 
@@ -113,6 +114,48 @@ TEST(ClientIdempotentProducer, AFailedBatchDoesNotHoldUpOrReorderTheOthers) {
     if (expected == 100) ++expected;
     EXPECT_EQ(v, std::to_string(expected++));
   }
+}
+
+// Batches unanswered for longer than delivery_timeout fail with their
+// outcome unknown: here the broker's writer stalls, the client gives up, and
+// the writer then stores them after all. The partition moves to a new
+// epoch, so what is sent next is stored, each record at most once.
+TEST(ClientIdempotentProducer, AfterAnUnknownOutcomeLaterRecordsAreStoredOnce) {
+  TestBroker tb;
+  ClientOptions co;
+  co.request_timeout = 100ms;
+  auto client = tb.client(co);
+  ASSERT_TRUE(client->create_topic({"t", 1}).ok());
+  ProducerOptions po;
+  po.batch_bytes = 1024;
+  po.delivery_timeout = 300ms;
+  Producer p(*client, po);
+  ASSERT_TRUE(p.idempotent());
+  std::atomic<int> ok{0}, failed{0};
+  auto send = [&](int from, int to) {
+    for (int i = from; i < to; ++i) {
+      const std::string v = std::to_string(i);
+      ProducerRecord r;
+      r.value = v;
+      p.send("t", 0, r, [&](result<RecordMetadata> m) { ++(m.ok() ? ok : failed); });
+    }
+  };
+  {
+    WriterStall stall(tb.broker());
+    send(0, 500);
+    p.flush();  // every batch times out, resends, and fails after 300 ms
+  }
+  EXPECT_EQ(ok.load(), 0);
+  EXPECT_EQ(failed.load(), 500);
+  // The writer stores the stalled batches (and answers their resends as
+  // repeats); the next records go out under a new epoch.
+  send(500, 1000);
+  p.flush();
+  EXPECT_EQ(ok.load(), 500) << failed.load() - 500 << " later records failed";
+  auto values = read_all(*client, "t");
+  std::set<std::string> once(values.begin(), values.end());
+  EXPECT_EQ(once.size(), values.size()) << "a record was stored twice";
+  for (int i = 500; i < 1000; ++i) EXPECT_EQ(once.count(std::to_string(i)), 1u) << i;
 }
 
 TEST(ClientIdempotentProducer, CanBeTurnedOff) {
