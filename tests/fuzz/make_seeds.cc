@@ -133,6 +133,16 @@ int main(int argc, char** argv) {
       {"alter_topic", [](auto& f) { protocol::finish_frame(f, 17, wire::CreateAlterTopic(f, f.CreateString("t"), 3, 60000)); }},
       {"delete_records", [](auto& f) { protocol::finish_frame(f, 18, wire::CreateDeleteRecords(f, f.CreateString("t"), 0, 1)); }},
       {"alter_queue", [](auto& f) { protocol::finish_frame(f, 19, wire::CreateAlterQueue(f, f.CreateString("q"), wire::CreateQueueOptions(f, 1000, 2))); }},
+      {"join_group", [](auto& f) {
+         std::vector<flatbuffers::Offset<flatbuffers::String>> t = {f.CreateString("t")};
+         protocol::finish_frame(f, 20, wire::CreateJoinGroup(f, f.CreateString("g"), 0, f.CreateVector(t), 6000, 6000));
+       }},
+      {"group_heartbeat", [](auto& f) { protocol::finish_frame(f, 21, wire::CreateGroupHeartbeat(f, f.CreateString("g"), 1, f.CreateString("m"))); }},
+      {"leave_group", [](auto& f) { protocol::finish_frame(f, 22, wire::CreateLeaveGroup(f, f.CreateString("g"), f.CreateString("m"))); }},
+      {"list_groups", [](auto& f) { protocol::finish_frame(f, 23, wire::CreateListGroups(f)); }},
+      {"describe_group", [](auto& f) { protocol::finish_frame(f, 24, wire::CreateDescribeGroup(f, f.CreateString("g"))); }},
+      {"delete_group", [](auto& f) { protocol::finish_frame(f, 25, wire::CreateDeleteGroup(f, f.CreateString("g"))); }},
+      {"init_producer", [](auto& f) { protocol::finish_frame(f, 26, wire::CreateInitProducer(f)); }},
       {"unsubscribe", [](auto& f) { protocol::finish_frame(f, 20, wire::CreateUnsubscribe(f, 1, 2)); }},
       {"delete_queue", [](auto& f) { protocol::finish_frame(f, 21, wire::CreateDeleteQueue(f, f.CreateString("r"), true)); }},
   };
