@@ -81,18 +81,7 @@ result<log::TopicConfig> to_topic_config(const pk::CreatableTopic& t, std::uint3
 bool handle_create_topics(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::CreateTopicsRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
-  struct Call {
-    KafkaSession::Reply reply;
-    pk::CreateTopicsResponse response;
-    Countdown countdown;
-  };
-  auto call = std::make_shared<Call>();
-  call->reply = s.reply_to(h);
-  s.hold_frames();
-  call->countdown.last = [call = call.get()](KafkaSession& session) {
-    session.resume_frames();
-    session.respond(call->reply, [&](pk::Writer& w) { pk::encode(w, call->reply.version, call->response); });
-  };
+  auto call = hold_for_response<pk::CreateTopicsResponse>(s, h);
   auto& ctx = s.context();
   call->response.topics.resize(req.topics.size());
   for (std::size_t i = 0; i < req.topics.size(); ++i) {
@@ -132,25 +121,15 @@ bool handle_create_topics(KafkaSession& s, const RequestHeader& h, Reader& body)
 bool handle_delete_topics(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::DeleteTopicsRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
-  struct Call {
-    KafkaSession::Reply reply;
-    std::vector<pk::TopicResult> results;
-    Countdown countdown;
-  };
-  auto call = std::make_shared<Call>();
-  call->reply = s.reply_to(h);
-  s.hold_frames();
-  call->countdown.last = [call = call.get()](KafkaSession& session) {
-    session.resume_frames();
-    session.respond(call->reply,
-                    [&](pk::Writer& w) { pk::encode_delete_topics(w, call->reply.version, call->results); });
-  };
-  call->results.resize(req.topics.size());
+  using Results = std::vector<pk::TopicResult>;
+  auto call = hold_for_response<Results>(
+      s, h, [](pk::Writer& w, std::int16_t version, const Results& r) { pk::encode_delete_topics(w, version, r); });
+  call->response.resize(req.topics.size());
   for (std::size_t i = 0; i < req.topics.size(); ++i) {
-    call->results[i].name = req.topics[i];
+    call->response[i].name = req.topics[i];
     ++call->countdown.left;
     s.context().logs.delete_topic(req.topics[i], back_on(s, [call, i](KafkaSession& session, status st) {
-                                    call->results[i].error = to_kafka_error(st);
+                                    call->response[i].error = to_kafka_error(st);
                                     call->countdown.arrive(session);
                                   }));
   }
@@ -161,18 +140,7 @@ bool handle_delete_topics(KafkaSession& s, const RequestHeader& h, Reader& body)
 bool handle_delete_records(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::DeleteRecordsRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
-  struct Call {
-    KafkaSession::Reply reply;
-    pk::DeleteRecordsResponse response;
-    Countdown countdown;
-  };
-  auto call = std::make_shared<Call>();
-  call->reply = s.reply_to(h);
-  s.hold_frames();
-  call->countdown.last = [call = call.get()](KafkaSession& session) {
-    session.resume_frames();
-    session.respond(call->reply, [&](pk::Writer& w) { pk::encode(w, call->reply.version, call->response); });
-  };
+  auto call = hold_for_response<pk::DeleteRecordsResponse>(s, h);
   auto& logs = s.context().logs;
   call->response.topics.resize(req.topics.size());
   for (std::size_t i = 0; i < req.topics.size(); ++i) {

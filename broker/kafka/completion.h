@@ -1,6 +1,7 @@
 // Helpers for requests answered after engine callbacks on other threads:
-// back_on() wraps a callback so that it runs on the session's thread, and
-// Countdown finishes a response once all its parts have reported there.
+// back_on() wraps a callback so that it runs on the session's thread,
+// Countdown finishes a response once all its parts have reported there, and
+// hold_for_response() sets both up for requests whose later frames wait.
 #pragma once
 
 #include <cstddef>
@@ -35,5 +36,36 @@ struct Countdown {
     if (--left == 0) last(s);
   }
 };
+
+// A response built from parts that complete on other threads: the frames
+// behind the request wait (their effects must see this request's), and once
+// every part has arrived (countdown) the response goes out and they resume.
+// The caller fills `response`, counts its parts and releases the extra one.
+template <typename Response>
+struct HeldResponse {
+  KafkaSession::Reply reply;
+  Response response;
+  Countdown countdown;
+};
+
+template <typename Response, typename Encode>
+std::shared_ptr<HeldResponse<Response>> hold_for_response(KafkaSession& s, const protocol::kafka::RequestHeader& h,
+                                                          Encode encode) {
+  auto call = std::make_shared<HeldResponse<Response>>();
+  call->reply = s.reply_to(h);
+  s.hold_frames();
+  call->countdown.last = [call = call.get(), encode = std::move(encode)](KafkaSession& session) {
+    session.resume_frames();
+    session.respond(call->reply, [&](protocol::kafka::Writer& w) { encode(w, call->reply.version, call->response); });
+  };
+  return call;
+}
+
+// The same, encoding with the response type's own encode().
+template <typename Response>
+std::shared_ptr<HeldResponse<Response>> hold_for_response(KafkaSession& s, const protocol::kafka::RequestHeader& h) {
+  return hold_for_response<Response>(
+      s, h, [](protocol::kafka::Writer& w, std::int16_t version, const Response& r) { encode(w, version, r); });
+}
 
 }  // namespace wharf::kafka

@@ -144,18 +144,7 @@ bool handle_describe_groups(KafkaSession& s, const RequestHeader& h, Reader& bod
 bool handle_delete_groups(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::DeleteGroupsRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
-  struct Call {
-    KafkaSession::Reply reply;
-    pk::DeleteGroupsResponse response;
-    Countdown countdown;
-  };
-  auto call = std::make_shared<Call>();
-  call->reply = s.reply_to(h);
-  s.hold_frames();
-  call->countdown.last = [call = call.get()](KafkaSession& session) {
-    session.resume_frames();
-    session.respond(call->reply, [&](pk::Writer& w) { pk::encode(w, call->reply.version, call->response); });
-  };
+  auto call = hold_for_response<pk::DeleteGroupsResponse>(s, h);
   call->response.results.resize(req.groups.size());
   for (std::size_t i = 0; i < req.groups.size(); ++i) {
     call->response.results[i].group = req.groups[i];

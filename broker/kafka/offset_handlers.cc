@@ -27,19 +27,8 @@ pk::Error commit_error(const status& st) {
 bool handle_offset_commit(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::OffsetCommitRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
-  struct Call {
-    KafkaSession::Reply reply;
-    pk::OffsetCommitResponse response;
-    Countdown countdown;
-  };
-  auto call = std::make_shared<Call>();
-  call->reply = s.reply_to(h);
   // An OffsetFetch right behind must see the commit.
-  s.hold_frames();
-  call->countdown.last = [call = call.get()](KafkaSession& session) {
-    session.resume_frames();
-    session.respond(call->reply, [&](pk::Writer& w) { pk::encode(w, call->reply.version, call->response); });
-  };
+  auto call = hold_for_response<pk::OffsetCommitResponse>(s, h);
   call->response.topics.resize(req.topics.size());
   for (std::size_t i = 0; i < req.topics.size(); ++i) {
     auto& t = req.topics[i];
