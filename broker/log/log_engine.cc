@@ -191,22 +191,28 @@ std::uint64_t LogEngine::durable_end(const Partition& p, const storage::Partitio
   return std::min(snapshot.next_offset, p.high_watermark.load(std::memory_order_acquire));
 }
 
-FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition, std::uint64_t offset,
-                            std::size_t max_bytes, const std::function<void(const FetchView&)>& sink) {
+result<LogEngine::DurableSnapshot> LogEngine::durable_snapshot(std::string_view topic_name, std::uint32_t partition) {
   auto topic = find_topic(topic_name);
-  if (!topic) return {unknown_topic(topic_name)};
-  if (partition >= topic->partitions.size())
-    return {unknown_partition(topic_name, partition, topic->partitions.size())};
+  if (!topic) return unknown_topic(topic_name);
+  if (partition >= topic->partitions.size()) return unknown_partition(topic_name, partition, topic->partitions.size());
   auto txn = storage_.read();
-  if (!txn) return {txn.error()};
-  // Range from the snapshot itself, so it agrees with the batches we read.
+  if (!txn) return txn.error();
   auto rec = storage_.logs().get_partition(*txn, topic->record.id, partition);
-  if (!rec) return {rec.error()};
-  if (!rec->has_value()) return {unknown_topic(topic_name)};  // deleted meanwhile
-  const storage::PartitionRecord& state = **rec;
+  if (!rec) return rec.error();
+  if (!rec->has_value()) return unknown_topic(topic_name);  // deleted meanwhile
   // Only durable records are served: the snapshot may hold newer ones whose
   // commit is not flushed yet.
-  const std::uint64_t end = durable_end(*topic->partitions[partition], state);
+  const std::uint64_t end = durable_end(*topic->partitions[partition], **rec);
+  return DurableSnapshot{std::move(*txn), topic->record.id, **rec, end};
+}
+
+FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition, std::uint64_t offset,
+                            std::size_t max_bytes, const std::function<void(const FetchView&)>& sink) {
+  // Range from the snapshot itself, so it agrees with the batches we read.
+  auto snap = durable_snapshot(topic_name, partition);
+  if (!snap) return {snap.error()};
+  const storage::PartitionRecord& state = snap->state;
+  const std::uint64_t end = snap->end;
   if (offset < state.log_start || offset > end)
     return {status(errc::offset_out_of_range,
                    fmt::format("offset {} is outside [{}, {}] of {}/{}", offset, state.log_start, end, topic_name,
@@ -215,7 +221,7 @@ FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition
   thread_local std::vector<std::span<const std::uint8_t>> spans;
   spans.clear();
   if (offset < end && max_bytes > 0) {
-    if (status st = storage_.logs().read_batches(*txn, topic->record.id, partition, offset, max_bytes, &spans);
+    if (status st = storage_.logs().read_batches(snap->txn, snap->topic_id, partition, offset, max_bytes, &spans);
         !st.ok())
       return {st};
     while (!spans.empty() && static_cast<std::uint64_t>(protocol::batch::base_offset(spans.back().data())) >= end)
@@ -239,23 +245,16 @@ result<std::unique_ptr<AppendWait>> LogEngine::wait_for_append(std::string_view 
 
 result<std::uint64_t> LogEngine::list_offset(std::string_view topic_name, std::uint32_t partition, OffsetSpec spec,
                                              std::int64_t timestamp_ms) {
-  auto topic = find_topic(topic_name);
-  if (!topic) return unknown_topic(topic_name);
-  if (partition >= topic->partitions.size()) return unknown_partition(topic_name, partition, topic->partitions.size());
-  auto txn = storage_.read();
-  if (!txn) return txn.error();
-  auto rec = storage_.logs().get_partition(*txn, topic->record.id, partition);
-  if (!rec) return rec.error();
-  if (!rec->has_value()) return unknown_topic(topic_name);
-  const storage::PartitionRecord& state = **rec;
-  const std::uint64_t end = durable_end(*topic->partitions[partition], state);
+  auto snap = durable_snapshot(topic_name, partition);
+  if (!snap) return snap.error();
   switch (spec) {
     case OffsetSpec::earliest:
-      return state.log_start;
+      return snap->state.log_start;
     case OffsetSpec::latest:
-      return end;
+      return snap->end;
     case OffsetSpec::timestamp:
-      return storage_.logs().offset_for_time(*txn, topic->record.id, partition, timestamp_ms, state.log_start, end);
+      return storage_.logs().offset_for_time(snap->txn, snap->topic_id, partition, timestamp_ms,
+                                             snap->state.log_start, snap->end);
   }
   return status(errc::invalid_argument, "unknown offset spec");
 }
@@ -263,20 +262,13 @@ result<std::uint64_t> LogEngine::list_offset(std::string_view topic_name, std::u
 result<std::optional<LogEngine::TimedOffset>> LogEngine::find_by_time(std::string_view topic_name,
                                                                      std::uint32_t partition,
                                                                      std::int64_t timestamp_ms) {
-  auto topic = find_topic(topic_name);
-  if (!topic) return unknown_topic(topic_name);
-  if (partition >= topic->partitions.size()) return unknown_partition(topic_name, partition, topic->partitions.size());
-  auto txn = storage_.read();
-  if (!txn) return txn.error();
-  auto rec = storage_.logs().get_partition(*txn, topic->record.id, partition);
-  if (!rec) return rec.error();
-  if (!rec->has_value()) return unknown_topic(topic_name);
-  const std::uint64_t end = durable_end(*topic->partitions[partition], **rec);
+  auto snap = durable_snapshot(topic_name, partition);
+  if (!snap) return snap.error();
   TimedOffset found;
-  auto offset = storage_.logs().offset_for_time(*txn, topic->record.id, partition, timestamp_ms, (*rec)->log_start,
-                                                end, &found.timestamp_ms);
+  auto offset = storage_.logs().offset_for_time(snap->txn, snap->topic_id, partition, timestamp_ms,
+                                                snap->state.log_start, snap->end, &found.timestamp_ms);
   if (!offset) return offset.error();
-  if (*offset >= end) return std::optional<TimedOffset>();
+  if (*offset >= snap->end) return std::optional<TimedOffset>();
   found.offset = *offset;
   return std::optional<TimedOffset>(found);
 }

@@ -203,6 +203,16 @@ class LogEngine final : public storage::GroupListener {
   std::shared_ptr<Topic> find_topic(std::string_view name) const;
   static std::shared_ptr<Topic> make_topic(const storage::TopicRecord& record);
   static std::shared_ptr<Partition> make_partition(std::uint32_t topic_id, std::uint32_t index);
+  // A partition as a read snapshot holds it: its state and the end of its
+  // durable records (what reads may serve). Errors: unknown_topic,
+  // unknown_partition, and those of the read.
+  struct DurableSnapshot {
+    storage::ReadTxn txn;
+    std::uint32_t topic_id;
+    storage::PartitionRecord state;
+    std::uint64_t end;
+  };
+  result<DurableSnapshot> durable_snapshot(std::string_view topic, std::uint32_t partition);
 
   // Writer thread (log_writes.cc): the bodies of the write ops. Each
   // checks (in debug builds) that it runs there.
