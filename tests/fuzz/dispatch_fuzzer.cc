@@ -2,19 +2,11 @@
 // payload of one frame, after a handshake, to an in-process broker (data on
 // a tmpfs when one is there). The broker must answer or close, and must
 // never crash or stop serving a well-behaved request.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -25,44 +17,17 @@
 #include "wharf/client.h"
 #include "wharf_generated.h"
 #include "protocol/frame_builder.h"
+#include "tests/fuzz/fuzz_connection.h"
 
 namespace {
 
 using namespace wharf;
 
 std::unique_ptr<Broker> g_broker;
-int g_fd = -1;
-std::vector<std::uint8_t> g_in;  // bytes received and not yet framed (kept across inputs)
-
-bool send_all(const std::vector<std::uint8_t>& bytes) {
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n = ::send(g_fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// libFuzzer's -timeout arms a periodic SIGALRM, so poll() can return EINTR
-// long before the deadline: only the deadline means "no answer".
-bool readable_within(std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{g_fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return false;
-  }
-}
-
+fuzz::FuzzConnection g_conn("dispatch_fuzzer");
 // Reads until the reply with `corr` (true) or the connection closes (false).
 bool await_reply(std::uint64_t corr) {
-  auto& buf = g_in;
-  std::uint8_t chunk[65536];
+  auto& buf = g_conn.in();
   for (;;) {
     for (;;) {
       auto d = protocol::decode_frame(buf, 1u << 30);
@@ -73,11 +38,7 @@ bool await_reply(std::uint64_t corr) {
       buf.erase(buf.begin(), buf.begin() + static_cast<long>(protocol::kFrameHeaderSize + d.payload.size()));
       if (mine) return true;
     }
-    if (!readable_within(std::chrono::seconds(10))) std::abort();  // a request got no answer
-    const ssize_t n = ::recv(g_fd, chunk, sizeof(chunk), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    buf.insert(buf.end(), chunk, chunk + n);
+    if (!g_conn.receive(std::chrono::seconds(10))) return false;
   }
 }
 
@@ -87,38 +48,12 @@ std::vector<std::uint8_t> frame_of(const flatbuffers::FlatBufferBuilder& fbb) {
   return out;
 }
 
-// Millions of inputs mean hundreds of thousands of reconnects: close with a
-// reset (no TIME_WAIT held here), and retry a connect that a signal
-// interrupted or that found every ephemeral port still in TIME_WAIT.
 void reconnect() {
-  if (g_fd >= 0) {
-    linger reset{1, 0};
-    ::setsockopt(g_fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
-    ::close(g_fd);
-  }
-  g_in.clear();
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(g_broker->port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
-    g_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (::connect(g_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) break;
-    const int err = errno;
-    ::close(g_fd);
-    if ((err != EINTR && err != EADDRNOTAVAIL && err != EAGAIN) || std::chrono::steady_clock::now() > deadline) {
-      std::fprintf(stderr, "dispatch_fuzzer: connect: %s\n", std::strerror(err));
-      std::abort();
-    }
-    ::usleep(1000);
-  }
-  int one = 1;
-  ::setsockopt(g_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  g_conn.reconnect(g_broker->port());
   flatbuffers::FlatBufferBuilder fbb;
   auto hello = wire::CreateHello(fbb, protocol::kProtocolVersion);
   protocol::finish_frame(fbb, 1, hello);
-  if (!send_all(frame_of(fbb)) || !await_reply(1)) std::abort();
+  if (!g_conn.send_all(frame_of(fbb)) || !await_reply(1)) std::abort();
 }
 
 void start() {
@@ -131,6 +66,10 @@ void start() {
   o.data_dir = dir + "/data";
   o.map_size = 256u << 20;
   o.io_threads = 1;
+  // Groups settle fast, so a join does not hold the connection for seconds.
+  o.groups.initial_rebalance_delay = std::chrono::milliseconds(0);
+  o.groups.min_session_timeout = std::chrono::milliseconds(100);
+  o.groups.max_session_timeout = std::chrono::milliseconds(1000);
   o.log = [](std::string_view) {};
   auto b = Broker::start(o);
   if (!b) std::abort();
@@ -168,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   protocol::finish_frame(fbb, 0xC0FFEE, body);
   auto probe = frame_of(fbb);
   frame.insert(frame.end(), probe.begin(), probe.end());
-  if (!send_all(frame) || !await_reply(0xC0FFEE)) reconnect();
+  if (!g_conn.send_all(frame) || !await_reply(0xC0FFEE)) reconnect();
   if (!g_broker->health().ok()) std::abort();
   return 0;
 }

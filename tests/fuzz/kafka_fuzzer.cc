@@ -5,19 +5,11 @@
 // an in-process broker's Kafka listener with an ApiVersions request behind
 // it. The broker must answer in order or close the connection, never
 // crash, and keep serving.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -31,6 +23,7 @@
 #include "protocol/record_batch.h"
 #include "wharf/broker.h"
 #include "wharf/client.h"
+#include "tests/fuzz/fuzz_connection.h"
 
 namespace {
 
@@ -83,83 +76,28 @@ void decode_everything(std::span<const std::uint8_t> body) {
 }
 
 std::unique_ptr<Broker> g_broker;
-int g_fd = -1;
-std::vector<std::uint8_t> g_in;  // received bytes not yet taken as responses
-
-bool send_all(const std::vector<std::uint8_t>& bytes) {
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n = ::send(g_fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// libFuzzer's -timeout arms a periodic SIGALRM: only the deadline means
-// "no answer".
-bool readable_within(std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{g_fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return false;
-  }
-}
+fuzz::FuzzConnection g_conn("kafka_fuzzer");
 
 // Reads responses until the one with `corr` (true) or a close (false).
 // Responses come in request order, so the probe's is the last.
 bool await_response(std::int32_t corr, std::int32_t fuzzed_corr) {
-  std::uint8_t chunk[65536];
+  auto& buf = g_conn.in();
   for (;;) {
-    while (g_in.size() >= 8) {
-      const auto size = protocol::load_be<std::int32_t>(g_in.data());
+    while (buf.size() >= 8) {
+      const auto size = protocol::load_be<std::int32_t>(buf.data());
       if (size < 4) std::abort();  // the broker must frame its responses
-      if (g_in.size() < 4 + static_cast<std::size_t>(size)) break;
-      const auto got = protocol::load_be<std::int32_t>(g_in.data() + 4);
+      if (buf.size() < 4 + static_cast<std::size_t>(size)) break;
+      const auto got = protocol::load_be<std::int32_t>(buf.data() + 4);
       if (got != corr && got != fuzzed_corr) std::abort();  // an answer to nothing that was asked
-      g_in.erase(g_in.begin(), g_in.begin() + 4 + size);
+      buf.erase(buf.begin(), buf.begin() + 4 + size);
       if (got == corr) return true;
     }
     // Fetches long-poll for at most max_fetch_wait.
-    if (!readable_within(std::chrono::seconds(10))) std::abort();
-    const ssize_t n = ::recv(g_fd, chunk, sizeof(chunk), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    g_in.insert(g_in.end(), chunk, chunk + n);
+    if (!g_conn.receive(std::chrono::seconds(10))) return false;
   }
 }
 
-void reconnect() {
-  if (g_fd >= 0) {
-    linger reset{1, 0};
-    ::setsockopt(g_fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
-    ::close(g_fd);
-  }
-  g_in.clear();
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(g_broker->kafka_port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
-    g_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (::connect(g_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) break;
-    const int err = errno;
-    ::close(g_fd);
-    if ((err != EINTR && err != EADDRNOTAVAIL && err != EAGAIN) || std::chrono::steady_clock::now() > deadline) {
-      std::fprintf(stderr, "kafka_fuzzer: connect: %s\n", std::strerror(err));
-      std::abort();
-    }
-    ::usleep(1000);
-  }
-  int one = 1;
-  ::setsockopt(g_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
+void reconnect() { g_conn.reconnect(g_broker->kafka_port()); }
 
 void start() {
   const char* shm = "/dev/shm";
@@ -173,6 +111,10 @@ void start() {
   o.data_dir = dir + "/data";
   o.map_size = 256u << 20;
   o.io_threads = 1;
+  // Groups settle fast, so a join does not hold the connection for seconds.
+  o.groups.initial_rebalance_delay = std::chrono::milliseconds(0);
+  o.groups.min_session_timeout = std::chrono::milliseconds(100);
+  o.groups.max_session_timeout = std::chrono::milliseconds(1000);
   o.max_fetch_wait = std::chrono::milliseconds(50);
   o.log = [](std::string_view) {};
   auto b = Broker::start(o);
@@ -210,7 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   w.i32(kProbe);
   w.string("probe");
   w.patch_i32(probe_at, static_cast<std::int32_t>(bytes.size() - probe_at - 4));
-  if (!send_all(bytes) || !await_response(kProbe, has_header ? h.correlation_id : kProbe)) reconnect();
+  if (!g_conn.send_all(bytes) || !await_response(kProbe, has_header ? h.correlation_id : kProbe)) reconnect();
   if (!g_broker->health().ok()) std::abort();
   return 0;
 }

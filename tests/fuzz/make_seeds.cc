@@ -76,7 +76,7 @@ void write_kafka_seeds(const std::filesystem::path& dir, const std::vector<std::
          w.array(1); w.string("t"); w.array(1); w.i32(0); w.i64(1); w.i32(1000);
        }},
       {"join_group_v5", 11, 5, [](Writer& w) {
-         w.string("g"); w.i32(10000); w.i32(10000); w.string(""); w.nullable_string(std::nullopt); w.string("consumer");
+         w.string("g"); w.i32(500); w.i32(500); w.string(""); w.nullable_string(std::nullopt); w.string("consumer");
          w.array(1); w.string("range"); w.bytes(std::vector<std::uint8_t>{0, 0, 0, 0, 0, 1, 0, 1, 't', 0xff, 0xff, 0xff, 0xff});
        }},
       {"offset_commit_v7", 8, 7, [](Writer& w) {
@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
       {"alter_queue", [](auto& f) { protocol::finish_frame(f, 19, wire::CreateAlterQueue(f, f.CreateString("q"), wire::CreateQueueOptions(f, 1000, 2))); }},
       {"join_group", [](auto& f) {
          std::vector<flatbuffers::Offset<flatbuffers::String>> t = {f.CreateString("t")};
-         protocol::finish_frame(f, 20, wire::CreateJoinGroup(f, f.CreateString("g"), 0, f.CreateVector(t), 6000, 6000));
+         protocol::finish_frame(f, 20, wire::CreateJoinGroup(f, f.CreateString("g"), 0, f.CreateVector(t), 500, 500));
        }},
       {"group_heartbeat", [](auto& f) { protocol::finish_frame(f, 21, wire::CreateGroupHeartbeat(f, f.CreateString("g"), 1, f.CreateString("m"))); }},
       {"leave_group", [](auto& f) { protocol::finish_frame(f, 22, wire::CreateLeaveGroup(f, f.CreateString("g"), f.CreateString("m"))); }},
