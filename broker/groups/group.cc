@@ -297,13 +297,7 @@ status Group::leave(const std::string& member_id, Clock::time_point now, Effects
 void Group::remove_member(const std::string& id, const status& why, Effects& fx) {
   auto it = members_.find(id);
   Member& m = it->second;
-  if (m.awaiting_join)
-    fx.push_back([cb = std::move(m.awaiting_join), why] {
-      JoinResult r;
-      r.error = why;
-      cb(std::move(r));
-    });
-  if (m.awaiting_sync) fx.push_back([cb = std::move(m.awaiting_sync), why] { cb(why); });
+  fail_waits(m, why, fx);
   if (m.instance_id) {
     auto s = static_members_.find(*m.instance_id);
     if (s != static_members_.end() && s->second == id) static_members_.erase(s);
@@ -381,17 +375,19 @@ Group::Clock::time_point Group::tick(Clock::time_point now, Effects& fx) {
 }
 
 void Group::fail_waiting(const status& why, Effects& fx) {
-  for (auto& [id, m] : members_) {
-    if (m.awaiting_join)
-      fx.push_back([cb = std::move(m.awaiting_join), why] {
-        JoinResult r;
-        r.error = why;
-        cb(std::move(r));
-      });
-    if (m.awaiting_sync) fx.push_back([cb = std::move(m.awaiting_sync), why] { cb(why); });
-    m.awaiting_join = nullptr;
-    m.awaiting_sync = nullptr;
-  }
+  for (auto& [id, m] : members_) fail_waits(m, why, fx);
+}
+
+void Group::fail_waits(Member& m, const status& why, Effects& fx) {
+  if (m.awaiting_join)
+    fx.push_back([cb = std::move(m.awaiting_join), why] {
+      JoinResult r;
+      r.error = why;
+      cb(std::move(r));
+    });
+  if (m.awaiting_sync) fx.push_back([cb = std::move(m.awaiting_sync), why] { cb(why); });
+  m.awaiting_join = nullptr;
+  m.awaiting_sync = nullptr;
 }
 
 GroupDescription Group::describe() const {

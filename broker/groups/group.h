@@ -87,6 +87,8 @@ class Group {
   void assign_on_broker();
   JoinResult join_result(const Member& m) const;
   void remove_member(const std::string& id, const status& why, Effects& fx);
+  // Answers the member's pending join or sync with `why`.
+  void fail_waits(Member& m, const status& why, Effects& fx);
   // After members left: Empty when none remain, else a rebalance.
   void after_departures(Clock::time_point now, Effects& fx);
 
