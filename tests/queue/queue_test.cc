@@ -108,16 +108,18 @@ status nack_and_wait(const Delivery& d, std::chrono::milliseconds delay = std::c
 }
 
 TEST_F(QueueTest, BackoffDelaysGrowAndCap) {
+  // Delays are long enough that a loaded machine reads the message before it
+  // is due again (a due message is redelivered and shows its ack deadline).
   QueueOptions o;
-  o.backoff_initial = 100ms;
-  o.backoff_multiplier = 3;
-  o.backoff_max = 500ms;
+  o.backoff_initial = 400ms;
+  o.backoff_multiplier = 2;
+  o.backoff_max = 1000ms;
   o.max_deliveries = 10;
   ASSERT_TRUE(client_->create_queue("b", o).ok());
   const auto id = publish(*client_, "b", "x");
   auto qc = consumer(*client_, "b");
-  // attempt 1 -> 100 ms, attempt 2 -> 300 ms, attempt 3 -> 900 ms capped to 500 ms.
-  const std::int64_t expected[] = {100, 300, 500};
+  // attempt 1 -> 400 ms, attempt 2 -> 800 ms, attempt 3 -> 1600 ms capped to 1000 ms.
+  const std::int64_t expected[] = {400, 800, 1000};
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto d = receive(*qc);
     ASSERT_EQ(d.attempt(), static_cast<std::uint32_t>(attempt + 1));
@@ -130,12 +132,16 @@ TEST_F(QueueTest, BackoffDelaysGrowAndCap) {
     EXPECT_GE(info->deadline_ms, before + expected[attempt]);
     EXPECT_LE(info->deadline_ms, after + expected[attempt]);
   }
-  // An explicit delay overrides the backoff.
+  // An explicit delay overrides the backoff, longer than its cap as well.
   auto d = receive(*qc);
   const auto before = now_ms();
-  ASSERT_TRUE(nack_and_wait(d, 50ms).ok());
-  EXPECT_LE(client_->get_message("b", id)->deadline_ms, now_ms() + 50);
-  EXPECT_GE(client_->get_message("b", id)->deadline_ms, before + 50);
+  ASSERT_TRUE(nack_and_wait(d, 5000ms).ok());
+  const auto after = now_ms();
+  auto info = client_->get_message("b", id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state, "delayed");
+  EXPECT_GE(info->deadline_ms, before + 5000);
+  EXPECT_LE(info->deadline_ms, after + 5000);
 }
 
 TEST_F(QueueTest, MaxDeliveriesDeadLettersWithFullHistory) {
