@@ -1,6 +1,7 @@
 #include "wharf/broker.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <malloc.h>
 
@@ -23,12 +24,14 @@ namespace {
 constexpr std::int64_t kHeapTrimIntervalMs = 10000;
 }  // namespace
 
-void Broker::Impl::log(std::string_view line) const {
+void Broker::Impl::log(LogLevel level, std::string_view line) const {
   if (options.log) {
-    options.log(line);
-  } else {
-    std::fprintf(stderr, "wharfd: %.*s\n", static_cast<int>(line.size()), line.data());
+    options.log(level, line);
+    return;
   }
+  static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
+                                                          spdlog::level::warn, spdlog::level::err};
+  spdlog::log(kLevels[static_cast<int>(level)], "{}", line);
 }
 
 std::string_view Broker::version() noexcept { return WHARF_VERSION; }
@@ -57,7 +60,7 @@ status start_kafka(Broker::Impl& impl) {
       [context](net::Server& server, net::Session::Socket socket, std::uint64_t id) {
         return std::make_shared<kafka::KafkaSession>(server, *context, std::move(socket), id);
       },
-      [raw](std::string_view line) { raw->log(fmt::format("kafka {}", line)); });
+      [raw](LogLevel level, std::string_view line) { raw->log(level, fmt::format("kafka {}", line)); });
   if (status st = impl.kafka_server->start(true); !st.ok()) return st;
   impl.kafka_port = impl.kafka_server->local_endpoint().port();
   kafka::KafkaConfig& c = context->config;
@@ -92,7 +95,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   so.map_size = o.map_size;
   so.durability = o.durability == Durability::sync ? storage::Durability::sync : storage::Durability::relaxed;
   so.faults = &impl->faults;
-  so.log = [raw](std::string_view line) { raw->log(line); };
+  so.log = [raw](std::string_view line) { raw->log(LogLevel::error, line); };
   auto st = storage::Storage::open(so);
   if (!st) return st.error();
   impl->storage = std::move(*st);
@@ -156,7 +159,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
       [dispatcher](net::Server& server, net::Session::Socket socket, std::uint64_t id) {
         return std::make_shared<net::Connection>(server, *dispatcher, std::move(socket), id);
       },
-      [raw](std::string_view line) { raw->log(line); });
+      [raw](LogLevel level, std::string_view line) { raw->log(level, line); });
   status started = impl->server->start(o.listen);
   if (started.ok() && o.kafka.listen) started = start_kafka(*impl);
   if (!started.ok()) {

@@ -42,7 +42,7 @@ struct Broker::Impl {
   Mutex stop_mu;
   bool stopped WHARF_GUARDED_BY(stop_mu) = false;
 
-  void log(std::string_view line) const;
+  void log(LogLevel level, std::string_view line) const;
 };
 
 }  // namespace wharf

@@ -23,7 +23,8 @@ foreach(lib ${WHARF_BROKER_LIBRARIES})
 endforeach()
 install(FILES
   include/wharf/broker.h include/wharf/client.h include/wharf/consumer.h include/wharf/errors.h
-  include/wharf/options.h include/wharf/producer.h include/wharf/queue.h include/wharf/record.h
+  include/wharf/log_level.h include/wharf/options.h include/wharf/producer.h include/wharf/queue.h
+  include/wharf/record.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/wharf)
 install(EXPORT WharfClientTargets NAMESPACE Wharf:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Wharf)
 install(EXPORT WharfBrokerTargets NAMESPACE Wharf:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Wharf)

@@ -63,7 +63,7 @@ void Server::accept_next() {
     if (ec) {
       // Out of descriptors or buffers: say so and retry shortly instead of
       // spinning on an error that repeats at once.
-      if (logger_) logger_(fmt::format("accept failed: {}; retrying in 100 ms", ec.message()));
+      if (logger_) logger_(LogLevel::warn, fmt::format("accept failed: {}; retrying in 100 ms", ec.message()));
       accept_retry_.expires_after(std::chrono::milliseconds(100));
       accept_retry_.async_wait([this](asio::error_code e) {
         if (!e && acceptor_.is_open()) accept_next();
@@ -102,8 +102,8 @@ void Server::on_closed(Session& session) {
   if (sessions_.erase(session.id()) > 0) count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Server::log_event(const Session& session, std::string_view what) {
-  if (logger_) logger_(fmt::format("connection {}: {}", session.id(), what));
+void Server::log_event(const Session& session, std::string_view what, LogLevel level) {
+  if (logger_) logger_(level, fmt::format("connection {}: {}", session.id(), what));
 }
 
 void Server::for_each_session(const std::function<void(Session&)>& fn) {

@@ -19,12 +19,13 @@
 #include "broker/net/net_options.h"
 #include "broker/net/session.h"
 #include "wharf/errors.h"
+#include "wharf/log_level.h"
 
 namespace wharf::net {
 
 class Server {
  public:
-  using Logger = std::function<void(std::string_view)>;
+  using Logger = std::function<void(LogLevel, std::string_view)>;
   // Makes the protocol's session for an accepted or adopted socket.
   using SessionFactory = std::function<std::shared_ptr<Session>(Server&, Session::Socket, std::uint64_t id)>;
   Server(const NetOptions& options, IoPool& pool, SessionFactory factory, Logger logger);
@@ -52,7 +53,7 @@ class Server {
 
   // Called by a session once it has closed.
   void on_closed(Session& session);
-  void log_event(const Session& session, std::string_view what);
+  void log_event(const Session& session, std::string_view what, LogLevel level = LogLevel::warn);
 
  private:
   void accept_next();

@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "wharf/errors.h"
+#include "wharf/log_level.h"
 #include "wharf/options.h"
 
 namespace wharf {
@@ -98,8 +99,9 @@ struct BrokerOptions {
   std::chrono::milliseconds producer_state_ttl{24 * 3600 * 1000};
   KafkaListenerOptions kafka;
   ConsumerGroupOptions groups;
-  // Receives the broker's log lines; default: standard error.
-  std::function<void(std::string_view)> log;
+  // Receives the broker's log lines; default: spdlog's default logger
+  // (standard error unless the program set another).
+  std::function<void(LogLevel, std::string_view)> log;
 };
 
 class Broker {

@@ -19,7 +19,7 @@ BrokerOptions quiet_options(const test::TempDir& dir) {
   BrokerOptions o;
   o.port = 0;
   o.data_dir = dir.path() / "data";
-  o.log = [](std::string_view) {};
+  o.log = [](LogLevel, std::string_view) {};
   return o;
 }
 

@@ -21,8 +21,8 @@ using test::FsCall;
 struct LogCapture {
   std::mutex mu;
   std::vector<std::string> lines;
-  std::function<void(std::string_view)> sink() {
-    return [this](std::string_view l) {
+  std::function<void(LogLevel, std::string_view)> sink() {
+    return [this](LogLevel, std::string_view l) {
       std::lock_guard lock(mu);
       lines.emplace_back(l);
     };

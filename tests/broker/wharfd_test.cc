@@ -64,7 +64,8 @@ TEST(BrokerWharfd, RejectsBadFlagsWithAClearMessage) {
   EXPECT_NE(r.err.find("HOST:PORT"), std::string::npos) << r.err;
   r = test::run_command(std::string(WHARFD_PATH) + " --listen 127.0.0.1:0 --kafka-listen nowhere");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--kafka-listen wants HOST:PORT or off"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("kafka-listen: 'nowhere' wants HOST:PORT or off (from flag --kafka-listen)"), std::string::npos)
+      << r.err;
 }
 
 TEST(BrokerWharfd, ReadsSettingsFromAConfigFile) {
@@ -86,6 +87,57 @@ TEST(BrokerWharfd, ReadsSettingsFromAConfigFile) {
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(BrokerWharfd, PrintConfigShowsSourcesAndMistakesExitWithStatus2) {
+  test::TempDir dir;
+  {
+    std::ofstream cfg(dir.path() / "wharf.toml");
+    cfg << "io-threads = 2\nlisten = \"127.0.0.1:7777\"\n";
+  }
+  const std::string file = (dir.path() / "wharf.toml").string();
+  auto r = test::run_command("WHARF_LISTEN=127.0.0.1:8888 " + std::string(WHARFD_PATH) + " --config " + file +
+                             " --durability relaxed --print-config");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("listen = \"127.0.0.1:8888\"  # environment WHARF_LISTEN"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("io-threads = 2  # config file " + file + ":1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("durability = \"relaxed\"  # flag --durability"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("map-size = \"8GiB\"  # default"), std::string::npos) << r.out;
+  {
+    std::ofstream cfg(dir.path() / "wharf.toml");
+    cfg << "io-thread = 2\n";
+  }
+  r = test::run_command(std::string(WHARFD_PATH) + " --config " + file);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown key 'io-thread' (from config file " + file + ":1)"), std::string::npos) << r.err;
+  r = test::run_command("WHARF_MAP_SIZE=lots " + std::string(WHARFD_PATH));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("environment WHARF_MAP_SIZE"), std::string::npos) << r.err;
+}
+
+TEST(BrokerWharfd, LogsOneJsonObjectPerLineWhenAsked) {
+  test::TempDir dir;
+  const std::string data = (dir.path() / "data").string();
+  const pid_t pid = start_wharfd(dir, "--listen 127.0.0.1:0 --kafka-listen off --log-format json --data-dir " + data);
+  ASSERT_TRUE(test::wait_for([&] { return test::slurp(dir.path() / "out").find('\n') != std::string::npos; }))
+      << test::slurp(dir.path() / "err");
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const std::string err = test::slurp(dir.path() / "err");
+  std::size_t lines = 0;
+  for (std::size_t at = 0; at < err.size();) {
+    const auto end = err.find('\n', at);
+    const std::string line = err.substr(at, end - at);
+    EXPECT_EQ(line.rfind("{\"time\":\"", 0), 0u) << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    EXPECT_NE(line.find("\"level\":\"info\""), std::string::npos) << line;
+    ++lines;
+    at = end == std::string::npos ? err.size() : end + 1;
+  }
+  EXPECT_GE(lines, 3u) << err;  // started, SIGTERM received, stopped
+  EXPECT_NE(err.find("\"msg\":\"stopped\"}"), std::string::npos) << err;
 }
 
 }  // namespace

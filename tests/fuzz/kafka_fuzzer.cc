@@ -116,7 +116,7 @@ void start() {
   o.groups.min_session_timeout = std::chrono::milliseconds(100);
   o.groups.max_session_timeout = std::chrono::milliseconds(1000);
   o.max_fetch_wait = std::chrono::milliseconds(50);
-  o.log = [](std::string_view) {};
+  o.log = [](LogLevel, std::string_view) {};
   auto b = Broker::start(o);
   if (!b) std::abort();
   g_broker = std::move(*b);

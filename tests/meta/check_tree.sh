@@ -40,12 +40,13 @@ allowed() {
     broker/groups) echo "base protocol protocol/kafka wharf broker/log broker/groups" ;;
     broker/net) echo "base protocol wharf broker/log broker/queue broker/groups broker/net" ;;
     broker/kafka) echo "base protocol protocol/kafka wharf broker/log broker/groups broker/net broker/kafka" ;;
-    broker) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/groups broker/net broker/kafka broker" ;;
+    broker/config) echo "base protocol wharf broker/config" ;;
+    broker) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/groups broker/net broker/kafka broker/config broker" ;;
     client) echo "base protocol wharf client" ;;
     cli) echo "wharf cli" ;;
   esac
 }
-for dir in base protocol protocol/kafka broker/storage broker/log broker/queue broker/groups broker/net broker/kafka broker client cli; do
+for dir in base protocol protocol/kafka broker/storage broker/log broker/queue broker/groups broker/net broker/kafka broker/config broker client cli; do
   ok=$(allowed "$dir")
   for file in $(find "$dir" -maxdepth 1 -name '*.h' -o -maxdepth 1 -name '*.cc'); do
     for inc in $(sed -n 's/^#include "\([^"]*\)\/[^/"]*".*/\1/p' "$file" | sort -u); do

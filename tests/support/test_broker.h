@@ -24,7 +24,7 @@ class TestBroker {
     options_.kafka.host = "127.0.0.1";
     options_.kafka.port = 0;
     if (options_.data_dir == BrokerOptions().data_dir) options_.data_dir = dir_.path() / "data";
-    if (!options_.log) options_.log = [](std::string_view) {};
+    if (!options_.log) options_.log = [](LogLevel, std::string_view) {};
     start();
   }
 
