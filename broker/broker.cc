@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "broker/broker_impl.h"
+#include "broker/http/metrics.h"
 #include "broker/kafka/kafka_session.h"
 #include "broker/net/connection.h"
 #include "protocol/names.h"
@@ -70,6 +71,35 @@ status start_kafka(Broker::Impl& impl) {
   c.default_partitions = k.default_partitions;
   c.max_fetch_wait = n.max_fetch_wait;
   return {};
+}
+
+// Ready: storage takes writes and every configured listener accepts.
+status readiness(const Broker::Impl& impl) {
+  if (status st = impl.storage->writer().health(); !st.ok()) return st;
+  if (impl.options.listen && !impl.server->accepting())
+    return status(errc::shutting_down, "the native listener is not accepting");
+  if (impl.kafka_server && !impl.kafka_server->accepting())
+    return status(errc::shutting_down, "the Kafka listener is not accepting");
+  return {};
+}
+
+status start_http(Broker::Impl& impl) {
+  const Broker::Impl* raw = &impl;
+  http::HttpRoutes routes;
+  routes.ready = [raw] { return readiness(*raw); };
+  routes.metrics = [raw] {
+    http::MetricsSources s{*raw->logs,
+                           *raw->queues,
+                           *raw->groups,
+                           *raw->storage,
+                           raw->options.listen ? raw->server.get() : nullptr,
+                           raw->kafka_server.get(),
+                           std::string(Broker::version()),
+                           raw->started};
+    return http::render_metrics(s);
+  };
+  impl.http = std::make_unique<http::HttpListener>(std::move(routes));
+  return impl.http->start(impl.options.http.host, impl.options.http.port);
 }
 
 }  // namespace
@@ -169,6 +199,19 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   }
   impl->io->start();
   impl->port = o.listen ? impl->server->local_endpoint().port() : 0;
+  if (o.http.listen) {
+    if (status st = start_http(*impl); !st.ok()) {
+      impl->server->stop_reading();
+      if (impl->kafka_server) impl->kafka_server->stop_reading();
+      impl->groups->stop();
+      impl->background->stop();
+      impl->storage->writer().stop();
+      impl->server->close_all();
+      if (impl->kafka_server) impl->kafka_server->close_all();
+      impl->io->stop();
+      return st;
+    }
+  }
   impl->door = std::make_shared<InProcessDoor>(*impl->server);
   return std::unique_ptr<Broker>(new Broker(std::move(impl)));
 }
@@ -178,6 +221,7 @@ void Broker::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->door->close();
+  if (impl_->http) impl_->http->stop();
   // Order: read no new requests; let the writer finish what it has, so
   // every accepted write is committed and its reply queued; flush replies
   // and close connections; then stop the I/O threads.
@@ -215,6 +259,8 @@ std::uint16_t Broker::port() const noexcept {
 }
 
 std::uint16_t Broker::kafka_port() const noexcept { return impl_->kafka_port; }
+
+std::uint16_t Broker::http_port() const noexcept { return impl_->http ? impl_->http->port() : 0; }
 
 std::string Broker::address() const { return fmt::format("{}:{}", host(), port()); }
 

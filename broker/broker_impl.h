@@ -12,6 +12,7 @@
 #include "broker/kafka/kafka_context.h"
 #include "broker/log/log_engine.h"
 #include "broker/log_appender_adapter.h"
+#include "broker/http/http_listener.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/server.h"
 #include "broker/queue/queue_engine.h"
@@ -37,6 +38,8 @@ struct Broker::Impl {
   std::unique_ptr<kafka::KafkaContext> kafka_context;
   std::unique_ptr<net::Server> kafka_server;  // null when the Kafka listener is off
   std::uint16_t kafka_port = 0;
+  std::unique_ptr<http::HttpListener> http;  // null when off
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::shared_ptr<InProcessDoor> door;
   std::uint16_t port = 0;
   Mutex stop_mu;

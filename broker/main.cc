@@ -52,13 +52,16 @@ int main(int argc, char** argv) {
   const std::string kafka = options.kafka.listen
                                 ? fmt::format("{}:{}", options.kafka.host, (*broker)->kafka_port())
                                 : std::string("off");
+  const std::string http = options.http.listen
+                               ? fmt::format("{}:{}", options.http.host, (*broker)->http_port())
+                               : std::string("off");
   const std::string durability = options.durability == wharf::Durability::sync ? "sync" : "relaxed";
-  std::printf("wharfd %s listening on %s, kafka %s, data dir %s, durability %s\n",
+  std::printf("wharfd %s listening on %s, kafka %s, http %s, data dir %s, durability %s\n",
               std::string(wharf::Broker::version()).c_str(), (*broker)->address().c_str(), kafka.c_str(),
-              options.data_dir.c_str(), durability.c_str());
+              http.c_str(), options.data_dir.c_str(), durability.c_str());
   std::fflush(stdout);
-  spdlog::info("started: native {}, kafka {}, data dir {}, durability {}", (*broker)->address(), kafka,
-               options.data_dir.string(), durability);
+  spdlog::info("started: native {}, kafka {}, http {}, data dir {}, durability {}", (*broker)->address(), kafka,
+               http, options.data_dir.string(), durability);
 
   int sig = 0;
   sigwait(&signals, &sig);

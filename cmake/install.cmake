@@ -12,7 +12,7 @@ include(CMakePackageConfigHelpers)
 install(TARGETS wharf_client EXPORT WharfClientTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-set(WHARF_BROKER_LIBRARIES wharf_broker wharf_kafka wharf_net wharf_groups wharf_log wharf_queue wharf_storage wharf_kafka_protocol
+set(WHARF_BROKER_LIBRARIES wharf_broker wharf_http wharf_auth wharf_kafka wharf_net wharf_groups wharf_log wharf_queue wharf_storage wharf_kafka_protocol
   wharf_protocol)
 install(TARGETS ${WHARF_BROKER_LIBRARIES} EXPORT WharfBrokerTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -4,7 +4,7 @@
 set -eu
 packages="build-essential cmake ninja-build pkg-config git
   libasio-dev libflatbuffers-dev flatbuffers-compiler liblmdb-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev libabsl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev libcpp-httplib-dev libssl-dev openssl python3-prometheus-client nlohmann-json3-dev libabsl-dev
   clang libclang-rt-14-dev
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
   librdkafka-dev kcat python3-confluent-kafka python3-kafka"

@@ -78,6 +78,13 @@ const std::vector<Key>& keys() {
          c.broker.kafka.advertised_host = v.address.host;
          c.broker.kafka.advertised_port = v.address.port;
        }},
+      {"http-listen", Kind::address_or_off, "127.0.0.1:7421",
+       "HTTP listener for /livez, /readyz and /metrics, HOST:PORT, or off", {}, 0, 0,
+       [](WharfdConfig& c, const Value& v) {
+         c.broker.http.listen = !v.off;
+         c.broker.http.host = v.address.host;
+         c.broker.http.port = v.address.port;
+       }},
       {"kafka-auto-create-topics", Kind::boolean, "true", "create unknown topics that Kafka clients name", {}, 0, 0,
        [](WharfdConfig& c, const Value& v) { c.broker.kafka.auto_create_topics = v.flag; }},
       {"kafka-default-partitions", Kind::count, "1", "partitions of topics Kafka clients create", {}, 1,

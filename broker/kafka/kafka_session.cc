@@ -115,10 +115,19 @@ void KafkaSession::on_frame(std::span<const std::uint8_t> payload) {
   spoke_ = true;
   pk::Reader r(payload);
   pk::RequestHeader h;
-  if (!pk::read_request_header(r, &h)) return reject("malformed request header");
+  auto& counters = server().requests();
+  if (!pk::read_request_header(r, &h)) {
+    counters.error(static_cast<std::size_t>(pk::Error::invalid_request));
+    return reject("malformed request header");
+  }
+  if (h.api_key >= 0) counters.request(static_cast<std::size_t>(h.api_key));
   const auto range = pk::supported_api(h.api_key);
-  if (!range) return reject(fmt::format("unsupported API key {}", h.api_key));
+  if (!range) {
+    counters.error(static_cast<std::size_t>(pk::Error::unsupported_version));
+    return reject(fmt::format("unsupported API key {}", h.api_key));
+  }
   if (h.api_version < range->min || h.api_version > range->max) {
+    counters.error(static_cast<std::size_t>(pk::Error::unsupported_version));
     if (h.api_key == static_cast<std::int16_t>(pk::ApiKey::api_versions)) {
       // The v0 format, which every client reads, says which versions to use.
       respond(reserve(), h.correlation_id,
@@ -128,8 +137,10 @@ void KafkaSession::on_frame(std::span<const std::uint8_t> payload) {
     return reject(fmt::format("{} v{} is not supported (v{}-{})", pk::api_name(h.api_key), h.api_version,
                               range->min, range->max));
   }
-  if (!handle_request(*this, h, r))
+  if (!handle_request(*this, h, r)) {
+    counters.error(static_cast<std::size_t>(pk::Error::invalid_request));
     reject(fmt::format("malformed {} v{} request", pk::api_name(h.api_key), h.api_version));
+  }
 }
 
 }  // namespace wharf::kafka

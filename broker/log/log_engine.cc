@@ -18,7 +18,9 @@ namespace {
 PartitionState state_of(const Partition& p) {
   return {p.index, p.log_start.load(std::memory_order_relaxed),
           p.high_watermark.load(std::memory_order_acquire), p.bytes.load(std::memory_order_relaxed),
-          p.batches.load(std::memory_order_relaxed)};
+          p.batches.load(std::memory_order_relaxed),
+          {p.records_in.load(std::memory_order_relaxed), p.bytes_in.load(std::memory_order_relaxed),
+           p.records_out.load(std::memory_order_relaxed), p.bytes_out.load(std::memory_order_relaxed)}};
 }
 
 TopicDescription describe(const Topic& t) {
@@ -203,7 +205,7 @@ result<LogEngine::DurableSnapshot> LogEngine::durable_snapshot(std::string_view 
   // Only durable records are served: the snapshot may hold newer ones whose
   // commit is not flushed yet.
   const std::uint64_t end = durable_end(*topic->partitions[partition], **rec);
-  return DurableSnapshot{std::move(*txn), topic->record.id, **rec, end};
+  return DurableSnapshot{std::move(*txn), topic->record.id, **rec, end, topic->partitions[partition]};
 }
 
 FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition, std::uint64_t offset,
@@ -228,6 +230,16 @@ FetchError LogEngine::fetch(std::string_view topic_name, std::uint32_t partition
       spans.pop_back();
   }
   sink(FetchView{state.log_start, end, spans});
+  if (!spans.empty()) {
+    std::uint64_t bytes = 0;
+    for (const auto& s : spans) bytes += s.size();
+    const auto first = static_cast<std::uint64_t>(protocol::batch::base_offset(spans.front().data()));
+    const std::uint8_t* last = spans.back().data();
+    const auto last_end = static_cast<std::uint64_t>(protocol::batch::base_offset(last) +
+                                                     protocol::batch::producer_stamp(last).last_offset_delta + 1);
+    snap->partition->records_out.fetch_add(last_end - first, std::memory_order_relaxed);
+    snap->partition->bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+  }
   return {};
 }
 

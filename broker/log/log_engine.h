@@ -51,6 +51,13 @@ struct PartitionState {
   std::uint64_t high_watermark = 0;  // offset of the next record
   std::uint64_t bytes = 0;
   std::uint64_t batches = 0;
+  // Since the broker started.
+  struct Traffic {
+    std::uint64_t records_in = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t records_out = 0;
+    std::uint64_t bytes_out = 0;
+  } traffic;
 };
 
 struct TopicDescription {
@@ -211,6 +218,7 @@ class LogEngine final : public storage::GroupListener {
     std::uint32_t topic_id;
     storage::PartitionRecord state;
     std::uint64_t end;
+    std::shared_ptr<Partition> partition;
   };
   result<DurableSnapshot> durable_snapshot(std::string_view topic, std::uint32_t partition);
 

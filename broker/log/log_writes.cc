@@ -162,6 +162,7 @@ status LogEngine::append(storage::WriteTxn& txn, const PreparedAppend& a, std::s
   p.pending.next_offset = base + a.info.record_count;
   p.pending.bytes += batch.size();
   p.pending.batches += 1;
+  p.pending_bytes_in += batch.size();
   *base_offset = base;
   return {};
 }
@@ -201,6 +202,9 @@ void LogEngine::after_commit(std::uint64_t seq) {
   {
     MutexLock lock(publish_mu_);
     for (const auto& p : dirty_) {
+      p->records_in.fetch_add(p->pending.next_offset - p->committed.next_offset, std::memory_order_relaxed);
+      p->bytes_in.fetch_add(p->pending_bytes_in, std::memory_order_relaxed);
+      p->pending_bytes_in = 0;
       p->committed = p->pending;
       p->dirty = false;
       unpublished_.push_back({seq, p, p->committed});
@@ -249,6 +253,7 @@ void LogEngine::after_abort() {
   assert_writer_thread();
   for (const auto& p : dirty_) {
     p->pending = p->committed;
+    p->pending_bytes_in = 0;
     p->dirty = false;
   }
   dirty_.clear();

@@ -29,6 +29,13 @@ struct Partition {
   std::atomic<std::uint64_t> log_start{0};
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::uint64_t> batches{0};
+  // Since the broker started, for /metrics: appended at commit, served by
+  // fetches (whole batches, as sent).
+  std::atomic<std::uint64_t> records_in{0};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::uint64_t> records_out{0};
+  std::atomic<std::uint64_t> bytes_out{0};
+  std::uint64_t pending_bytes_in = 0;  // writer thread: appended in the group being written
   WaitList waiters;
   // A retention delete for this partition is queued (retention thread).
   std::atomic<bool> retention_busy{false};

@@ -34,6 +34,7 @@ flatbuffers::FlatBufferBuilder& Connection::builder() {
 
 void Connection::send_error(std::uint64_t correlation_id, const status& error, std::uint64_t log_start,
                             std::uint64_t high_watermark) {
+  server().requests().error(static_cast<std::size_t>(error.code()));
   auto& fbb = builder();
   auto message = fbb.CreateString(error.message().data(), error.message().size());
   reply(correlation_id,

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "broker/net/connection.h"
+#include "broker/net/server.h"
 #include "protocol/frame.h"
 #include "wharf_generated.h"
 
@@ -29,6 +30,7 @@ bool Dispatcher::hello(Connection& conn, const wire::Frame& frame) {
 }
 
 void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
+  conn.server().requests().request(static_cast<std::size_t>(frame.body_type()));
   switch (frame.body_type()) {
     case wire::Body::CreateTopic:
       return create_topic(conn, frame);

@@ -125,6 +125,11 @@ void Server::for_each_session(const std::function<void(Session&)>& fn) {
   for (auto& f : done) f.wait();
 }
 
+bool Server::accepting() const {
+  MutexLock lock(mu_);
+  return started_ && accepting_ && !stopped_;
+}
+
 void Server::stop_reading() {
   {
     MutexLock lock(mu_);

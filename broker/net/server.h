@@ -17,6 +17,7 @@
 #include "base/mutex.h"
 #include "broker/net/io_pool.h"
 #include "broker/net/net_options.h"
+#include "broker/net/request_counters.h"
 #include "broker/net/session.h"
 #include "wharf/errors.h"
 #include "wharf/log_level.h"
@@ -50,6 +51,11 @@ class Server {
 
   const NetOptions& options() const noexcept { return options_; }
   std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
+  std::uint64_t connections_accepted() const noexcept { return next_id_.load(std::memory_order_relaxed) - 1; }
+  RequestCounters& requests() noexcept { return requests_; }
+  const RequestCounters& requests() const noexcept { return requests_; }
+  // Accepting connections: started, and not stopping.
+  bool accepting() const;
 
   // Called by a session once it has closed.
   void on_closed(Session& session);
@@ -71,7 +77,8 @@ class Server {
   asio::ip::tcp::endpoint endpoint_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::size_t> count_{0};
-  Mutex mu_;
+  RequestCounters requests_;
+  mutable Mutex mu_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions_ WHARF_GUARDED_BY(mu_);
   bool stopped_ WHARF_GUARDED_BY(mu_) = false;
   bool accepting_ WHARF_GUARDED_BY(mu_) = true;

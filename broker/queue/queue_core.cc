@@ -71,6 +71,7 @@ status Core::load() {
   for (const auto& record : *records) {
     auto q = std::make_unique<Queue>();
     q->config = from_record(record);
+    q->traffic = traffic_of(q->config.id);
     q->levels.resize(std::max<std::uint32_t>(q->config.priorities, 1));
     auto stats = store_.get_stats(*txn, q->config.id);
     if (!stats) return stats.error();
@@ -146,6 +147,7 @@ status Core::add_queue(WriteTxn& txn, QueueConfig config) {
   if (status st = store_.put_queue(txn, to_record(config)); !st.ok()) return st;
   auto q = std::make_unique<Queue>();
   q->config = std::move(config);
+  q->traffic = traffic_of(q->config.id);
   q->levels.resize(std::max<std::uint32_t>(q->config.priorities, 1));
   by_id_[q->config.id] = q.get();
   by_name_[q->config.name] = std::move(q);
@@ -262,6 +264,7 @@ QueueDescription Core::describe(const Queue& q) const {
   d.dead_lettered = q.stats.dead_lettered;
   d.dropped = q.stats.dropped;
   d.expired = q.stats.expired;
+  d.traffic = q.traffic->committed;
   return d;
 }
 
@@ -372,6 +375,7 @@ status Core::publish_into(WriteTxn& txn, Queue& q, const PublishBatch& batch, st
     }
     states_.watch_expiry(q, id, it->second);
     ids->push_back(id);
+    count(q, &QueueTraffic::published);
   }
   return {};
 }
@@ -466,14 +470,17 @@ status Core::settle_one(WriteTxn& txn, const Settlement& s, const DeliverySink* 
   const std::uint64_t id = s.message_id;
   switch (s.action) {
     case SettleAction::ack:
+      count(q, &QueueTraffic::acked);
       states_.leave(q, m);
       if (durable) return drop(txn, q, id);
       deferred_.add({q.config.id, id, m.history > 0}, now_ms());
       q.msgs.erase(id);
       return {};
     case SettleAction::nack:
+      count(q, &QueueTraffic::nacked);
       return end_attempt(txn, q, id, m, Outcome::nack, sub.sink->name(), s.reason, s.delay_ms);
     case SettleAction::reject:
+      count(q, &QueueTraffic::rejected);
       return end_attempt(txn, q, id, m, Outcome::reject, sub.sink->name(), s.reason, 0);
     case SettleAction::extend:
       states_.renew_lease(q, id, m, now_ms() + (s.extend_ms >= 0 ? s.extend_ms : q.config.ack_deadline_ms));
@@ -484,6 +491,21 @@ status Core::settle_one(WriteTxn& txn, const Settlement& s, const DeliverySink* 
 
 // ---------------------------------------------------------------------------
 // Attempts, dead letters
+
+void Core::count(Queue& q, std::uint64_t QueueTraffic::*field, std::uint64_t n) {
+  TrafficCount& t = *q.traffic;
+  t.pending.*field += n;
+  if (!t.dirty) {
+    t.dirty = true;
+    traffic_dirty_.push_back(&t);
+  }
+}
+
+TrafficCount* Core::traffic_of(std::uint32_t queue_id) {
+  auto& slot = traffic_[queue_id];
+  if (!slot) slot = std::make_unique<TrafficCount>();
+  return slot.get();
+}
 
 std::int64_t Core::backoff_ms(const Queue& q, std::uint32_t attempts) const {
   const auto& c = q.config;
@@ -597,6 +619,16 @@ status Core::before_commit(WriteTxn& txn) {
 void Core::after_commit() {
   assert_writer_thread();
   group_writes_ = false;
+  for (TrafficCount* t : traffic_dirty_) {
+    t->committed.published += t->pending.published;
+    t->committed.delivered += t->pending.delivered;
+    t->committed.acked += t->pending.acked;
+    t->committed.nacked += t->pending.nacked;
+    t->committed.rejected += t->pending.rejected;
+    t->pending = {};
+    t->dirty = false;
+  }
+  traffic_dirty_.clear();
   ids_.after_commit();
   deferred_.after_commit(now_ms());
   commit_deliveries();
@@ -604,6 +636,11 @@ void Core::after_commit() {
 
 void Core::after_abort() {
   assert_writer_thread();
+  for (TrafficCount* t : traffic_dirty_) {
+    t->pending = {};
+    t->dirty = false;
+  }
+  traffic_dirty_.clear();
   group_writes_ = false;
   ids_.after_abort();
   deferred_.after_abort();

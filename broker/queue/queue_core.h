@@ -138,6 +138,9 @@ class Core {
   // for the timers and for a message found expired at delivery.
   status expire(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m);
   std::int64_t backoff_ms(const Queue& q, std::uint32_t attempts) const;
+  // Counts traffic of the group being written (see TrafficCount).
+  void count(Queue& q, std::uint64_t QueueTraffic::*field, std::uint64_t n = 1);
+  TrafficCount* traffic_of(std::uint32_t queue_id);
 
   // Timers (queue_timers.cc).
   status run_timers(storage::WriteTxn& txn, std::int64_t now);
@@ -162,6 +165,8 @@ class Core {
   std::unordered_map<std::uint32_t, Queue*> by_id_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Subscription>> subs_;
   std::uint64_t next_sub_ = 1;
+  std::unordered_map<std::uint32_t, std::unique_ptr<TrafficCount>> traffic_;
+  std::vector<TrafficCount*> traffic_dirty_;
 
   bool timers_left_ = false;   // a bounded timer pass left work for the next group
   bool group_writes_ = false;  // this group writes anyway (publish, delivery, ...)

@@ -146,6 +146,7 @@ status Core::dispatch(storage::WriteTxn& txn, Queue& q, std::int64_t now) {
 status Core::deliver_one(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Subscription& s,
                          std::int64_t now) {
   group_writes_ = true;
+  count(q, &QueueTraffic::delivered);
   ++m.attempts;
   storage::MessageView view;
   if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, {m.attempts, m.dead_lettered, 0}, &view);

@@ -75,8 +75,18 @@ struct Subscription {
   bool has_room() const { return !cancelled && in_flight < prefetch; }
 };
 
+// A queue's traffic counts: those of committed groups, and those of the
+// group being written (dropped if it rolls back). Held by the core outside
+// Queue, since a rollback rebuilds every Queue from storage.
+struct TrafficCount {
+  QueueTraffic committed;
+  QueueTraffic pending;
+  bool dirty = false;
+};
+
 struct Queue {
   QueueConfig config;
+  TrafficCount* traffic = nullptr;
   absl::flat_hash_map<std::uint64_t, Msg> msgs;
   std::vector<ReadyLevel> levels;  // index = priority
   TimedHeap delayed;

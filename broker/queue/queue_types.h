@@ -137,6 +137,15 @@ struct MessageInfo {
   std::vector<MessageEvent> history;
 };
 
+// Messages through a queue since the broker started (for /metrics).
+struct QueueTraffic {
+  std::uint64_t published = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t acked = 0;
+  std::uint64_t nacked = 0;
+  std::uint64_t rejected = 0;
+};
+
 struct QueueDescription {
   QueueConfig config;
   std::uint64_t ready = 0;
@@ -147,6 +156,7 @@ struct QueueDescription {
   std::uint64_t dead_lettered = 0;  // totals, ever
   std::uint64_t dropped = 0;
   std::uint64_t expired = 0;
+  QueueTraffic traffic;
 };
 
 enum class RedriveSelect : std::uint8_t { ids, count, all };

@@ -46,6 +46,8 @@ result<ReadTxn> Storage::read() { return ReadTxn::begin(*env_); }
 
 std::uint64_t Storage::map_size() const noexcept { return env_->map_size(); }
 
+std::uint64_t Storage::used_bytes() const noexcept { return env_->map_size() - env_->untouched_bytes(); }
+
 void Storage::check_readers() { env_->check_readers(); }
 
 }  // namespace wharf::storage

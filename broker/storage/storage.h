@@ -34,6 +34,9 @@ class Storage {
   QueueStore& queues() noexcept { return *queues_; }
   const StorageOptions& options() const noexcept { return options_; }
   std::uint64_t map_size() const noexcept;
+  // Bytes of the map in use up to its high-water mark (free pages inside
+  // it are reused before the file grows).
+  std::uint64_t used_bytes() const noexcept;
   // Clears stale reader slots; call now and then.
   void check_readers();
 

@@ -255,11 +255,13 @@ bool Writer::flush_meta() {
   sync_wanted_ = false;
   meta_flush_due_ = Clock::time_point::max();
   if (failed_.load(std::memory_order_acquire)) return false;
+  const auto sync_started = Clock::now();
   if (int rc = mdb_env_sync(env_.env(), 1); rc != 0) {
     const status why(errc::storage_failed, fmt::format("flush failed: {}", mdb_strerror(rc)));
     fail(why);
     return false;
   }
+  histograms_.sync_seconds.observe(std::chrono::duration<double>(Clock::now() - sync_started).count());
   // Sampled before the confirms go out: work submitted after them may
   // just be answering them.
   const bool arrived = has_work_.load(std::memory_order_acquire);
@@ -307,6 +309,7 @@ status Writer::try_commit(OpPtr* ops, std::size_t n) {
                           fmt::format("commit failed: {} (injected)", std::strerror(injected))));
   }
   const std::size_t txn_id = mdb_txn_id(raw);
+  const auto commit_started = Clock::now();
   if (int rc = mdb_txn_commit(raw); rc != 0) {
     // The transaction is gone either way. A full map while saving the free
     // list is recoverable; an I/O error is not (a failed fsync may have
@@ -328,6 +331,8 @@ status Writer::try_commit(OpPtr* ops, std::size_t n) {
   const bool sync_mode = options_.durability == Durability::sync;
   if (info.me_last_txnid == txn_id) {
     commits_.fetch_add(1, std::memory_order_relaxed);
+    histograms_.commit_seconds.observe(std::chrono::duration<double>(Clock::now() - commit_started).count());
+    histograms_.group_ops.observe(static_cast<double>(n));
     ++commit_seq_;
     // This commit flushed its data pages, and with them the meta pages of
     // every earlier commit: those are durable now, and only this commit's

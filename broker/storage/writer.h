@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/histogram.h"
 #include "base/mutex.h"
 
 #include "broker/storage/storage_options.h"
@@ -98,6 +99,14 @@ struct WriterStats {
   std::uint64_t ops = 0;
 };
 
+// Distributions for /metrics: ops per committed group, seconds per LMDB
+// commit (which writes the group's pages) and per flush of the meta page.
+struct WriterHistograms {
+  Histogram group_ops{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}};
+  Histogram commit_seconds{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+  Histogram sync_seconds{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+};
+
 class Writer {
  public:
   Writer(LmdbEnv& env, const StorageOptions& options);
@@ -123,6 +132,7 @@ class Writer {
   // run_once(). Engines whose state is writer-thread-only assert it.
   bool on_writer_thread() const noexcept { return owner_.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
   WriterStats stats() const;
+  const WriterHistograms& histograms() const noexcept { return histograms_; }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -153,6 +163,7 @@ class Writer {
   std::atomic<bool> has_work_{false};  // an op is queued (read without the lock)
   bool rolled_back_ = false;  // writer thread: the last try_commit was rolled back by an op
   std::atomic<std::uint64_t> commits_{0};
+  WriterHistograms histograms_;
   // Durability `sync`: LMDB (opened with MDB_NOMETASYNC) flushes a commit's
   // data pages but not its meta page. The meta page becomes durable with
   // the next commit's flush, or with flush_meta() when the writer is idle:

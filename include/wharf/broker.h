@@ -57,6 +57,14 @@ struct KafkaListenerOptions {
   std::uint32_t default_partitions = 1;
 };
 
+// The HTTP listener for probes and monitoring (docs/OPERATIONS.md): /livez,
+// /readyz and /metrics in the Prometheus text format.
+struct HttpListenerOptions {
+  bool listen = false;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7421;  // 0 picks a free port
+};
+
 // Consumer groups, shared by Kafka clients and Wharf's own consumers.
 struct ConsumerGroupOptions {
   // A new group waits this long for more members before its first
@@ -98,6 +106,7 @@ struct BrokerOptions {
   // taken as a new producer's.
   std::chrono::milliseconds producer_state_ttl{24 * 3600 * 1000};
   KafkaListenerOptions kafka;
+  HttpListenerOptions http;
   ConsumerGroupOptions groups;
   // Receives the broker's log lines; default: spdlog's default logger
   // (standard error unless the program set another).
@@ -129,6 +138,8 @@ class Broker {
   std::uint16_t port() const noexcept;
   // The Kafka listener's bound port; 0 when it is off.
   std::uint16_t kafka_port() const noexcept;
+  // The HTTP listener's bound port; 0 when it is off.
+  std::uint16_t http_port() const noexcept;
   // "host:port"
   std::string address() const;
   // ok, or the sticky storage failure that stopped writes.

@@ -30,7 +30,7 @@ pid_t start_wharfd(const test::TempDir& dir, const std::string& args) {
 TEST(BrokerWharfd, StartsPrintsOneLineRefusesSecondAndStopsCleanly) {
   test::TempDir dir;
   const std::string data = (dir.path() / "data").string();
-  const pid_t pid = start_wharfd(dir, "--listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 --data-dir " + data +
+  const pid_t pid = start_wharfd(dir, "--listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --data-dir " + data +
                                           " --durability relaxed");
   ASSERT_TRUE(test::wait_for([&] { return test::slurp(dir.path() / "out").find('\n') != std::string::npos; }));
   const std::string line = test::slurp(dir.path() / "out");
@@ -42,7 +42,7 @@ TEST(BrokerWharfd, StartsPrintsOneLineRefusesSecondAndStopsCleanly) {
   EXPECT_NE(line.find("durability relaxed"), std::string::npos) << line;
 
   auto second =
-      test::run_command(std::string(WHARFD_PATH) + " --listen 127.0.0.1:0 --kafka-listen off --data-dir " + data);
+      test::run_command(std::string(WHARFD_PATH) + " --listen 127.0.0.1:0 --kafka-listen off --http-listen off --data-dir " + data);
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("data_dir_locked"), std::string::npos) << second.err;
   EXPECT_NE(second.err.find("in use by another broker"), std::string::npos) << second.err;
@@ -73,7 +73,7 @@ TEST(BrokerWharfd, ReadsSettingsFromAConfigFile) {
   const std::string data = (dir.path() / "cfgdata").string();
   {
     std::ofstream cfg(dir.path() / "wharf.toml");
-    cfg << "listen = \"127.0.0.1:0\"\nkafka-listen = \"off\"\ndata-dir = \"" << data
+    cfg << "listen = \"127.0.0.1:0\"\nkafka-listen = \"off\"\nhttp-listen = \"off\"\ndata-dir = \"" << data
         << "\"\ndurability = \"relaxed\"\n";
   }
   const pid_t pid = start_wharfd(dir, "--config " + (dir.path() / "wharf.toml").string());
@@ -118,7 +118,7 @@ TEST(BrokerWharfd, PrintConfigShowsSourcesAndMistakesExitWithStatus2) {
 TEST(BrokerWharfd, LogsOneJsonObjectPerLineWhenAsked) {
   test::TempDir dir;
   const std::string data = (dir.path() / "data").string();
-  const pid_t pid = start_wharfd(dir, "--listen 127.0.0.1:0 --kafka-listen off --log-format json --data-dir " + data);
+  const pid_t pid = start_wharfd(dir, "--listen 127.0.0.1:0 --kafka-listen off --http-listen off --log-format json --data-dir " + data);
   ASSERT_TRUE(test::wait_for([&] { return test::slurp(dir.path() / "out").find('\n') != std::string::npos; }))
       << test::slurp(dir.path() / "err");
   kill(pid, SIGTERM);

@@ -27,7 +27,7 @@ grep -q "Broker::start" "$work/readme_example.cc"
 c++ -Wall -Wextra -Werror "$work/readme_example.cc" -o "$work/readme_example" \
   $(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs wharf-broker wharf)
 
-"$wharfd" --listen 127.0.0.1:0 --kafka-listen off --data-dir "$work/data" > "$work/wharfd.out" 2>&1 &
+"$wharfd" --listen 127.0.0.1:0 --kafka-listen off --http-listen off --data-dir "$work/data" > "$work/wharfd.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening on" "$work/wharfd.out" 2>/dev/null && break

@@ -34,19 +34,22 @@ allowed() {
     base) echo "base" ;;
     protocol) echo "base protocol wharf" ;;
     protocol/kafka) echo "base protocol protocol/kafka wharf" ;;
+    protocol/sasl) echo "base protocol/sasl" ;;
     broker/storage) echo "base protocol wharf broker/storage" ;;
     broker/log) echo "base protocol wharf broker/storage broker/log" ;;
     broker/queue) echo "base protocol wharf broker/storage broker/queue" ;;
     broker/groups) echo "base protocol protocol/kafka wharf broker/log broker/groups" ;;
-    broker/net) echo "base protocol wharf broker/log broker/queue broker/groups broker/net" ;;
-    broker/kafka) echo "base protocol protocol/kafka wharf broker/log broker/groups broker/net broker/kafka" ;;
+    broker/auth) echo "base protocol protocol/sasl wharf broker/storage broker/auth" ;;
+    broker/net) echo "base protocol protocol/sasl wharf broker/log broker/queue broker/groups broker/auth broker/net" ;;
+    broker/kafka) echo "base protocol protocol/kafka protocol/sasl wharf broker/log broker/groups broker/auth broker/net broker/kafka" ;;
+    broker/http) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/groups broker/auth broker/net broker/http" ;;
     broker/config) echo "base protocol wharf broker/config" ;;
-    broker) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/groups broker/net broker/kafka broker/config broker" ;;
-    client) echo "base protocol wharf client" ;;
+    broker) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/groups broker/auth broker/net broker/kafka broker/http broker/config broker" ;;
+    client) echo "base protocol protocol/sasl wharf client" ;;
     cli) echo "wharf cli" ;;
   esac
 }
-for dir in base protocol protocol/kafka broker/storage broker/log broker/queue broker/groups broker/net broker/kafka broker/config broker client cli; do
+for dir in base protocol protocol/kafka protocol/sasl broker/storage broker/log broker/queue broker/groups broker/auth broker/net broker/kafka broker/http broker/config broker client cli; do
   ok=$(allowed "$dir")
   for file in $(find "$dir" -maxdepth 1 -name '*.h' -o -maxdepth 1 -name '*.cc'); do
     for inc in $(sed -n 's/^#include "\([^"]*\)\/[^/"]*".*/\1/p' "$file" | sort -u); do

@@ -33,7 +33,7 @@ class BrokerProcess {
       const std::string out = log_.string();
       if (freopen(out.c_str(), "w", stdout) == nullptr || freopen(out.c_str(), "a", stderr) == nullptr) _exit(126);
       execl(wharfd_.c_str(), wharfd_.c_str(), "--listen", "127.0.0.1:0", "--kafka-listen", "127.0.0.1:0",
-            "--data-dir", data_dir_.c_str(), "--retention-check-ms", "100", nullptr);
+            "--http-listen", "127.0.0.1:0", "--data-dir", data_dir_.c_str(), "--retention-check-interval", "100ms", nullptr);
       _exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -23,6 +23,8 @@ class TestBroker {
     options_.port = 0;
     options_.kafka.host = "127.0.0.1";
     options_.kafka.port = 0;
+    options_.http.host = "127.0.0.1";
+    options_.http.port = 0;
     if (options_.data_dir == BrokerOptions().data_dir) options_.data_dir = dir_.path() / "data";
     if (!options_.log) options_.log = [](LogLevel, std::string_view) {};
     start();
@@ -38,6 +40,7 @@ class TestBroker {
     // Restarts keep the ports so clients with auto_reconnect find them again.
     options_.port = broker_->port();
     options_.kafka.port = broker_->kafka_port();
+    options_.http.port = broker_->http_port();
   }
   void stop() {
     if (broker_) broker_->stop();
@@ -55,6 +58,8 @@ class TestBroker {
   // The Kafka listener (options().kafka.listen).
   std::uint16_t kafka_port() const { return options_.kafka.port; }
   std::string kafka_address() const { return "127.0.0.1:" + std::to_string(options_.kafka.port); }
+  // The HTTP listener (options().http.listen).
+  std::string http_url() const { return "http://127.0.0.1:" + std::to_string(options_.http.port); }
 
   std::unique_ptr<Client> client(ClientOptions o = {}) {
     o.broker = address();

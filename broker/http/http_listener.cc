@@ -1,0 +1,53 @@
+#include "broker/http/http_listener.h"
+
+#include <httplib.h>
+
+#include <fmt/format.h>
+
+namespace wharf::http {
+namespace {
+constexpr std::size_t kThreads = 2;
+constexpr std::size_t kMaxRequestBytes = 64u << 10;
+constexpr const char* kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
+}  // namespace
+
+HttpListener::HttpListener(HttpRoutes routes) : routes_(std::move(routes)) {}
+
+HttpListener::~HttpListener() { stop(); }
+
+status HttpListener::start(const std::string& host, std::uint16_t port) {
+  server_ = std::make_unique<httplib::Server>();
+  httplib::Server& s = *server_;
+  s.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  s.set_payload_max_length(kMaxRequestBytes);
+  s.set_read_timeout(std::chrono::seconds(10));
+  s.set_write_timeout(std::chrono::seconds(10));
+  s.Get("/livez", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  s.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    const status st = routes_.ready();
+    res.status = st.ok() ? 200 : 503;
+    res.set_content(st.ok() ? std::string("ready\n") : st.to_string() + "\n", "text/plain");
+  });
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(routes_.metrics(), kPrometheusText);
+  });
+  const int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) {
+    server_.reset();
+    return status(errc::io_error, fmt::format("cannot listen for HTTP on {}:{}", host, port));
+  }
+  port_ = static_cast<std::uint16_t>(bound);
+  thread_ = std::thread([&s] { s.listen_after_bind(); });
+  // stop() only stops a server that is running: wait until it is.
+  for (int i = 0; i < 5000 && !s.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return {};
+}
+
+void HttpListener::stop() {
+  if (!server_) return;
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+  server_.reset();
+}
+
+}  // namespace wharf::http

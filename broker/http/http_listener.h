@@ -1,0 +1,48 @@
+// The broker's HTTP listener (cpp-httplib, its own small thread pool, off
+// the I/O threads): /livez, /readyz and /metrics. Probes and scrapes are
+// rare, so a thread per request in flight is the simple, right size.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "wharf/errors.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace wharf::http {
+
+struct HttpRoutes {
+  // The body of /metrics.
+  std::function<std::string()> metrics;
+  // ok when ready to serve; otherwise why not (/readyz answers 503).
+  std::function<status()> ready;
+};
+
+class HttpListener {
+ public:
+  explicit HttpListener(HttpRoutes routes);
+  ~HttpListener();
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  // Binds HOST:PORT (0: a free port) and serves on a thread; io_error if
+  // the address is unusable.
+  status start(const std::string& host, std::uint16_t port);
+  std::uint16_t port() const noexcept { return port_; }
+  // Stops accepting and waits for requests in progress. Idempotent.
+  void stop();
+
+ private:
+  HttpRoutes routes_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace wharf::http
