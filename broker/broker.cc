@@ -99,7 +99,7 @@ status start_http(Broker::Impl& impl) {
     return http::render_metrics(s);
   };
   impl.http = std::make_unique<http::HttpListener>(std::move(routes));
-  return impl.http->start(impl.options.http.host, impl.options.http.port);
+  return impl.http->start(impl.options.http.host, impl.options.http.port, impl.net_options.tls);
 }
 
 }  // namespace
@@ -178,6 +178,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.frame_timeout = o.frame_timeout;
   n.write_timeout = o.write_timeout;
   n.max_fetch_wait = o.max_fetch_wait;
+  n.tls = {o.tls.cert_file, o.tls.key_file, o.tls.client_ca_file};
   n.durability = o.durability == Durability::sync ? "sync" : "relaxed";
   impl->io = std::make_unique<net::IoPool>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                               : o.io_threads);

@@ -16,6 +16,7 @@ namespace wharf::cli {
 struct Context {
   std::string broker;
   bool json = false;
+  TlsClientOptions tls;
 };
 
 // Connects, printing the error on failure.

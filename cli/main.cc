@@ -42,6 +42,13 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("WHARF_BROKER");
   ctx.broker = env != nullptr && *env != '\0' ? env : "127.0.0.1:7420";
   app.add_option("--broker", ctx.broker, "Broker HOST:PORT (default $WHARF_BROKER or 127.0.0.1:7420)");
+  const char* ca = std::getenv("WHARF_TLS_CA");
+  if (ca != nullptr && *ca != '\0') ctx.tls.ca_file = ca;
+  app.add_flag("--tls", ctx.tls.enabled, "Connect with TLS, trusting the system's CAs");
+  app.add_option("--tls-ca", ctx.tls.ca_file, "Connect with TLS, trusting this PEM CA bundle (default $WHARF_TLS_CA)");
+  app.add_option("--tls-cert", ctx.tls.cert_file, "Client certificate (PEM) for brokers that require one");
+  app.add_option("--tls-key", ctx.tls.key_file, "Key of --tls-cert (PEM)");
+  app.add_option("--tls-server-name", ctx.tls.server_name, "Name the broker's certificate must carry");
 
   auto* topic = app.add_subcommand("topic", "Create, list, describe, alter and delete topics");
   topic->require_subcommand(1);
@@ -205,6 +212,7 @@ int main(int argc, char** argv) {
   add_json(msg_get, ctx);
 
   CLI11_PARSE(app, argc, argv);
+  if (!ctx.tls.ca_file.empty() || !ctx.tls.cert_file.empty()) ctx.tls.enabled = true;
 
   if (q_create->parsed()) return queue_create(ctx, qname, qoptions);
   if (q_alter->parsed()) return queue_alter(ctx, qname, qoptions);

@@ -11,6 +11,7 @@ std::unique_ptr<Client> connect(const Context& ctx) {
   ClientOptions o;
   o.broker = ctx.broker;
   o.client_id = "wharf-cli";
+  o.tls = ctx.tls;
   auto c = Client::connect(o);
   if (!c) {
     std::fprintf(stderr, "wharf: %s (broker %s)\n", c.error().to_string().c_str(), ctx.broker.c_str());

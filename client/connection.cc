@@ -6,6 +6,7 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
+#include <asio/ssl.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
@@ -23,7 +24,34 @@
 #include "protocol/frame_builder.h"
 
 namespace wharf::client {
+
+struct ClientTls {
+  ClientTls(asio::generic::stream_protocol::socket& socket, asio::ssl::context& context) : stream(socket, context) {}
+  asio::ssl::stream<asio::generic::stream_protocol::socket&> stream;
+};
+
 namespace {
+
+result<std::shared_ptr<asio::ssl::context>> make_client_tls_context(const TlsClientOptions& o) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  asio::error_code ec;
+  if (o.ca_file.empty()) {
+    ctx->set_default_verify_paths(ec);
+  } else {
+    ctx->load_verify_file(o.ca_file, ec);
+  }
+  if (ec) return status(errc::invalid_argument, fmt::format("TLS CA file {}: {}", o.ca_file, ec.message()));
+  if (!o.cert_file.empty()) {
+    ctx->use_certificate_chain_file(o.cert_file, ec);
+    if (ec) return status(errc::invalid_argument, fmt::format("TLS certificate {}: {}", o.cert_file, ec.message()));
+    ctx->use_private_key_file(o.key_file, asio::ssl::context::pem, ec);
+    if (ec) return status(errc::invalid_argument, fmt::format("TLS key {}: {}", o.key_file, ec.message()));
+  }
+  ctx->set_verify_mode(o.verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  return ctx;
+}
+
 
 constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 using Clock = std::chrono::steady_clock;
@@ -197,6 +225,39 @@ asio::awaitable<status> Connection::open_socket(std::uint64_t gen) {
   asio::error_code ignore;
   tcp->set_option(asio::ip::tcp::no_delay(true), ignore);
   socket_ = asio::generic::stream_protocol::socket(std::move(*tcp));
+  tls_.reset();
+  if (options_.tls.enabled) co_return co_await start_tls(gen, host);
+  co_return status();
+}
+
+asio::awaitable<status> Connection::start_tls(std::uint64_t gen, const std::string& host) {
+  if (!tls_context_) {
+    auto ctx = make_client_tls_context(options_.tls);
+    if (!ctx) co_return ctx.error();
+    tls_context_ = std::move(*ctx);
+  }
+  auto tls = std::make_shared<ClientTls>(socket_, *tls_context_);
+  const std::string& name = options_.tls.server_name.empty() ? host : options_.tls.server_name;
+  SSL_set_tlsext_host_name(tls->stream.native_handle(), name.c_str());
+  if (options_.tls.verify) tls->stream.set_verify_callback(asio::ssl::host_name_verification(name));
+  asio::steady_timer limit(io_);
+  limit.expires_after(options_.connect_timeout);
+  limit.async_wait([this, gen](asio::error_code ec) {
+    if (!ec && gen == generation_ && state_ == State::connecting) {
+      asio::error_code ignore;
+      socket_.close(ignore);
+    }
+  });
+  auto [ec] = co_await tls->stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
+  limit.cancel();
+  if (gen != generation_) co_return status(errc::disconnected, "superseded");
+  if (ec) {
+    asio::error_code ignore;
+    socket_.close(ignore);
+    co_return status(errc::connection_failed,
+                     fmt::format("TLS handshake with {} failed: {}", options_.broker, ec.message()));
+  }
+  tls_ = std::move(tls);
   co_return status();
 }
 
@@ -247,7 +308,7 @@ void Connection::flush() {
   sending_.swap(out_);
   out_.clear();
   const std::uint64_t gen = generation_;
-  asio::async_write(socket_, asio::buffer(sending_), [this, gen](asio::error_code ec, std::size_t) {
+  auto on_written = [this, gen, tls = tls_](asio::error_code ec, std::size_t) {
     writing_ = false;
     sending_.clear();
     if (gen != generation_) {
@@ -259,10 +320,16 @@ void Connection::flush() {
       return;
     }
     flush();
-  });
+  };
+  if (tls_) {
+    asio::async_write(tls_->stream, asio::buffer(sending_), std::move(on_written));
+  } else {
+    asio::async_write(socket_, asio::buffer(sending_), std::move(on_written));
+  }
 }
 
 asio::awaitable<void> Connection::read_loop(std::uint64_t gen) {
+  const std::shared_ptr<ClientTls> tls = tls_;
   std::vector<std::uint8_t> in(256u << 10);
   std::size_t begin = 0;
   std::size_t end = 0;
@@ -271,7 +338,15 @@ asio::awaitable<void> Connection::read_loop(std::uint64_t gen) {
       const std::size_t need = protocol::kFrameHeaderSize + protocol::load_le<std::uint32_t>(in.data());
       in.resize(std::max(need, in.size() * 2));
     }
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in.data() + end, in.size() - end), use_nothrow);
+    const auto room = asio::buffer(in.data() + end, in.size() - end);
+    // Not a conditional expression: GCC 12 miscompiles co_await inside one.
+    asio::error_code ec;
+    std::size_t n = 0;
+    if (tls) {
+      std::tie(ec, n) = co_await tls->stream.async_read_some(room, use_nothrow);
+    } else {
+      std::tie(ec, n) = co_await socket_.async_read_some(room, use_nothrow);
+    }
     if (gen != generation_) co_return;
     if (ec) {
       drop(last_error_.ok() ? status(errc::disconnected, fmt::format("connection to the broker lost: {}", ec.message()))

@@ -32,7 +32,13 @@ namespace wharf::wire {
 struct Frame;
 }
 
+namespace asio::ssl {
+class context;
+}
+
 namespace wharf::client {
+
+struct ClientTls;
 
 class Connection {
  public:
@@ -89,6 +95,8 @@ class Connection {
   asio::awaitable<void> run_connect(std::uint64_t generation);
   // Opens socket_ over TCP or through options_.dial; an error status on failure.
   asio::awaitable<status> open_socket(std::uint64_t generation);
+  // Over a connected TCP socket_: the TLS handshake, certificate checked.
+  asio::awaitable<status> start_tls(std::uint64_t generation, const std::string& host);
   asio::awaitable<void> read_loop(std::uint64_t generation);
   void flush();                 // I/O thread
   void on_frame(std::span<const std::uint8_t> payload);
@@ -101,6 +109,10 @@ class Connection {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::generic::stream_protocol::socket socket_;
+  // The TLS context (made on first use) and the current connection's
+  // stream over socket_; ops in progress hold the stream they started on.
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  std::shared_ptr<ClientTls> tls_;
   asio::steady_timer timeout_timer_;
   std::thread io_thread_;
   std::atomic<std::uint64_t> next_id_{1};

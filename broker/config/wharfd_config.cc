@@ -16,7 +16,7 @@
 namespace wharf::config {
 namespace {
 
-enum class Kind { text, choice, boolean, count, bytes, duration, address, address_or_off, optional_address };
+enum class Kind { text, optional_text, choice, boolean, count, bytes, duration, address, address_or_off, optional_address };
 
 // A value checked against its key's kind and range.
 struct Value {
@@ -117,6 +117,12 @@ const std::vector<Key>& keys() {
        3'600'000, [](WharfdConfig& c, const Value& v) { c.broker.write_timeout = v.duration; }},
       {"max-fetch-wait", Kind::duration, "60s", "the longest a fetch waits for records", {}, 0, 3'600'000,
        [](WharfdConfig& c, const Value& v) { c.broker.max_fetch_wait = v.duration; }},
+      {"tls-cert", Kind::optional_text, "", "PEM certificate chain: every listener speaks TLS 1.2+", {}, 0, 0,
+       [](WharfdConfig& c, const Value& v) { c.broker.tls.cert_file = v.text; }},
+      {"tls-key", Kind::optional_text, "", "PEM private key of tls-cert", {}, 0, 0,
+       [](WharfdConfig& c, const Value& v) { c.broker.tls.key_file = v.text; }},
+      {"tls-client-ca", Kind::optional_text, "", "PEM CA: clients must present a certificate it signed (mTLS)", {},
+       0, 0, [](WharfdConfig& c, const Value& v) { c.broker.tls.client_ca_file = v.text; }},
       {"log-level", Kind::choice, "info", "least severe log level written",
        {"trace", "debug", "info", "warn", "error", "off"}, 0, 0,
        [](WharfdConfig& c, const Value& v) { c.log_level = v.text; }},
@@ -149,6 +155,7 @@ bool is_other_wharf_variable(std::string_view name) {
 std::string kind_description(const Key& k) {
   switch (k.kind) {
     case Kind::text: return "a string";
+    case Kind::optional_text: return "a string (empty: none)";
     case Kind::choice: {
       std::string s = "one of";
       for (std::size_t i = 0; i < k.choices.size(); ++i) s += (i ? ", " : " ") + std::string(k.choices[i]);
@@ -176,6 +183,8 @@ std::variant<Value, std::string> check(const Key& k, const std::string& text) {
   switch (k.kind) {
     case Kind::text:
       if (text.empty()) return std::string("must not be empty");
+      return v;
+    case Kind::optional_text:
       return v;
     case Kind::choice:
       if (std::find(k.choices.begin(), k.choices.end(), text) == k.choices.end())
@@ -384,6 +393,12 @@ std::variant<LoadedConfig, std::string> load_config(int argc, const char* const*
                        std::holds_alternative<std::uint64_t>(parse_uint(s.text)));
     loaded.effective.push_back({std::string(k.name), bare ? s.text : toml_quoted(s.text), s.source});
   }
+  const auto& tls = loaded.config.broker.tls;
+  if (tls.cert_file.empty() != tls.key_file.empty())
+    return fmt::format("tls-cert and tls-key go together (from {} and {})", settings["tls-cert"].source,
+                       settings["tls-key"].source);
+  if (!tls.client_ca_file.empty() && tls.cert_file.empty())
+    return fmt::format("tls-client-ca needs tls-cert and tls-key (from {})", settings["tls-client-ca"].source);
   const auto& groups = loaded.config.broker.groups;
   if (groups.min_session_timeout > groups.max_session_timeout)
     return fmt::format("group-min-session-timeout: longer than group-max-session-timeout (from {})",

@@ -15,8 +15,25 @@ HttpListener::HttpListener(HttpRoutes routes) : routes_(std::move(routes)) {}
 
 HttpListener::~HttpListener() { stop(); }
 
-status HttpListener::start(const std::string& host, std::uint16_t port) {
-  server_ = std::make_unique<httplib::Server>();
+status HttpListener::start(const std::string& host, std::uint16_t port, const net::TlsFiles& tls) {
+  if (tls.enabled()) {
+    // The same context rules as the other listeners (TLS 1.2+, mTLS with a
+    // client CA), checked before binding.
+    auto context = net::make_server_tls_context(tls);
+    if (!context) return context.error();
+    server_ = std::make_unique<httplib::SSLServer>([tls](SSL_CTX& ctx) {
+      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+      if (SSL_CTX_use_certificate_chain_file(&ctx, tls.cert_file.c_str()) != 1) return false;
+      if (SSL_CTX_use_PrivateKey_file(&ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) return false;
+      if (!tls.client_ca_file.empty()) {
+        if (SSL_CTX_load_verify_locations(&ctx, tls.client_ca_file.c_str(), nullptr) != 1) return false;
+        SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      }
+      return true;
+    });
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
   httplib::Server& s = *server_;
   s.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   s.set_payload_max_length(kMaxRequestBytes);

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "broker/net/tls_context.h"
 #include "wharf/errors.h"
 
 namespace httplib {
@@ -31,9 +32,10 @@ class HttpListener {
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
 
-  // Binds HOST:PORT (0: a free port) and serves on a thread; io_error if
-  // the address is unusable.
-  status start(const std::string& host, std::uint16_t port);
+  // Binds HOST:PORT (0: a free port) and serves on a thread, over TLS when
+  // `tls` names a certificate; io_error if the address is unusable,
+  // invalid_argument if the TLS files are.
+  status start(const std::string& host, std::uint16_t port, const net::TlsFiles& tls = {});
   std::uint16_t port() const noexcept { return port_; }
   // Stops accepting and waits for requests in progress. Idempotent.
   void stop();

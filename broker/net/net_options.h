@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "broker/net/tls_context.h"
 #include "protocol/frame.h"
 
 namespace wharf::net {
@@ -31,6 +32,8 @@ struct NetOptions {
   std::chrono::milliseconds max_fetch_wait{60000};
   // Reported to clients in HelloOk ("sync" or "relaxed").
   std::string durability = "sync";
+  // TLS on accepted connections (in-process ones never use it).
+  TlsFiles tls;
 };
 
 }  // namespace wharf::net

@@ -22,6 +22,11 @@ Server::Server(const NetOptions& options, IoPool& pool, SessionFactory factory, 
 Server::~Server() = default;
 
 status Server::start(bool listen) {
+  if (listen && options_.tls.enabled()) {
+    auto tls = make_server_tls_context(options_.tls);
+    if (!tls) return tls.error();
+    tls_ = std::move(*tls);
+  }
   if (listen) {
     asio::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
@@ -52,7 +57,7 @@ status Server::adopt(int fd) {
     ::close(fd);
     return {errc::io_error, fmt::format("cannot serve an in-process connection: {}", ec.message())};
   }
-  serve(ctx, std::move(socket));
+  serve(ctx, std::move(socket), false);
   return {};
 }
 
@@ -72,14 +77,15 @@ void Server::accept_next() {
     }
     asio::error_code ignore;
     socket.set_option(asio::ip::tcp::no_delay(true), ignore);
-    serve(ctx, Session::Socket(std::move(socket)));
+    serve(ctx, Session::Socket(std::move(socket)), true);
     accept_next();
   });
 }
 
-void Server::serve(asio::io_context& ctx, Session::Socket socket) {
+void Server::serve(asio::io_context& ctx, Session::Socket socket, bool accepted) {
   const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
   auto conn = factory_(*this, std::move(socket), id);
+  if (accepted && tls_) conn->use_tls(*tls_);
   bool refused = false;
   {
     MutexLock lock(mu_);

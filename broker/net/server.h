@@ -64,7 +64,7 @@ class Server {
  private:
   void accept_next();
   // Registers and starts a session on `ctx`, or refuses it at the limit.
-  void serve(asio::io_context& ctx, Session::Socket socket);
+  void serve(asio::io_context& ctx, Session::Socket socket, bool accepted);
   // Runs fn(session) on each session's thread and waits for all of them.
   void for_each_session(const std::function<void(Session&)>& fn);
 
@@ -72,6 +72,7 @@ class Server {
   IoPool& pool_;
   SessionFactory factory_;
   Logger logger_;
+  std::shared_ptr<asio::ssl::context> tls_;  // accepted connections speak TLS
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_;
   asio::ip::tcp::endpoint endpoint_;

@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <asio/co_spawn.hpp>
+#include <asio/ssl.hpp>
+#include <fmt/format.h>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -13,6 +15,12 @@
 #include "broker/net/server.h"
 
 namespace wharf::net {
+
+struct TlsStream {
+  TlsStream(Session::Socket& socket, asio::ssl::context& context) : stream(socket, context) {}
+  asio::ssl::stream<Session::Socket&> stream;
+};
+
 namespace {
 constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 // An idle connection holds a small buffer; a busy one grows it (doubling,
@@ -32,6 +40,11 @@ Session::Session(Server& server, Socket socket, std::uint64_t id)
       gauge_(std::make_shared<OutputGauge>()) {}
 
 Session::~Session() = default;
+
+void Session::use_tls(asio::ssl::context& context) {
+  tls_ = std::make_unique<TlsStream>(socket_, context);
+  tls_ready_ = false;
+}
 
 void Session::start() {
   auto self = shared_from_this();
@@ -157,6 +170,19 @@ bool Session::reader_should_pause() const {
 
 asio::awaitable<void> Session::read_loop() {
   auto self = shared_from_this();
+  if (tls_) {
+    // A plaintext client, a wrong CA or a missing client certificate ends
+    // here: say who and why, then cut the connection off.
+    auto [ec] = co_await tls_->stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+    if (ec) {
+      if (!closed_)
+        server_.log_event(*this, fmt::format("TLS handshake with {} failed: {}", peer_address(), ec.message()));
+      close();
+      co_return;
+    }
+    tls_ready_ = true;
+    wake_writer();
+  }
   in_.resize(kInitialReadBuffer);
   auto stopped = [this] { return closed_ || closing_ || draining_; };
   while (!stopped()) {
@@ -208,8 +234,15 @@ asio::awaitable<void> Session::read_loop() {
     // One partial frame fills the buffer; its header was checked against
     // the limit by cut_frame: grow to fit it.
     if (in_end_ == in_.size()) in_.resize(std::max(wanted, in_.size() * 2));
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                                                    use_nothrow);
+    const auto room = asio::buffer(in_.data() + in_end_, in_.size() - in_end_);
+    // Not a conditional expression: GCC 12 miscompiles co_await inside one.
+    asio::error_code ec;
+    std::size_t n = 0;
+    if (tls_) {
+      std::tie(ec, n) = co_await tls_->stream.async_read_some(room, use_nothrow);
+    } else {
+      std::tie(ec, n) = co_await socket_.async_read_some(room, use_nothrow);
+    }
     if (ec) break;
     in_end_ += n;
   }
@@ -219,8 +252,8 @@ asio::awaitable<void> Session::read_loop() {
 asio::awaitable<void> Session::write_loop() {
   auto self = shared_from_this();
   while (!closed_) {
-    if (out_.empty()) {
-      if (closing_ && in_flight_ == 0) break;
+    if (out_.empty() || !tls_ready_) {
+      if (closing_ && (in_flight_ == 0 || !tls_ready_)) break;
       writer_waiting_ = true;
       writer_wake_.expires_at(Clock::time_point::max());
       co_await writer_wake_.async_wait(use_nothrow);
@@ -233,8 +266,14 @@ asio::awaitable<void> Session::write_loop() {
     while (sent < sending_.size() && !ec) {
       // The timeout measures time without progress, not the whole write.
       write_started_ = Clock::now();
-      auto [e, n] = co_await socket_.async_write_some(asio::buffer(sending_.data() + sent, sending_.size() - sent),
-                                                      use_nothrow);
+      const auto rest = asio::buffer(sending_.data() + sent, sending_.size() - sent);
+      asio::error_code e;
+      std::size_t n = 0;
+      if (tls_) {
+        std::tie(e, n) = co_await tls_->stream.async_write_some(rest, use_nothrow);
+      } else {
+        std::tie(e, n) = co_await socket_.async_write_some(rest, use_nothrow);
+      }
       ec = e;
       sent += n;
     }
@@ -259,7 +298,7 @@ asio::awaitable<void> Session::watchdog() {
     if (closed_) break;
     const auto now = Clock::now();
     const char* why = nullptr;
-    if (awaiting_handshake() && now - accepted_at_ > o.handshake_timeout)
+    if ((awaiting_handshake() || !tls_ready_) && now - accepted_at_ > o.handshake_timeout)
       why = "handshake timeout";
     else if (!reader_paused_ && frame_started_ != Clock::time_point::max() && now - frame_started_ > o.frame_timeout)
       why = "frame not completed in time";

@@ -27,9 +27,14 @@
 #include "broker/net/net_options.h"
 #include "wharf/errors.h"
 
+namespace asio::ssl {
+class context;
+}
+
 namespace wharf::net {
 
 class Server;
+struct TlsStream;
 
 // Bytes on their way to one client: work handed to its session and output
 // not yet written to its socket. Shared, so that other threads (the queue
@@ -47,6 +52,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
+  // Before start(): speak TLS over the socket (the handshake comes first).
+  void use_tls(asio::ssl::context& context);
   // Spawns the reader, writer and watchdog coroutines.
   void start();
   // Closes the socket at once; pending output is dropped.
@@ -128,6 +135,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Server& server_;
   Socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // over socket_; null for plain connections
+  bool tls_ready_ = true;           // no TLS, or its handshake is done
   std::uint64_t id_;
   bool closed_ = false;
   bool closing_ = false;

@@ -65,6 +65,13 @@ struct HttpListenerOptions {
   std::uint16_t port = 7421;  // 0 picks a free port
 };
 
+// TLS for every TCP listener (native, Kafka, HTTP): TLS 1.2 or newer.
+struct TlsServerOptions {
+  std::string cert_file;       // PEM certificate chain; empty: plaintext listeners
+  std::string key_file;        // PEM private key
+  std::string client_ca_file;  // non-empty: clients must present a certificate this CA signed (mTLS)
+};
+
 // Consumer groups, shared by Kafka clients and Wharf's own consumers.
 struct ConsumerGroupOptions {
   // A new group waits this long for more members before its first
@@ -107,6 +114,7 @@ struct BrokerOptions {
   std::chrono::milliseconds producer_state_ttl{24 * 3600 * 1000};
   KafkaListenerOptions kafka;
   HttpListenerOptions http;
+  TlsServerOptions tls;
   ConsumerGroupOptions groups;
   // Receives the broker's log lines; default: spdlog's default logger
   // (standard error unless the program set another).

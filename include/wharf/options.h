@@ -15,6 +15,22 @@
 
 namespace wharf {
 
+// TLS to the broker's listener (docs/SECURITY.md).
+struct TlsClientOptions {
+  bool enabled = false;
+  // PEM bundle of the CAs to trust; empty: the system's trust store.
+  std::string ca_file;
+  // A client certificate and key (PEM), for brokers that require them.
+  std::string cert_file;
+  std::string key_file;
+  // The name the broker's certificate must carry; empty: the host of
+  // `broker` (an IP address is checked against the certificate's IP SANs).
+  std::string server_name;
+  // Off only to test against a throwaway certificate: anyone in the path
+  // can then read and change the traffic.
+  bool verify = true;
+};
+
 struct ClientOptions {
   // "HOST:PORT" of the broker.
   std::string broker = "127.0.0.1:7420";
@@ -32,6 +48,8 @@ struct ClientOptions {
   // owns), or the error to report. Broker::client_options() sets it to
   // reach a broker in the same process.
   std::function<result<int>()> dial;
+  // TCP connections only; `dial` sockets are in-process.
+  TlsClientOptions tls;
 };
 
 // Batch compression, as Kafka's codecs: Wharf's consumers and every Kafka

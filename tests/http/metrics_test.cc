@@ -69,9 +69,10 @@ TEST(HttpMetrics, ScrapeParsesAndCountsKnownTraffic) {
   ASSERT_TRUE(client->create_topic({"orders", 2}).ok());
   {
     Producer producer(*client);
+    const std::string value = "order";
     for (int i = 0; i < 10; ++i) {
       ProducerRecord r;
-      r.value = "order-" + std::to_string(i);
+      r.value = value;
       producer.send("orders", 0, r, [](result<RecordMetadata> m) { EXPECT_TRUE(m.ok()); });
     }
     for (int i = 0; i < 3; ++i) {
@@ -132,7 +133,7 @@ TEST(HttpMetrics, ScrapeParsesAndCountsKnownTraffic) {
   const std::string p1 = "{partition=\"1\",topic=\"orders\"}";
   EXPECT_EQ(sample(s, "wharf_partition_records_in_total" + p0), 10);
   EXPECT_EQ(sample(s, "wharf_partition_records_in_total" + p1), 3);
-  EXPECT_GT(sample(s, "wharf_partition_bytes_in_total" + p0), 10 * 7);
+  EXPECT_GT(sample(s, "wharf_partition_bytes_in_total" + p0), 10 * 5);
   EXPECT_EQ(sample(s, "wharf_partition_log_start_offset" + p0), 0);
   EXPECT_EQ(sample(s, "wharf_partition_log_end_offset" + p0), 10);
   EXPECT_EQ(sample(s, "wharf_partition_log_end_offset" + p1), 3);
