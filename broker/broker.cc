@@ -1,5 +1,6 @@
 #include "wharf/broker.h"
 
+#include <asio/ip/address.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -53,7 +54,7 @@ status start_kafka(Broker::Impl& impl) {
   net::NetOptions n = impl.net_options;
   n.host = k.host;
   n.port = k.port;
-  impl.kafka_context = std::make_unique<kafka::KafkaContext>(kafka::KafkaContext{*impl.logs, *impl.groups, {}});
+  impl.kafka_context = std::make_unique<kafka::KafkaContext>(kafka::KafkaContext{*impl.logs, *impl.groups, *impl.security, {}});
   kafka::KafkaContext* context = impl.kafka_context.get();
   Broker::Impl* raw = &impl;
   impl.kafka_server = std::make_unique<net::Server>(
@@ -71,6 +72,13 @@ status start_kafka(Broker::Impl& impl) {
   c.default_partitions = k.default_partitions;
   c.max_fetch_wait = n.max_fetch_wait;
   return {};
+}
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
 }
 
 // Ready: storage takes writes and every configured listener accepts.
@@ -112,6 +120,18 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
                               protocol::kMaxMaxFrameBytes));
   if (options.map_size < (1u << 20))
     return status(errc::invalid_argument, "map size must be at least 1 MiB");
+  if (!options.auth.required && !options.auth.allow_anonymous) {
+    // Anyone who can reach a non-loopback listener could do anything.
+    const std::pair<bool, const std::string*> listeners[] = {
+        {options.listen, &options.host}, {options.kafka.listen, &options.kafka.host},
+        {options.http.listen, &options.http.host}};
+    for (const auto& [on, host] : listeners)
+      if (on && !is_loopback(*host))
+        return status(errc::invalid_argument,
+                      fmt::format("authentication is off on {}, which is not a loopback address: turn auth on "
+                                  "(auth = required) or accept anonymous clients (allow-anonymous)",
+                                  *host));
+  }
   if (options.retention_interval.count() <= 0)
     return status(errc::invalid_argument, "retention interval must be positive");
 
@@ -137,12 +157,23 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   auto queues = queue::QueueEngine::open(*impl->storage, impl->appender.get());
   if (!queues) return queues.error();
   impl->queues = std::move(*queues);
+  auth::SecurityOptions security;
+  security.required = impl->options.auth.required;
+  security.admin_user = impl->options.auth.admin_user;
+  security.admin_password = impl->options.auth.admin_password;
+  auto security_engine = auth::SecurityEngine::open(*impl->storage, std::move(security));
+  if (!security_engine) return security_engine.error();
+  impl->security = std::move(*security_engine);
   groups::GroupOptions go;
   go.initial_rebalance_delay = impl->options.groups.initial_rebalance_delay;
   go.min_session_timeout = impl->options.groups.min_session_timeout;
   go.max_session_timeout = impl->options.groups.max_session_timeout;
   impl->groups = std::make_unique<groups::GroupCoordinator>(*impl->logs, go);
   impl->storage->writer().start();
+  if (status st = impl->security->bootstrap(); !st.ok()) {
+    impl->storage->writer().stop();
+    return st;
+  }
   log::LogEngine* log_engine = impl->logs.get();
   queue::QueueEngine* queue_engine = impl->queues.get();
   impl->background = std::make_unique<BackgroundJobs>(
@@ -183,7 +214,8 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   impl->io = std::make_unique<net::IoPool>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                               : o.io_threads);
   impl->dispatcher =
-      std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, *impl->groups, n, std::string(version()));
+      std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, *impl->groups, *impl->security, n,
+                                        std::string(version()));
   net::Dispatcher* dispatcher = impl->dispatcher.get();
   impl->server = std::make_unique<net::Server>(
       n, *impl->io,
@@ -242,6 +274,7 @@ void Broker::stop() {
   impl_->groups.reset();
   impl_->background.reset();
   impl_->queues.reset();
+  impl_->security.reset();
   impl_->appender.reset();
   impl_->logs.reset();
   impl_->storage.reset();

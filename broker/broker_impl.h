@@ -12,6 +12,7 @@
 #include "broker/kafka/kafka_context.h"
 #include "broker/log/log_engine.h"
 #include "broker/log_appender_adapter.h"
+#include "broker/auth/security_engine.h"
 #include "broker/http/http_listener.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/server.h"
@@ -29,6 +30,7 @@ struct Broker::Impl {
   std::unique_ptr<log::LogEngine> logs;
   std::unique_ptr<LogAppenderAdapter> appender;
   std::unique_ptr<queue::QueueEngine> queues;
+  std::unique_ptr<auth::SecurityEngine> security;
   std::unique_ptr<BackgroundJobs> background;
   std::unique_ptr<groups::GroupCoordinator> groups;
   net::NetOptions net_options;

@@ -6,6 +6,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "broker/config/log_setup.h"
@@ -34,7 +36,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   wharf::config::setup_logging(l.config.log_level, l.config.log_format);
-  const wharf::BrokerOptions& options = l.config.broker;
+  wharf::BrokerOptions& options = l.config.broker;
+  // The first admin's password: from the environment or a file, never a
+  // flag (it would show in the process list).
+  if (const char* pw = std::getenv("WHARF_ADMIN_PASSWORD"); pw != nullptr && *pw != '\0') {
+    options.auth.admin_password = pw;
+  } else if (!l.config.admin_password_file.empty()) {
+    std::ifstream in(l.config.admin_password_file);
+    if (!in || !std::getline(in, options.auth.admin_password) || options.auth.admin_password.empty()) {
+      std::fprintf(stderr, "wharfd: admin-password-file: cannot read a password from %s\n",
+                   l.config.admin_password_file.c_str());
+      return 2;
+    }
+  }
 
   // Signals are taken synchronously by this thread, never by a handler.
   sigset_t signals;

@@ -17,7 +17,30 @@ struct Context {
   std::string broker;
   bool json = false;
   TlsClientOptions tls;
+  std::string user;
+  std::string password;
 };
+
+// --- users and ACLs (security_commands.cc) ---
+struct UserArgs {
+  std::string name;
+  bool admin = false;
+  bool password_stdin = false;
+};
+int user_create(const Context& ctx, const UserArgs& args);
+int user_passwd(const Context& ctx, const UserArgs& args);
+int user_delete(const Context& ctx, const UserArgs& args);
+int user_list(const Context& ctx);
+struct AclArgs {
+  std::string principal;
+  std::string resource_type;
+  std::string resource;
+  bool prefix = false;
+  std::string operation;
+  bool deny = false;
+};
+int acl_change(const Context& ctx, const AclArgs& args, bool add);
+int acl_list(const Context& ctx);
 
 // Connects, printing the error on failure.
 std::unique_ptr<Client> connect(const Context& ctx);

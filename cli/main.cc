@@ -4,6 +4,7 @@
 #include <csignal>
 #include <map>
 #include <cstdlib>
+#include <fstream>
 
 #include "cli/commands.h"
 
@@ -49,6 +50,48 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", ctx.tls.cert_file, "Client certificate (PEM) for brokers that require one");
   app.add_option("--tls-key", ctx.tls.key_file, "Key of --tls-cert (PEM)");
   app.add_option("--tls-server-name", ctx.tls.server_name, "Name the broker's certificate must carry");
+  if (const char* u = std::getenv("WHARF_USER"); u != nullptr) ctx.user = u;
+  app.add_option("--user", ctx.user, "Authenticate as this user (default $WHARF_USER); password from "
+                                     "$WHARF_PASSWORD or --password-file");
+  std::string password_file;
+  app.add_option("--password-file", password_file, "Read the password from the first line of this file");
+
+  auto* user_cmd = app.add_subcommand("user", "Create, list, delete users and change passwords");
+  user_cmd->require_subcommand(1);
+  UserArgs user_args;
+  auto* u_create = user_cmd->add_subcommand("create", "Create a user");
+  u_create->add_option("name", user_args.name, "User name")->required();
+  u_create->add_flag("--password-stdin", user_args.password_stdin, "Read the password from standard input");
+  u_create->add_flag("--admin", user_args.admin, "The user may do everything");
+  add_json(u_create, ctx);
+  auto* u_list = user_cmd->add_subcommand("list", "List users");
+  add_json(u_list, ctx);
+  auto* u_delete = user_cmd->add_subcommand("delete", "Delete a user");
+  u_delete->add_option("name", user_args.name, "User name")->required();
+  add_json(u_delete, ctx);
+  auto* u_passwd = user_cmd->add_subcommand("passwd", "Change a user's password (yours, or any as an admin)");
+  u_passwd->add_option("name", user_args.name, "User name")->required();
+  u_passwd->add_flag("--password-stdin", user_args.password_stdin, "Read the password from standard input");
+  add_json(u_passwd, ctx);
+
+  auto* acl_cmd = app.add_subcommand("acl", "Add, list and remove permissions");
+  acl_cmd->require_subcommand(1);
+  AclArgs acl_args;
+  auto add_acl_options = [&](CLI::App* cmd) {
+    cmd->add_option("--principal", acl_args.principal, "A user name, or * for every user")->required();
+    cmd->add_option("--resource-type", acl_args.resource_type, "topic, queue, group or cluster")->required();
+    cmd->add_option("--resource", acl_args.resource, "A name, * for all, or with --prefix a prefix")->required();
+    cmd->add_flag("--prefix", acl_args.prefix, "--resource is a prefix");
+    cmd->add_option("--operation", acl_args.operation, "read, write, create, delete, alter or describe")->required();
+    cmd->add_flag("--deny", acl_args.deny, "Deny instead of allow (deny wins)");
+    add_json(cmd, ctx);
+  };
+  auto* a_add = acl_cmd->add_subcommand("add", "Grant (or with --deny refuse) an operation");
+  add_acl_options(a_add);
+  auto* a_remove = acl_cmd->add_subcommand("remove", "Remove an entry (the same flags as add)");
+  add_acl_options(a_remove);
+  auto* a_list = acl_cmd->add_subcommand("list", "List the entries");
+  add_json(a_list, ctx);
 
   auto* topic = app.add_subcommand("topic", "Create, list, describe, alter and delete topics");
   topic->require_subcommand(1);
@@ -213,6 +256,24 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (!ctx.tls.ca_file.empty() || !ctx.tls.cert_file.empty()) ctx.tls.enabled = true;
+  if (!ctx.user.empty()) {
+    if (!password_file.empty()) {
+      std::ifstream in(password_file);
+      if (!in || !std::getline(in, ctx.password)) return usage("cannot read a password from " + password_file);
+    } else if (const char* pw = std::getenv("WHARF_PASSWORD"); pw != nullptr) {
+      ctx.password = pw;
+    } else {
+      return usage("--user needs a password: set $WHARF_PASSWORD or give --password-file");
+    }
+  }
+
+  if (u_create->parsed()) return user_create(ctx, user_args);
+  if (u_list->parsed()) return user_list(ctx);
+  if (u_delete->parsed()) return user_delete(ctx, user_args);
+  if (u_passwd->parsed()) return user_passwd(ctx, user_args);
+  if (a_add->parsed()) return acl_change(ctx, acl_args, true);
+  if (a_remove->parsed()) return acl_change(ctx, acl_args, false);
+  if (a_list->parsed()) return acl_list(ctx);
 
   if (q_create->parsed()) return queue_create(ctx, qname, qoptions);
   if (q_alter->parsed()) return queue_alter(ctx, qname, qoptions);

@@ -12,6 +12,8 @@ std::unique_ptr<Client> connect(const Context& ctx) {
   o.broker = ctx.broker;
   o.client_id = "wharf-cli";
   o.tls = ctx.tls;
+  o.user = ctx.user;
+  o.password = ctx.password;
   auto c = Client::connect(o);
   if (!c) {
     std::fprintf(stderr, "wharf: %s (broker %s)\n", c.error().to_string().c_str(), ctx.broker.c_str());

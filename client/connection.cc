@@ -22,6 +22,7 @@
 #include "protocol/varint.h"
 #include "wharf_generated.h"
 #include "protocol/frame_builder.h"
+#include "protocol/sasl/scram.h"
 
 namespace wharf::client {
 
@@ -166,6 +167,7 @@ void Connection::submit(Queued q) {
       flush();
       return;
     case State::connecting:
+    case State::authenticating:
       waiting_.push_back(std::move(q));
       return;
     case State::idle:
@@ -272,38 +274,115 @@ asio::awaitable<void> Connection::run_connect(std::uint64_t gen) {
   state_ = State::connected;
   out_.clear();
 
-  // Hello goes first; queued requests are pipelined right behind it.
+  // Hello goes first; without SASL, queued requests are pipelined right
+  // behind it; with SASL they wait for the exchange to succeed.
   flatbuffers::FlatBufferBuilder fbb(256);
-  hello_corr_ = next_correlation_id();
   auto client_id = fbb.CreateString(options_.client_id);
-  auto hello = wire::CreateHello(fbb, protocol::kProtocolVersion, client_id);
-  protocol::finish_frame(fbb, hello_corr_, hello);
-  protocol::append_frame(out_, fbb);
-  pending_.emplace(hello_corr_, Pending{[this](const status& st, const wire::Frame* f) {
-                                          if (!st.ok()) {
-                                            drop(st);
-                                            return;
-                                          }
-                                          if (const auto* ok = f->body_as_HelloOk(); ok != nullptr) {
-                                            broker_max_frame_.store(ok->max_frame_bytes(), std::memory_order_relaxed);
-                                            MutexLock lock(identity_mu_);
-                                            broker_version_ = ok->broker_version() ? ok->broker_version()->str() : "";
-                                            broker_durability_ = ok->durability() ? ok->durability()->str() : "";
-                                          }
-                                          connected_.store(true, std::memory_order_release);
-                                          for (auto& w : connect_waiters_) w.set_value(status());
-                                          connect_waiters_.clear();
-                                        },
-                                        Clock::now() + options_.connect_timeout});
-  std::vector<Queued> waiting;
-  waiting.swap(waiting_);
-  for (auto& q : waiting) submit(std::move(q));
+  flatbuffers::Offset<flatbuffers::String> mechanism;
+  flatbuffers::Offset<flatbuffers::Vector<std::uint8_t>> first;
+  scram_.reset();
+  if (!options_.user.empty()) {
+    const auto m = sasl::parse_scram_mechanism(options_.sasl_mechanism);
+    if (!m) {
+      state_ = State::idle;
+      fail_all(status(errc::invalid_argument,
+                      fmt::format("SASL mechanism '{}' is not SCRAM-SHA-256 or SCRAM-SHA-512", options_.sasl_mechanism)));
+      co_return;
+    }
+    scram_ = std::make_unique<sasl::ScramClient>(*m, options_.user, options_.password);
+    const std::string message = scram_->first_message();
+    mechanism = fbb.CreateString(options_.sasl_mechanism);
+    first = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(message.data()), message.size());
+    state_ = State::authenticating;
+  }
+  wire::HelloBuilder hello(fbb);
+  hello.add_protocol_version(protocol::kProtocolVersion);
+  hello.add_client_id(client_id);
+  if (scram_) {
+    hello.add_sasl_mechanism(mechanism);
+    hello.add_sasl_data(first);
+  }
+  const auto body = hello.Finish();
+  hello_corr_ = next_correlation_id();
+  protocol::finish_frame(fbb, hello_corr_, body);
+  send_handshake(fbb);
+  if (state_ == State::connected) {
+    std::vector<Queued> waiting;
+    waiting.swap(waiting_);
+    for (auto& q : waiting) submit(std::move(q));
+  }
   flush();
   asio::co_spawn(io_, read_loop(gen), asio::detached);
 }
 
+void Connection::send_handshake(flatbuffers::FlatBufferBuilder& fbb) {
+  protocol::append_frame(out_, fbb);
+  pending_.emplace(hello_corr_, Pending{[this](const status& st, const wire::Frame* f) { on_hello_reply(st, f); },
+                                        Clock::now() + options_.connect_timeout});
+}
+
+void Connection::on_hello_reply(const status& st, const wire::Frame* f) {
+  if (!st.ok()) {
+    drop(st);
+    return;
+  }
+  if (const auto* challenge = f->body_as_SaslChallenge(); challenge != nullptr && scram_) {
+    const auto* data = challenge->data();
+    const std::string_view server_first =
+        data ? std::string_view(reinterpret_cast<const char*>(data->data()), data->size()) : std::string_view();
+    std::string error;
+    const auto final_message = scram_->final_message(server_first, &error);
+    if (!final_message) {
+      drop(status(errc::authentication_failed, error));
+      return;
+    }
+    flatbuffers::FlatBufferBuilder fbb(256);
+    auto bytes = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(final_message->data()), final_message->size());
+    hello_corr_ = next_correlation_id();
+    protocol::finish_frame(fbb, hello_corr_, wire::CreateSaslResponse(fbb, bytes));
+    send_handshake(fbb);
+    flush();
+    return;
+  }
+  if (f->body_type() != wire::Body::HelloOk) {
+    drop(status(errc::bad_frame, "the broker answered the handshake with something else"));
+    return;
+  }
+  if (scram_) {
+    // The broker proves it holds the user's key, too.
+    const auto* data = f->body_as_HelloOk()->sasl_data();
+    const std::string_view server_final =
+        data ? std::string_view(reinterpret_cast<const char*>(data->data()), data->size()) : std::string_view();
+    std::string error;
+    if (!scram_->verify_server_final(server_final, &error)) {
+      drop(status(errc::authentication_failed, "the broker's SCRAM signature is wrong: " + error));
+      return;
+    }
+    scram_.reset();
+  }
+  on_handshaken(*f);
+}
+
+void Connection::on_handshaken(const wire::Frame& f) {
+  if (const auto* ok = f.body_as_HelloOk(); ok != nullptr) {
+    broker_max_frame_.store(ok->max_frame_bytes(), std::memory_order_relaxed);
+    MutexLock lock(identity_mu_);
+    broker_version_ = ok->broker_version() ? ok->broker_version()->str() : "";
+    broker_durability_ = ok->durability() ? ok->durability()->str() : "";
+  }
+  if (state_ == State::authenticating) {
+    state_ = State::connected;
+    std::vector<Queued> waiting;
+    waiting.swap(waiting_);
+    for (auto& q : waiting) submit(std::move(q));
+  }
+  connected_.store(true, std::memory_order_release);
+  for (auto& w : connect_waiters_) w.set_value(status());
+  connect_waiters_.clear();
+}
+
 void Connection::flush() {
-  if (writing_ || out_.empty() || state_ != State::connected) return;
+  if (writing_ || out_.empty() || (state_ != State::connected && state_ != State::authenticating)) return;
   writing_ = true;
   sending_.swap(out_);
   out_.clear();

@@ -36,6 +36,10 @@ namespace asio::ssl {
 class context;
 }
 
+namespace wharf::sasl {
+class ScramClient;
+}
+
 namespace wharf::client {
 
 struct ClientTls;
@@ -88,7 +92,8 @@ class Connection {
     std::chrono::milliseconds extra;
     std::chrono::steady_clock::time_point deadline;
   };
-  enum class State { idle, connecting, connected };
+  // authenticating: the SASL exchange runs; requests wait for it.
+  enum class State { idle, connecting, authenticating, connected };
 
   void submit(Queued q);        // I/O thread
   void start_connect();         // I/O thread
@@ -100,6 +105,10 @@ class Connection {
   asio::awaitable<void> read_loop(std::uint64_t generation);
   void flush();                 // I/O thread
   void on_frame(std::span<const std::uint8_t> payload);
+  // Handshake replies (I/O thread).
+  void on_hello_reply(const status& st, const wire::Frame* f);
+  void on_handshaken(const wire::Frame& hello_ok);
+  void send_handshake(flatbuffers::FlatBufferBuilder& fbb);
   void fail_all(const status& why);  // I/O thread
   void drop(const status& why);      // I/O thread: close + fail_all
   void check_timeouts();
@@ -124,7 +133,8 @@ class Connection {
   State state_ = State::idle;
   bool closing_ = false;  // the destructor runs: no reconnects
   std::uint64_t generation_ = 0;
-  std::uint64_t hello_corr_ = 0;
+  std::uint64_t hello_corr_ = 0;  // the handshake request awaiting its reply
+  std::unique_ptr<sasl::ScramClient> scram_;
   std::vector<Queued> waiting_;  // requests waiting for the connection
   std::unordered_map<std::uint64_t, Pending> pending_;
   std::vector<std::uint8_t> out_;

@@ -17,6 +17,8 @@ struct WharfdConfig {
   BrokerOptions broker;
   std::string log_level = "info";
   std::string log_format = "text";
+  // Read by wharfd at start; the password itself is never a setting.
+  std::string admin_password_file;
 };
 
 // One key's effective value, as TOML text, and where it came from

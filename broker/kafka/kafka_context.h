@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "broker/auth/security_engine.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/log/log_engine.h"
 
@@ -29,6 +30,7 @@ constexpr std::int32_t kNodeId = 0;
 struct KafkaContext {
   log::LogEngine& logs;
   groups::GroupCoordinator& groups;
+  auth::SecurityEngine& security;
   KafkaConfig config;
 };
 

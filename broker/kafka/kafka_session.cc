@@ -8,6 +8,10 @@
 #include "protocol/kafka/api.h"
 
 namespace wharf::kafka {
+namespace {
+// Kafka bounds what an unauthenticated client may send (sasl.server.max.receive.size).
+constexpr std::uint32_t kUnauthenticatedMaxBytes = 512u << 10;
+}  // namespace
 
 namespace pk = protocol::kafka;
 
@@ -89,13 +93,15 @@ net::Session::Cut KafkaSession::cut_frame(std::span<const std::uint8_t> buffered
   Cut cut;
   if (buffered.size() < 4) return cut;
   const auto size = protocol::load_be<std::int32_t>(buffered.data());
-  if (size < static_cast<std::int32_t>(pk::kMinRequestBytes) ||
-      static_cast<std::uint32_t>(size) > options().max_frame_bytes) {
+  // Raw SASL tokens have no header; before a login, requests stay small.
+  const std::int32_t min = sasl_.raw_tokens ? 1 : static_cast<std::int32_t>(pk::kMinRequestBytes);
+  const bool unauthenticated = context_.security.required() && !principal_.authenticated();
+  const std::uint32_t max = unauthenticated ? std::min<std::uint32_t>(options().max_frame_bytes, kUnauthenticatedMaxBytes)
+                                            : options().max_frame_bytes;
+  if (size < min || static_cast<std::uint32_t>(size) > max) {
     cut.state = Cut::bad;
-    cut.error = status(size < 0 || static_cast<std::uint32_t>(size) > options().max_frame_bytes ? errc::frame_too_large
-                                                                                               : errc::bad_frame,
-                       fmt::format("request size {} is outside {}-{}", size, pk::kMinRequestBytes,
-                                   options().max_frame_bytes));
+    cut.error = status(size < 0 || static_cast<std::uint32_t>(size) > max ? errc::frame_too_large : errc::bad_frame,
+                       fmt::format("request size {} is outside {}-{}", size, min, max));
     return cut;
   }
   const std::size_t total = 4 + static_cast<std::size_t>(size);
@@ -113,6 +119,8 @@ void KafkaSession::on_bad_frame(const status& why) { log(fmt::format("closing: {
 
 void KafkaSession::on_frame(std::span<const std::uint8_t> payload) {
   spoke_ = true;
+  if (sasl_.failed) return;  // closing after a failed login
+  if (sasl_.raw_tokens) return handle_raw_sasl_token(*this, payload);
   pk::Reader r(payload);
   pk::RequestHeader h;
   auto& counters = server().requests();
@@ -121,6 +129,14 @@ void KafkaSession::on_frame(std::span<const std::uint8_t> payload) {
     return reject("malformed request header");
   }
   if (h.api_key >= 0) counters.request(static_cast<std::size_t>(h.api_key));
+  if (context_.security.required() && !principal_.authenticated() &&
+      h.api_key != static_cast<std::int16_t>(pk::ApiKey::api_versions) &&
+      h.api_key != static_cast<std::int16_t>(pk::ApiKey::sasl_handshake) &&
+      h.api_key != static_cast<std::int16_t>(pk::ApiKey::sasl_authenticate)) {
+    // Kafka closes such a connection too; the client reports an auth error.
+    counters.error(static_cast<std::size_t>(pk::Error::illegal_sasl_state));
+    return reject(fmt::format("{} before authentication", pk::api_name(h.api_key)));
+  }
   const auto range = pk::supported_api(h.api_key);
   if (!range) {
     counters.error(static_cast<std::size_t>(pk::Error::unsupported_version));

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "broker/net/session.h"
 #include "protocol/kafka/codec.h"
 #include "protocol/kafka/header.h"
+#include "protocol/sasl/scram.h"
 
 namespace wharf::kafka {
 
@@ -68,6 +70,20 @@ class KafkaSession final : public net::Session {
   using Session::hold_frames;
   using Session::resume_frames;
 
+  // Authentication (sasl_handlers.cc): the SASL exchange in progress and,
+  // once it succeeded, who the connection acts as.
+  struct SaslState {
+    enum class Mechanism { none, scram_sha_256, scram_sha_512, plain } mechanism = Mechanism::none;
+    bool raw_tokens = false;  // SaslHandshake v0: tokens follow without a request header
+    bool failed = false;      // answering a failed login, then closing
+    std::unique_ptr<sasl::ScramServer> scram;
+  };
+  SaslState& sasl() noexcept { return sasl_; }
+  const auth::Principal& principal() const noexcept { return principal_; }
+  void set_principal(auth::Principal p) { principal_ = std::move(p); }
+  // Answers a failed login after the peer's delay, then closes.
+  void refuse_login(Ticket ticket, std::string why, std::function<void(KafkaSession&, Ticket)> answer);
+
   // Logs why, then closes once queued responses are sent.
   void reject(std::string_view why);
   void log(std::string_view what);
@@ -89,6 +105,8 @@ class KafkaSession final : public net::Session {
 
   KafkaContext& context_;
   bool spoke_ = false;
+  SaslState sasl_;
+  auth::Principal principal_;
   std::deque<Slot> line_;
   Ticket first_ticket_ = 0;  // the ticket of line_.front()
   std::vector<std::vector<std::uint8_t>> spare_;

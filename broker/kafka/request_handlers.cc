@@ -28,6 +28,8 @@ bool handle_request(KafkaSession& s, const RequestHeader& h, Reader& body) {
     case pk::ApiKey::describe_groups: return handle_describe_groups(s, h, body);
     case pk::ApiKey::delete_groups: return handle_delete_groups(s, h, body);
     case pk::ApiKey::init_producer_id: return handle_init_producer_id(s, h, body);
+    case pk::ApiKey::sasl_handshake: return handle_sasl_handshake(s, h, body);
+    case pk::ApiKey::sasl_authenticate: return handle_sasl_authenticate(s, h, body);
     default: return false;
   }
   return false;

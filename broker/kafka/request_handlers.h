@@ -35,5 +35,9 @@ bool handle_list_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_describe_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_delete_groups(KafkaSession& s, const RequestHeader& h, Reader& body);
 bool handle_init_producer_id(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_sasl_handshake(KafkaSession& s, const RequestHeader& h, Reader& body);
+bool handle_sasl_authenticate(KafkaSession& s, const RequestHeader& h, Reader& body);
+// A SASL token after SaslHandshake v0, which has no request header.
+void handle_raw_sasl_token(KafkaSession& s, std::span<const std::uint8_t> token);
 
 }  // namespace wharf::kafka

@@ -58,7 +58,8 @@ std::shared_ptr<queue::DeliverySink> Connection::sink() {
 }
 
 Session::Cut Connection::cut_frame(std::span<const std::uint8_t> buffered) {
-  const std::uint32_t limit = handshaken_ ? server().options().max_frame_bytes : protocol::kHandshakeMaxFrameBytes;
+  const std::uint32_t limit =
+      handshake_ == HandshakeState::done ? server().options().max_frame_bytes : protocol::kHandshakeMaxFrameBytes;
   const auto d = protocol::decode_frame(buffered, limit);
   Cut cut;
   switch (d.state) {
@@ -94,14 +95,23 @@ void Connection::on_frame(std::span<const std::uint8_t> payload) {
     send_error(frame->correlation_id(), status(errc::bad_frame, "frame has a body type but no body"));
     return;
   }
-  if (!handshaken_) {
-    if (frame->body_type() != wire::Body::Hello) {
-      send_error(frame->correlation_id(), status(errc::handshake_required, "the first request must be Hello"));
+  if (handshake_ != HandshakeState::done) {
+    using H = Dispatcher::Handshake;
+    const wire::Body wanted = handshake_ == HandshakeState::hello ? wire::Body::Hello : wire::Body::SaslResponse;
+    if (handshake_ == HandshakeState::failed) return;  // closing after a failed login
+    if (frame->body_type() != wanted) {
+      send_error(frame->correlation_id(),
+                 status(errc::handshake_required, handshake_ == HandshakeState::hello
+                                                      ? "the first request must be Hello"
+                                                      : "the SASL exchange expects SaslResponse"));
       close_after_flush();
       return;
     }
-    handshaken_ = dispatcher_.hello(*this, *frame);
-    if (!handshaken_) close_after_flush();
+    const H outcome = handshake_ == HandshakeState::hello ? dispatcher_.hello(*this, *frame)
+                                                          : dispatcher_.sasl_response(*this, *frame);
+    handshake_ = outcome == H::handshaken   ? HandshakeState::done
+                 : outcome == H::continuing ? HandshakeState::sasl
+                                            : HandshakeState::failed;
     return;
   }
   dispatcher_.handle(*this, *frame);

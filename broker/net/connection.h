@@ -9,7 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "broker/auth/security_engine.h"
 #include "broker/net/session.h"
+#include "protocol/sasl/scram.h"
 #include "protocol/frame_builder.h"
 
 namespace wharf::queue {
@@ -51,6 +53,12 @@ class Connection final : public Session {
     post_to(shared_from_this(), std::forward<Fn>(fn));
   }
 
+  // Who the connection acts as (set by the handshake).
+  const auth::Principal& principal() const noexcept { return principal_; }
+  void set_principal(auth::Principal p) { principal_ = std::move(p); }
+  // The SCRAM exchange of a handshake in progress.
+  std::unique_ptr<sasl::ScramServer>& scram() { return scram_; }
+
   // The client id the Hello named.
   const std::string& client_id() const noexcept { return client_id_; }
   void set_client_id(std::string id) { client_id_ = std::move(id); }
@@ -63,15 +71,17 @@ class Connection final : public Session {
   Cut cut_frame(std::span<const std::uint8_t> buffered) override;
   void on_frame(std::span<const std::uint8_t> payload) override;
   void on_bad_frame(const status& why) override;
-  bool awaiting_handshake() const override { return !handshaken_; }
+  bool awaiting_handshake() const override { return handshake_ != HandshakeState::done; }
   void on_closed() override;
 
   Dispatcher& dispatcher_;
-  bool handshaken_ = false;
   bool big_builder_ = false;
   flatbuffers::FlatBufferBuilder fbb_{1024};
   std::shared_ptr<queue::DeliverySink> sink_;
   std::string client_id_;
+  auth::Principal principal_;
+  std::unique_ptr<sasl::ScramServer> scram_;
+  enum class HandshakeState { hello, sasl, done, failed } handshake_ = HandshakeState::hello;
 };
 
 }  // namespace wharf::net

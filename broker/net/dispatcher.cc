@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/net/authorization.h"
 #include "broker/net/connection.h"
 #include "broker/net/server.h"
 #include "protocol/frame.h"
@@ -11,26 +12,12 @@
 
 namespace wharf::net {
 
-bool Dispatcher::hello(Connection& conn, const wire::Frame& frame) {
-  const auto* req = frame.body_as_Hello();
-  if (req->protocol_version() != protocol::kProtocolVersion) {
-    conn.send_error(frame.correlation_id(),
-                    status(errc::unsupported_version,
-                           fmt::format("client speaks protocol version {}, this broker speaks {}",
-                                       req->protocol_version(), protocol::kProtocolVersion)));
-    return false;
-  }
-  if (req->client_id() != nullptr) conn.set_client_id(req->client_id()->str());
-  auto& fbb = conn.builder();
-  auto version = fbb.CreateString(broker_version_);
-  auto durability = fbb.CreateString(options_.durability);
-  conn.reply(frame.correlation_id(),
-             wire::CreateHelloOk(fbb, protocol::kProtocolVersion, version, options_.max_frame_bytes, durability));
-  return true;
-}
-
 void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
   conn.server().requests().request(static_cast<std::size_t>(frame.body_type()));
+  if (status st = authorize(security_, conn.principal(), frame); !st.ok()) {
+    conn.send_error(frame.correlation_id(), st);
+    return;
+  }
   switch (frame.body_type()) {
     case wire::Body::CreateTopic:
       return create_topic(conn, frame);
@@ -96,6 +83,19 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
       return delete_group(conn, frame);
     case wire::Body::InitProducer:
       return init_producer(conn, frame);
+    case wire::Body::CreateUser:
+      return create_user(conn, frame);
+    case wire::Body::SetUserCredentials:
+      return set_user_credentials(conn, frame);
+    case wire::Body::DeleteUser:
+      return delete_user(conn, frame);
+    case wire::Body::ListUsers:
+      return list_users(conn, frame);
+    case wire::Body::AddAcl:
+    case wire::Body::RemoveAcl:
+      return change_acl(conn, frame);
+    case wire::Body::ListAcls:
+      return list_acls(conn, frame);
     case wire::Body::Hello:
       return conn.send_error(frame.correlation_id(),
                              status(errc::unsupported_request, "the handshake is already done"));

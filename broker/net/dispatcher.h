@@ -17,6 +17,9 @@ class QueueEngine;
 namespace wharf::groups {
 class GroupCoordinator;
 }
+namespace wharf::auth {
+class SecurityEngine;
+}
 namespace wharf::wire {
 struct Frame;
 struct Fetch;
@@ -29,11 +32,21 @@ class Connection;
 class Dispatcher {
  public:
   Dispatcher(log::LogEngine& logs, queue::QueueEngine& queues, groups::GroupCoordinator& groups,
-             const NetOptions& options, std::string broker_version)
-      : logs_(logs), queues_(queues), groups_(groups), options_(options), broker_version_(std::move(broker_version)) {}
+             auth::SecurityEngine& security, const NetOptions& options, std::string broker_version)
+      : logs_(logs),
+        queues_(queues),
+        groups_(groups),
+        security_(security),
+        options_(options),
+        broker_version_(std::move(broker_version)) {}
 
-  // Answers a Hello; false if the connection must close.
-  bool hello(Connection& conn, const wire::Frame& frame);
+  // The handshake (native_auth.cc): a Hello, and with SASL the client's
+  // SaslResponse. `handshaken` once the connection may send requests;
+  // `closing` when it failed and the connection closes (after the delay
+  // of a failed login).
+  enum class Handshake { handshaken, continuing, closing };
+  Handshake hello(Connection& conn, const wire::Frame& frame);
+  Handshake sasl_response(Connection& conn, const wire::Frame& frame);
   void handle(Connection& conn, const wire::Frame& frame);
   // The connection closed: its queue subscriptions end.
   void connection_closed(Connection& conn);
@@ -73,10 +86,20 @@ class Dispatcher {
   void peek_queue(Connection& conn, const wire::Frame& frame);
   void get_message(Connection& conn, const wire::Frame& frame);
   void redrive(Connection& conn, const wire::Frame& frame);
+  // Users and ACLs: security_requests.cc.
+  void create_user(Connection& conn, const wire::Frame& frame);
+  void set_user_credentials(Connection& conn, const wire::Frame& frame);
+  void delete_user(Connection& conn, const wire::Frame& frame);
+  void list_users(Connection& conn, const wire::Frame& frame);
+  void change_acl(Connection& conn, const wire::Frame& frame);
+  void list_acls(Connection& conn, const wire::Frame& frame);
+  void hello_ok(Connection& conn, std::uint64_t correlation_id, std::string_view sasl_data);
+  Handshake refuse_login(Connection& conn, std::uint64_t correlation_id, const std::string& why);
 
   log::LogEngine& logs_;
   queue::QueueEngine& queues_;
   groups::GroupCoordinator& groups_;
+  auth::SecurityEngine& security_;
   const NetOptions& options_;
   std::string broker_version_;
 };

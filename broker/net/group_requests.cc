@@ -3,6 +3,7 @@
 // admin views (list, describe with offsets and lag, delete).
 #include <map>
 
+#include "broker/auth/security_engine.h"
 #include "broker/groups/assignors.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/log/log_engine.h"
@@ -86,7 +87,8 @@ void Dispatcher::list_groups(Connection& conn, const wire::Frame& frame) {
   auto& fbb = conn.builder();
   std::vector<Offset<wire::GroupSummary>> out;
   for (const auto& g : *list)
-    out.push_back(wire::CreateGroupSummary(fbb, fbb.CreateString(g.group), fbb.CreateString(g.state),
+    if (security_.allowed(conn.principal(), auth::ResourceType::group, g.group, auth::Operation::describe))
+      out.push_back(wire::CreateGroupSummary(fbb, fbb.CreateString(g.group), fbb.CreateString(g.state),
                                            fbb.CreateString(g.protocol_type), static_cast<std::uint32_t>(g.members)));
   conn.reply(frame.correlation_id(), wire::CreateGroupList(fbb, fbb.CreateVector(out)));
 }

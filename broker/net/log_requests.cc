@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "broker/auth/security_engine.h"
 #include "broker/groups/group_coordinator.h"
 #include "broker/log/log_engine.h"
 #include "broker/net/append_waiter.h"
@@ -107,7 +108,9 @@ void Dispatcher::list_topics(Connection& conn, const wire::Frame& frame) {
   auto& fbb = conn.builder();
   std::vector<Offset<wire::TopicInfo>> infos;
   infos.reserve(topics.size());
-  for (const auto& t : topics) infos.push_back(build_topic_info(fbb, t));
+  for (const auto& t : topics)
+    if (security_.allowed(conn.principal(), auth::ResourceType::topic, t.config.name, auth::Operation::describe))
+      infos.push_back(build_topic_info(fbb, t));
   conn.reply(frame.correlation_id(), wire::CreateTopicList(fbb, fbb.CreateVector(infos)));
 }
 

@@ -1,5 +1,6 @@
 // Queue requests of the native protocol. Every reply is built on the
 // connection's thread, after the engine's commit.
+#include "broker/auth/security_engine.h"
 #include "broker/net/connection_sink.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/request_helpers.h"
@@ -44,9 +45,12 @@ void Dispatcher::purge_queue(Connection& conn, const wire::Frame& frame) {
 void Dispatcher::list_queues(Connection& conn, const wire::Frame& frame) {
   if (!begin(conn, frame.correlation_id())) return;
   queues_.list_queues(reply_later<std::vector<queue::QueueDescription>>(
-      conn, frame.correlation_id(), 0, [](Builder& fbb, const std::vector<queue::QueueDescription>& qs) {
+      conn, frame.correlation_id(), 0,
+      [security = &security_, who = conn.principal()](Builder& fbb, const std::vector<queue::QueueDescription>& qs) {
         std::vector<Offset<wire::QueueInfo>> infos;
-        for (const auto& d : qs) infos.push_back(build_queue_info(fbb, d));
+        for (const auto& d : qs)
+          if (security->allowed(who, auth::ResourceType::queue, d.config.name, auth::Operation::describe))
+            infos.push_back(build_queue_info(fbb, d));
         return wire::CreateQueueList(fbb, fbb.CreateVector(infos));
       }));
 }

@@ -54,6 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Before start(): speak TLS over the socket (the handshake comes first).
   void use_tls(asio::ssl::context& context);
+  bool tls() const noexcept { return tls_ != nullptr; }
   // Spawns the reader, writer and watchdog coroutines.
   void start();
   // Closes the socket at once; pending output is dropped.

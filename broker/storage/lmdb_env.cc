@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kTableNames[] = {
     "meta",   "topics",         "partitions",    "batches",     "time_index",      "deleting_topics",
     "group_offsets", "queues", "queue_messages", "queue_history", "queue_stats", "deleting_queues",
-    "producer_states"};
+    "producer_states", "users", "acls"};
 static_assert(std::size(kTableNames) == static_cast<std::size_t>(Table::count));
 
 }  // namespace

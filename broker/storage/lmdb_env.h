@@ -32,6 +32,8 @@ enum class Table : unsigned {
   queue_stats,
   deleting_queues,
   producer_states,
+  users,
+  acls,
   count
 };
 

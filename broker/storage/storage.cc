@@ -16,6 +16,7 @@ result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options) {
   self->env_ = std::move(*env);
   self->logs_ = std::make_unique<LogStore>(*self->env_);
   self->producers_ = std::make_unique<ProducerStore>(*self->env_);
+  self->security_ = std::make_unique<SecurityStore>(*self->env_);
   self->queues_ = std::make_unique<QueueStore>(*self->env_);
   self->writer_ = std::make_unique<Writer>(*self->env_, self->options_);
   // The format check goes through the writer like every write.

@@ -8,6 +8,7 @@
 #include "broker/storage/log_store.h"
 #include "broker/storage/producer_store.h"
 #include "broker/storage/queue_store.h"
+#include "broker/storage/security_store.h"
 #include "broker/storage/storage_options.h"
 #include "broker/storage/txn.h"
 #include "broker/storage/writer.h"
@@ -31,6 +32,7 @@ class Storage {
   Writer& writer() noexcept { return *writer_; }
   LogStore& logs() noexcept { return *logs_; }
   ProducerStore& producers() noexcept { return *producers_; }
+  SecurityStore& security() noexcept { return *security_; }
   QueueStore& queues() noexcept { return *queues_; }
   const StorageOptions& options() const noexcept { return options_; }
   std::uint64_t map_size() const noexcept;
@@ -47,6 +49,7 @@ class Storage {
   std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<LogStore> logs_;
   std::unique_ptr<ProducerStore> producers_;
+  std::unique_ptr<SecurityStore> security_;
   std::unique_ptr<QueueStore> queues_;
   std::unique_ptr<Writer> writer_;
 };

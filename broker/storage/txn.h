@@ -26,6 +26,7 @@ class Txn {
   friend class LogStore;
   friend class ProducerStore;
   friend class QueueStore;
+  friend class SecurityStore;
   friend class Writer;
 };
 

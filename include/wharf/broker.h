@@ -72,6 +72,20 @@ struct TlsServerOptions {
   std::string client_ca_file;  // non-empty: clients must present a certificate this CA signed (mTLS)
 };
 
+// Users and permissions (docs/SECURITY.md).
+struct AuthOptions {
+  // required: every connection authenticates (SCRAM-SHA-256/512; Kafka
+  // clients through SASL) and may then do only what its user's ACLs grant
+  // (admins: everything). off: every client may do everything.
+  bool required = false;
+  // Auth off on a listener that is not loopback-only is refused unless set.
+  bool allow_anonymous = false;
+  // The first admin, created at first start (no user stored yet) when a
+  // password is given; the password is stored only as salted SCRAM keys.
+  std::string admin_user = "admin";
+  std::string admin_password;
+};
+
 // Consumer groups, shared by Kafka clients and Wharf's own consumers.
 struct ConsumerGroupOptions {
   // A new group waits this long for more members before its first
@@ -115,6 +129,7 @@ struct BrokerOptions {
   KafkaListenerOptions kafka;
   HttpListenerOptions http;
   TlsServerOptions tls;
+  AuthOptions auth;
   ConsumerGroupOptions groups;
   // Receives the broker's log lines; default: spdlog's default logger
   // (standard error unless the program set another).

@@ -64,6 +64,24 @@ struct CommittedOffset {
   std::int64_t commit_time_ms = 0;
 };
 
+// A user, as `list_users` shows it.
+struct UserSummary {
+  std::string name;
+  bool admin = false;
+  std::vector<std::string> mechanisms;  // "SCRAM-SHA-256", "SCRAM-SHA-512"
+};
+
+// One ACL entry (docs/SECURITY.md). Deny wins over allow; with auth on,
+// nothing is allowed unless granted.
+struct AclRule {
+  std::string principal;      // a user name, or "*" for every user
+  std::string resource_type;  // topic, queue, group, cluster
+  std::string resource_name;  // a name, "*", or (pattern prefix) a prefix; cluster: "cluster"
+  std::string pattern = "literal";  // literal, prefix
+  std::string operation;            // read, write, create, delete, alter, describe
+  std::string permission = "allow";  // allow, deny
+};
+
 // A consumer group, as `list_groups` shows it.
 struct GroupSummary {
   std::string group;
@@ -164,6 +182,19 @@ class Client {
   // Deletes a group and its committed offsets. Errors: group_not_empty
   // (members are connected), unknown_group.
   status delete_group(std::string_view group);
+
+  // --- users and ACLs (docs/SECURITY.md; admins, or cluster alter) ---
+  // The password is turned into salted SCRAM-SHA-256 and SCRAM-SHA-512
+  // keys here: it never reaches the broker. Errors: invalid_name,
+  // user_exists, unknown_user, not_authorized.
+  status create_user(std::string_view name, std::string_view password, bool admin = false);
+  status set_password(std::string_view name, std::string_view password);
+  status delete_user(std::string_view name);
+  result<std::vector<UserSummary>> list_users();
+  // Errors: invalid_argument (an unknown word), invalid_name, unknown_acl.
+  status add_acl(const AclRule& rule);
+  status remove_acl(const AclRule& rule);
+  result<std::vector<AclRule>> list_acls();
 
   // --- queues (see wharf/queue.h) ---
   // Errors: invalid_name, invalid_argument (an option out of range),

@@ -60,7 +60,12 @@ namespace wharf {
   X(fenced_instance, 38, false, "another member joined with this group instance id") \
   X(out_of_order_sequence, 39, false, "producer sequence number out of order")      \
   X(invalid_producer_epoch, 40, false, "producer epoch is older than the current one") \
-  X(unknown_producer, 41, false, "unknown producer id")
+  X(unknown_producer, 41, false, "unknown producer id")                             \
+  X(authentication_failed, 42, false, "authentication failed")                     \
+  X(not_authorized, 43, false, "not authorized")                                   \
+  X(user_exists, 44, false, "user already exists")                                 \
+  X(unknown_user, 45, false, "unknown user")                                       \
+  X(unknown_acl, 46, false, "no such ACL entry")
 
 enum class errc : std::uint16_t {
 #define WHARF_ERRC_ENUM(name, number, retryable, message) name = number,

@@ -50,6 +50,12 @@ struct ClientOptions {
   std::function<result<int>()> dial;
   // TCP connections only; `dial` sockets are in-process.
   TlsClientOptions tls;
+  // Authenticate as this user (brokers with auth required need it). The
+  // password never crosses the wire: SCRAM proves it (use TLS all the same,
+  // or the traffic after the login is readable).
+  std::string user;
+  std::string password;
+  std::string sasl_mechanism = "SCRAM-SHA-256";  // or SCRAM-SHA-512
 };
 
 // Batch compression, as Kafka's codecs: Wharf's consumers and every Kafka

@@ -8,9 +8,10 @@ constexpr ApiRange kApis[] = {
     {ApiKey::metadata, 0, 4},         {ApiKey::offset_commit, 0, 7},  {ApiKey::offset_fetch, 0, 5},
     {ApiKey::find_coordinator, 0, 2}, {ApiKey::join_group, 0, 5},     {ApiKey::heartbeat, 0, 3},
     {ApiKey::leave_group, 0, 1},      {ApiKey::sync_group, 0, 3},     {ApiKey::describe_groups, 0, 4},
-    {ApiKey::list_groups, 0, 2},      {ApiKey::api_versions, 0, 2},   {ApiKey::create_topics, 0, 4},
+    {ApiKey::list_groups, 0, 2},      {ApiKey::sasl_handshake, 0, 1}, {ApiKey::api_versions, 0, 2},
+    {ApiKey::create_topics, 0, 4},
     {ApiKey::delete_topics, 0, 3},    {ApiKey::delete_records, 0, 1}, {ApiKey::delete_groups, 0, 1},
-    {ApiKey::init_producer_id, 0, 1},
+    {ApiKey::init_producer_id, 0, 1}, {ApiKey::sasl_authenticate, 0, 1},
 };
 
 }  // namespace
@@ -39,6 +40,8 @@ std::string_view api_name(std::int16_t key) noexcept {
     case ApiKey::describe_groups: return "DescribeGroups";
     case ApiKey::list_groups: return "ListGroups";
     case ApiKey::api_versions: return "ApiVersions";
+    case ApiKey::sasl_handshake: return "SaslHandshake";
+    case ApiKey::sasl_authenticate: return "SaslAuthenticate";
     case ApiKey::create_topics: return "CreateTopics";
     case ApiKey::delete_topics: return "DeleteTopics";
     case ApiKey::delete_records: return "DeleteRecords";
