@@ -94,6 +94,11 @@ bool handle_create_topics(KafkaSession& s, const RequestHeader& h, Reader& body)
       result.message = "the topic is named more than once";
       continue;
     }
+    if (!s.may(auth::ResourceType::topic, t.name, auth::Operation::create)) {
+      result.error = pk::Error::topic_authorization_failed;
+      result.message = fmt::format("may not create topic '{}'", t.name);
+      continue;
+    }
     auto config = to_topic_config(t, ctx.config.default_partitions, &result.error);
     if (!config) {
       result.message = config.error().message();
@@ -127,6 +132,10 @@ bool handle_delete_topics(KafkaSession& s, const RequestHeader& h, Reader& body)
   call->response.resize(req.topics.size());
   for (std::size_t i = 0; i < req.topics.size(); ++i) {
     call->response[i].name = req.topics[i];
+    if (!s.may(auth::ResourceType::topic, req.topics[i], auth::Operation::del)) {
+      call->response[i].error = pk::Error::topic_authorization_failed;
+      continue;
+    }
     ++call->countdown.left;
     s.context().logs.delete_topic(req.topics[i], back_on(s, [call, i](KafkaSession& session, status st) {
                                     call->response[i].error = to_kafka_error(st);
@@ -148,10 +157,15 @@ bool handle_delete_records(KafkaSession& s, const RequestHeader& h, Reader& body
     auto& topic = call->response.topics[i];
     topic.name = t.name;
     topic.partitions.resize(t.partitions.size());
+    const bool allowed = s.may(auth::ResourceType::topic, t.name, auth::Operation::del);
     for (std::size_t j = 0; j < t.partitions.size(); ++j) {
       const auto& p = t.partitions[j];
       auto& part = topic.partitions[j];
       part.index = p.index;
+      if (!allowed) {
+        part.error = pk::Error::topic_authorization_failed;
+        continue;
+      }
       if (p.index < 0 || (p.offset < 0 && p.offset != pk::kDeleteToHighWatermark)) {
         part.error = p.index < 0 ? pk::Error::unknown_topic_or_partition : pk::Error::offset_out_of_range;
         continue;

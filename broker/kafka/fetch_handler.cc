@@ -58,8 +58,14 @@ Encoded encode(KafkaSession& s, const FetchCall& call, std::vector<std::uint8_t>
                                              s.output_budget());
   for (const auto& t : call.req.topics) {
     fw.topic(t.name, t.partitions.size());
+    const bool allowed = s.may(auth::ResourceType::topic, t.name, auth::Operation::read);
     for (const auto& p : t.partitions) {
       enc.high_watermarks.push_back(-1);
+      if (!allowed) {
+        write_error(fw, p.index, status(errc::not_authorized));
+        enc.error = true;
+        continue;
+      }
       if (p.index < 0) {
         write_error(fw, p.index, status(errc::unknown_partition, "negative partition"));
         enc.error = true;

@@ -24,6 +24,8 @@ bool handle_find_coordinator(KafkaSession& s, const RequestHeader& h, Reader& bo
   } else if (status st = protocol::validate_name(req.key, "group"); !st.ok()) {
     resp.error = pk::Error::invalid_group_id;
     resp.message = st.message();
+  } else if (!s.may(auth::ResourceType::group, req.key, auth::Operation::describe)) {
+    resp.error = pk::Error::group_authorization_failed;
   } else {
     resp.node_id = kNodeId;
     resp.host = config.advertised_host;
@@ -37,6 +39,13 @@ bool handle_find_coordinator(KafkaSession& s, const RequestHeader& h, Reader& bo
 bool handle_join_group(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::JoinGroupRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
+  if (!s.may(auth::ResourceType::group, req.group, auth::Operation::read)) {
+    const auto reply = s.reply_to(h);
+    pk::JoinGroupResponse resp;
+    resp.error = pk::Error::group_authorization_failed;
+    s.respond(reply, [&](pk::Writer& w) { pk::encode(w, reply.version, resp); });
+    return true;
+  }
   groups::JoinRequest join;
   join.group = std::move(req.group);
   join.member_id = std::move(req.member_id);
@@ -66,6 +75,13 @@ bool handle_join_group(KafkaSession& s, const RequestHeader& h, Reader& body) {
 bool handle_sync_group(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::SyncGroupRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
+  if (!s.may(auth::ResourceType::group, req.group, auth::Operation::read)) {
+    const auto reply = s.reply_to(h);
+    pk::SyncGroupResponse resp;
+    resp.error = pk::Error::group_authorization_failed;
+    s.respond(reply, [&](pk::Writer& w) { pk::encode(w, reply.version, resp); });
+    return true;
+  }
   groups::SyncRequest sync;
   sync.group = std::move(req.group);
   sync.generation = req.generation;
@@ -88,7 +104,9 @@ bool handle_sync_group(KafkaSession& s, const RequestHeader& h, Reader& body) {
 bool handle_heartbeat(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::HeartbeatRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
-  const status st = s.context().groups.heartbeat(req.group, req.generation, req.member_id, req.group_instance_id);
+  const status st = s.may(auth::ResourceType::group, req.group, auth::Operation::read)
+                        ? s.context().groups.heartbeat(req.group, req.generation, req.member_id, req.group_instance_id)
+                        : status(errc::not_authorized);
   s.respond(s.reply_to(h), [&](pk::Writer& w) { pk::encode_error_only(w, h.api_version, to_kafka_group_error(st)); });
   return true;
 }
@@ -96,7 +114,9 @@ bool handle_heartbeat(KafkaSession& s, const RequestHeader& h, Reader& body) {
 bool handle_leave_group(KafkaSession& s, const RequestHeader& h, Reader& body) {
   pk::LeaveGroupRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
-  const status st = s.context().groups.leave(req.group, req.member_id);
+  const status st = s.may(auth::ResourceType::group, req.group, auth::Operation::read)
+                        ? s.context().groups.leave(req.group, req.member_id)
+                        : status(errc::not_authorized);
   s.respond(s.reply_to(h), [&](pk::Writer& w) { pk::encode_error_only(w, h.api_version, to_kafka_group_error(st)); });
   return true;
 }
@@ -105,7 +125,9 @@ bool handle_list_groups(KafkaSession& s, const RequestHeader& h, Reader& /*body*
   pk::ListGroupsResponse resp;
   auto groups = s.context().groups.list();
   if (groups) {
-    for (auto& g : *groups) resp.groups.push_back({std::move(g.group), std::move(g.protocol_type)});
+    for (auto& g : *groups)
+      if (s.may(auth::ResourceType::group, g.group, auth::Operation::describe))
+        resp.groups.push_back({std::move(g.group), std::move(g.protocol_type)});
   } else {
     resp.error = to_kafka_group_error(groups.error());
   }
@@ -120,6 +142,10 @@ bool handle_describe_groups(KafkaSession& s, const RequestHeader& h, Reader& bod
   for (auto& name : req.groups) {
     auto& out = resp.groups.emplace_back();
     out.group = name;
+    if (!s.may(auth::ResourceType::group, name, auth::Operation::describe)) {
+      out.error = pk::Error::group_authorization_failed;
+      continue;
+    }
     auto d = s.context().groups.describe(name);
     if (!d) {
       // Kafka describes a group it does not know as Dead, without an error.
@@ -148,6 +174,10 @@ bool handle_delete_groups(KafkaSession& s, const RequestHeader& h, Reader& body)
   call->response.results.resize(req.groups.size());
   for (std::size_t i = 0; i < req.groups.size(); ++i) {
     call->response.results[i].group = req.groups[i];
+    if (!s.may(auth::ResourceType::group, req.groups[i], auth::Operation::del)) {
+      call->response.results[i].error = pk::Error::group_authorization_failed;
+      continue;
+    }
     ++call->countdown.left;
     s.context().groups.delete_group(req.groups[i], back_on(s, [call, i](KafkaSession& session, status st) {
                                       call->response.results[i].error = to_kafka_group_error(st);

@@ -29,6 +29,7 @@ inline protocol::kafka::Error to_kafka_error(const status& st) {
     case errc::out_of_order_sequence: return E::out_of_order_sequence_number;
     case errc::invalid_producer_epoch: return E::invalid_producer_epoch;
     case errc::unknown_producer: return E::unknown_producer_id;
+    case errc::not_authorized: return E::topic_authorization_failed;
     default: return E::unknown_server_error;
   }
 }
@@ -48,6 +49,7 @@ inline protocol::kafka::Error to_kafka_group_error(const status& st) {
     case errc::invalid_argument: return E::invalid_session_timeout;
     // The client looks for the coordinator again.
     case errc::shutting_down: return E::coordinator_not_available;
+    case errc::not_authorized: return E::group_authorization_failed;
     default: return to_kafka_error(st);
   }
 }

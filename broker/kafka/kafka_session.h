@@ -80,6 +80,11 @@ class KafkaSession final : public net::Session {
   };
   SaslState& sasl() noexcept { return sasl_; }
   const auth::Principal& principal() const noexcept { return principal_; }
+  // Whether this connection's user may do `op` on the resource (always,
+  // with auth off).
+  bool may(auth::ResourceType type, std::string_view name, auth::Operation op) const {
+    return context_.security.allowed(principal_, type, name, op);
+  }
   void set_principal(auth::Principal p) { principal_ = std::move(p); }
   // Answers a failed login after the peer's delay, then closes.
   void refuse_login(Ticket ticket, std::string why, std::function<void(KafkaSession&, Ticket)> answer);

@@ -17,9 +17,14 @@ bool handle_list_offsets(KafkaSession& s, const RequestHeader& h, Reader& body) 
   for (const auto& t : req.topics) {
     auto& topic = resp.topics.emplace_back();
     topic.name = t.name;
+    const bool allowed = s.may(auth::ResourceType::topic, t.name, auth::Operation::describe);
     for (const auto& p : t.partitions) {
       auto& part = topic.partitions.emplace_back();
       part.index = p.index;
+      if (!allowed) {
+        part.error = pk::Error::topic_authorization_failed;
+        continue;
+      }
       if (p.index < 0) {
         part.error = pk::Error::unknown_topic_or_partition;
         continue;

@@ -26,10 +26,21 @@ void answer(KafkaSession& s, const KafkaSession::Reply& reply, const std::option
   resp.host = ctx.config.advertised_host;
   resp.port = ctx.config.advertised_port;
   resp.cluster_id = ctx.config.cluster_id;
+  const auto describable = [&s](const std::string& name) {
+    return s.may(auth::ResourceType::topic, name, auth::Operation::describe);
+  };
   if (!names) {
-    for (const auto& d : ctx.logs.list_topics()) resp.topics.push_back(describe(d));
+    // All topics: those the user may describe, as Kafka lists them.
+    for (const auto& d : ctx.logs.list_topics())
+      if (describable(d.config.name)) resp.topics.push_back(describe(d));
   } else {
     for (const auto& name : *names) {
+      if (!describable(name)) {
+        auto& t = resp.topics.emplace_back();
+        t.name = name;
+        t.error = pk::Error::topic_authorization_failed;
+        continue;
+      }
       auto d = ctx.logs.describe_topic(name);
       if (d) {
         resp.topics.push_back(describe(*d));

@@ -30,13 +30,19 @@ bool handle_offset_commit(KafkaSession& s, const RequestHeader& h, Reader& body)
   // An OffsetFetch right behind must see the commit.
   auto call = hold_for_response<pk::OffsetCommitResponse>(s, h);
   call->response.topics.resize(req.topics.size());
+  const bool group_allowed = s.may(auth::ResourceType::group, req.group, auth::Operation::read);
   for (std::size_t i = 0; i < req.topics.size(); ++i) {
     auto& t = req.topics[i];
     auto& result = call->response.topics[i];
     result.name = t.name;
+    const pk::Error refused = !group_allowed ? pk::Error::group_authorization_failed
+                              : !s.may(auth::ResourceType::topic, t.name, auth::Operation::read)
+                                  ? pk::Error::topic_authorization_failed
+                                  : pk::Error::none;
     std::vector<std::pair<std::uint32_t, std::uint64_t>> offsets;
     for (const auto& p : t.partitions) {
-      result.partitions.push_back({p.index, pk::Error::none});
+      result.partitions.push_back({p.index, refused});
+      if (refused != pk::Error::none) continue;
       if (p.index < 0 || p.offset < 0) {
         result.partitions.back().error = p.index < 0 ? pk::Error::unknown_topic_or_partition
                                                      : pk::Error::offset_out_of_range;
@@ -61,7 +67,9 @@ bool handle_offset_fetch(KafkaSession& s, const RequestHeader& h, Reader& body) 
   pk::OffsetFetchRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
   pk::OffsetFetchResponse resp;
-  auto committed = s.context().logs.group_offsets(req.group, "");
+  auto committed = s.may(auth::ResourceType::group, req.group, auth::Operation::describe)
+                       ? s.context().logs.group_offsets(req.group, "")
+                       : result<std::vector<log::GroupOffset>>(status(errc::not_authorized));
   if (!committed) {
     const pk::Error error = to_kafka_group_error(committed.error());
     if (h.api_version >= 2) {
@@ -82,13 +90,19 @@ bool handle_offset_fetch(KafkaSession& s, const RequestHeader& h, Reader& body) 
       for (const auto& t : *req.topics) {
         auto& topic = resp.topics.emplace_back();
         topic.name = t.name;
+        const bool visible = s.may(auth::ResourceType::topic, t.name, auth::Operation::describe);
         for (auto p : t.partitions) {
           auto it = by_partition.find({t.name, p});
+          if (!visible) {
+            topic.partitions.push_back({p, -1, pk::Error::topic_authorization_failed});
+            continue;
+          }
           topic.partitions.push_back({p, it == by_partition.end() ? -1 : it->second, pk::Error::none});
         }
       }
     } else {
       for (const auto& [tp, offset] : by_partition) {
+        if (!s.may(auth::ResourceType::topic, tp.first, auth::Operation::describe)) continue;
         if (resp.topics.empty() || resp.topics.back().name != tp.first) resp.topics.push_back({tp.first, {}});
         resp.topics.back().partitions.push_back({tp.second, offset, pk::Error::none});
       }

@@ -106,11 +106,16 @@ bool handle_produce(KafkaSession& s, const RequestHeader& h, Reader& body) {
   for (const auto& t : req.topics) {
     auto& topic = call->response.topics.emplace_back();
     topic.name = t.name;
-    names.push_back(t.name);
+    const bool allowed = s.may(auth::ResourceType::topic, t.name, auth::Operation::write);
+    if (allowed) names.push_back(t.name);
     for (const auto& p : t.partitions) {
       auto& part = topic.partitions.emplace_back();
       part.index = p.index;
       auto& batch = call->batches.emplace_back();
+      if (!allowed) {
+        set_error(*call, part, status(errc::not_authorized, fmt::format("may not write topic '{}'", t.name)));
+        continue;
+      }
       if (!refused.ok()) {
         set_error(*call, part, refused);
         if (req.acks != 0 && req.acks != 1 && req.acks != -1) part.error = pk::Error::invalid_required_acks;
@@ -142,9 +147,11 @@ bool handle_init_producer_id(KafkaSession& s, const RequestHeader& h, Reader& bo
   pk::InitProducerIdRequest req;
   if (!pk::decode(body, h.api_version, &req)) return false;
   auto reply = s.reply_to(h);
-  if (req.transactional_id) {
+  if (req.transactional_id ||
+      !s.context().security.allowed_somewhere(s.principal(), auth::ResourceType::topic, auth::Operation::write)) {
     pk::InitProducerIdResponse response;
-    response.error = pk::Error::invalid_request;  // no transactions on a Wharf broker
+    // No transactions on a Wharf broker; idempotence needs write somewhere.
+    response.error = req.transactional_id ? pk::Error::invalid_request : pk::Error::cluster_authorization_failed;
     s.respond(reply, [&](pk::Writer& w) { pk::encode(w, reply.version, response); });
     return true;
   }

@@ -14,6 +14,7 @@ void create_missing_topics(KafkaSession& s, const std::vector<std::string>& name
   if (ctx.config.auto_create_topics) {
     for (const auto& name : names) {
       if (!protocol::validate_name(name, "topic").ok()) continue;
+      if (!s.may(auth::ResourceType::topic, name, auth::Operation::create)) continue;
       if (ctx.logs.describe_topic(name).code() != errc::unknown_topic) continue;
       if (std::find(missing.begin(), missing.end(), name) == missing.end()) missing.push_back(name);
     }
