@@ -354,7 +354,10 @@ ScramServer::Step ScramServer::on_client_final(std::string_view message) {
   if (*binding != gs2_header_) {
     return fail("SCRAM channel binding mismatch: expected \"c=" + base64_encode(gs2_header_) + "\"");
   }
-  if ((*attributes)[1].value != nonce_) return fail("SCRAM client-final-message: nonce mismatch");
+  // RFC 5802 repeats the combined nonce. librdkafka sends its client nonce
+  // in front of it again, which Kafka accepts (it checks the ending): the
+  // fresh server nonce must be there either way, so a replay still fails.
+  if (!(*attributes)[1].value.ends_with(nonce_)) return fail("SCRAM client-final-message: nonce mismatch");
   for (std::size_t i = 2; i + 1 < attributes->size(); ++i) {
     if (is_scram_attribute((*attributes)[i].name)) {
       return fail("malformed SCRAM client-final-message: attribute \"" + std::string((*attributes)[i].name) +

@@ -9,6 +9,7 @@
 
 #include "support/run_command.h"
 #include "support/test_broker.h"
+#include "support/test_certs.h"
 
 namespace wharf {
 namespace {
@@ -200,6 +201,58 @@ TEST(Auth, CliManagesUsersAndAuthenticatesWithAPasswordFromTheEnvironment) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = test::run_command("WHARF_PASSWORD=new-franks-password " + cli + " --user frank topic list");
   EXPECT_NE(r.exit_code, 0);
+}
+
+TEST(Auth, KcatLogsInWithScramOverSaslSslAndPlainOnlyInsideTls) {
+  test::TestCerts certs;
+  BrokerOptions o = secured();
+  o.kafka.listen = true;
+  o.tls.cert_file = certs.path("server.pem");
+  o.tls.key_file = certs.path("server.key");
+  test::TestBroker tb(o);
+  {
+    ClientOptions co = as_user(tb, "admin", kAdminPassword);
+    co.tls.enabled = true;
+    co.tls.ca_file = certs.path("ca.pem");
+    auto admin = Client::connect(co);
+    ASSERT_TRUE(admin.ok()) << admin.error().to_string();
+    ASSERT_TRUE((*admin)->create_user("kafka-user", "kafka-password").ok());
+    ASSERT_TRUE((*admin)->add_acl({"kafka-user", "topic", "sasl-", "prefix", "create", "allow"}).ok());
+    ASSERT_TRUE((*admin)->add_acl({"kafka-user", "topic", "sasl-", "prefix", "write", "allow"}).ok());
+    ASSERT_TRUE((*admin)->add_acl({"kafka-user", "topic", "sasl-", "prefix", "read", "allow"}).ok());
+  }
+  const auto kcat = [&](const std::string& mechanism, const std::string& password, const std::string& args,
+                        const std::string& input = "") {
+    return test::run_command("timeout 60 kcat -b " + tb.kafka_address() +
+                                 " -X security.protocol=SASL_SSL -X ssl.ca.location=" + certs.path("ca.pem") +
+                                 " -X sasl.mechanisms=" + mechanism + " -X sasl.username=kafka-user" +
+                                 " -X sasl.password=" + password + " " + args,
+                             input);
+  };
+  auto r = kcat("SCRAM-SHA-256", "kafka-password", "-P -t sasl-topic", "alpha\nbeta\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = kcat("SCRAM-SHA-512", "kafka-password", "-C -e -q -t sasl-topic -o beginning");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "alpha\nbeta\n");
+  r = kcat("PLAIN", "kafka-password", "-C -e -q -t sasl-topic -o beginning");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "alpha\nbeta\n");
+  r = kcat("SCRAM-SHA-256", "wrong-password", "-L -m 5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("uthentication"), std::string::npos) << r.err;
+  // Outside TLS, PLAIN (the password itself) is not offered.
+  BrokerOptions plain = secured();
+  plain.kafka.listen = true;
+  test::TestBroker tb2(plain);
+  r = test::run_command("timeout 60 kcat -b " + tb2.kafka_address() +
+                        " -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=admin"
+                        " -X sasl.password=" + std::string(kAdminPassword) + " -L -m 5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("PLAIN"), std::string::npos) << r.err;
+  r = test::run_command("timeout 60 kcat -b " + tb2.kafka_address() +
+                        " -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=SCRAM-SHA-256 -X sasl.username=admin"
+                        " -X sasl.password=" + std::string(kAdminPassword) + " -L -m 5");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 }  // namespace
