@@ -12,6 +12,7 @@
 
 #include "broker/broker_impl.h"
 #include "broker/http/metrics.h"
+#include "protocol/sasl/crypto.h"
 #include "broker/kafka/kafka_session.h"
 #include "broker/net/connection.h"
 #include "protocol/names.h"
@@ -91,6 +92,28 @@ status readiness(const Broker::Impl& impl) {
   return {};
 }
 
+// /metrics with auth on: the configured bearer token, or basic auth (only
+// over TLS, where the password is not readable on the way) as a user who
+// may describe the cluster.
+bool http_authorized(const Broker::Impl& impl, const std::string& header, bool tls) {
+  const std::string& token = impl.options.http.token;
+  if (!token.empty() && header.size() == 7 + token.size() && header.rfind("Bearer ", 0) == 0 &&
+      sasl::constant_time_equal(std::string_view(header).substr(7), token))
+    return true;
+  if (!tls || header.rfind("Basic ", 0) != 0) return false;
+  const auto decoded = sasl::base64_decode(std::string_view(header).substr(6));
+  if (!decoded) return false;
+  const auto colon = decoded->find(':');
+  if (colon == std::string::npos) return false;
+  const std::string user = decoded->substr(0, colon);
+  if (!impl.security->check_password(user, std::string_view(*decoded).substr(colon + 1))) {
+    impl.security->count_failure();
+    return false;
+  }
+  return impl.security->allowed(impl.security->principal_of(user), auth::ResourceType::cluster, "cluster",
+                                auth::Operation::describe);
+}
+
 status start_http(Broker::Impl& impl) {
   const Broker::Impl* raw = &impl;
   http::HttpRoutes routes;
@@ -103,9 +126,13 @@ status start_http(Broker::Impl& impl) {
                            raw->options.listen ? raw->server.get() : nullptr,
                            raw->kafka_server.get(),
                            std::string(Broker::version()),
-                           raw->started};
+                           raw->started,
+                           raw->security->failures()};
     return http::render_metrics(s);
   };
+  if (impl.options.auth.required) {
+    routes.authorize = [raw](const std::string& header, bool tls) { return http_authorized(*raw, header, tls); };
+  }
   impl.http = std::make_unique<http::HttpListener>(std::move(routes));
   return impl.http->start(impl.options.http.host, impl.options.http.port, impl.net_options.tls);
 }
@@ -161,6 +188,8 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   security.required = impl->options.auth.required;
   security.admin_user = impl->options.auth.admin_user;
   security.admin_password = impl->options.auth.admin_password;
+  security.produce_bytes_per_second = impl->options.produce_quota_bytes_per_second;
+  security.fetch_bytes_per_second = impl->options.fetch_quota_bytes_per_second;
   auto security_engine = auth::SecurityEngine::open(*impl->storage, std::move(security));
   if (!security_engine) return security_engine.error();
   impl->security = std::move(*security_engine);
@@ -203,6 +232,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.io_threads = o.io_threads;
   n.max_frame_bytes = o.max_frame_bytes;
   n.max_connections = o.max_connections;
+  n.max_connections_per_peer = o.max_connections_per_peer;
   n.max_in_flight = o.max_in_flight_per_connection;
   n.max_pending_output = o.max_pending_output_bytes;
   n.handshake_timeout = o.handshake_timeout;

@@ -37,6 +37,13 @@ int main(int argc, char** argv) {
   }
   wharf::config::setup_logging(l.config.log_level, l.config.log_format);
   wharf::BrokerOptions& options = l.config.broker;
+  if (!l.config.http_token_file.empty()) {
+    std::ifstream in(l.config.http_token_file);
+    if (!in || !std::getline(in, options.http.token) || options.http.token.empty()) {
+      std::fprintf(stderr, "wharfd: http-token-file: cannot read a token from %s\n", l.config.http_token_file.c_str());
+      return 2;
+    }
+  }
   // The first admin's password: from the environment or a file, never a
   // flag (it would show in the process list).
   if (const char* pw = std::getenv("WHARF_ADMIN_PASSWORD"); pw != nullptr && *pw != '\0') {

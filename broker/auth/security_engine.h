@@ -19,6 +19,7 @@
 
 #include "base/mutex.h"
 #include "broker/auth/acl.h"
+#include "broker/auth/byte_rate_quota.h"
 #include "broker/auth/failure_delay.h"
 #include "protocol/sasl/scram.h"
 #include "wharf/errors.h"
@@ -49,6 +50,9 @@ struct SecurityOptions {
   std::string admin_user = "admin";
   std::string admin_password;
   std::uint32_t iterations = sasl::kDefaultScramIterations;
+  // Per user, 0: unlimited.
+  std::uint64_t produce_bytes_per_second = 0;
+  std::uint64_t fetch_bytes_per_second = 0;
 };
 
 class SecurityEngine {
@@ -72,6 +76,10 @@ class SecurityEngine {
   void count_failure() noexcept { failures_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
 
+  // Quotas (bytes per second per user, anonymous clients counting as one).
+  ByteRateQuota& produce_quota() noexcept { return produce_quota_; }
+  ByteRateQuota& fetch_quota() noexcept { return fetch_quota_; }
+
   // Authorization. With auth off, always true.
   bool allowed(const Principal& p, ResourceType type, std::string_view name, Operation op) const;
   // Whether `op` is granted on any resource of `type` (idempotent producers
@@ -93,7 +101,10 @@ class SecurityEngine {
     std::vector<sasl::ScramCredential> credentials;
   };
   SecurityEngine(storage::Storage& storage, SecurityOptions options)
-      : storage_(storage), options_(std::move(options)) {}
+      : storage_(storage),
+        options_(std::move(options)),
+        produce_quota_(options_.produce_bytes_per_second),
+        fetch_quota_(options_.fetch_bytes_per_second) {}
   status load();
   void write_user(std::string name, std::optional<User> user, bool must_exist, bool must_not_exist, Done done);
   std::shared_ptr<const AclTable> acls() const;
@@ -101,6 +112,8 @@ class SecurityEngine {
   storage::Storage& storage_;
   SecurityOptions options_;
   AuthFailureDelay delays_;
+  ByteRateQuota produce_quota_;
+  ByteRateQuota fetch_quota_;
   std::atomic<std::uint64_t> failures_{0};
   mutable Mutex mu_;
   std::map<std::string, User, std::less<>> users_ WHARF_GUARDED_BY(mu_);

@@ -85,6 +85,8 @@ const std::vector<Key>& keys() {
          c.broker.http.host = v.address.host;
          c.broker.http.port = v.address.port;
        }},
+      {"http-token-file", Kind::optional_text, "", "file whose first line is a bearer token for /metrics (auth on)",
+       {}, 0, 0, [](WharfdConfig& c, const Value& v) { c.http_token_file = v.text; }},
       {"kafka-auto-create-topics", Kind::boolean, "true", "create unknown topics that Kafka clients name", {}, 0, 0,
        [](WharfdConfig& c, const Value& v) { c.broker.kafka.auto_create_topics = v.flag; }},
       {"kafka-default-partitions", Kind::count, "1", "partitions of topics Kafka clients create", {}, 1,
@@ -102,6 +104,13 @@ const std::vector<Key>& keys() {
        [](WharfdConfig& c, const Value& v) { c.broker.groups.max_session_timeout = v.duration; }},
       {"max-connections", Kind::count, "10000", "connections served at once, all listeners together", {}, 1,
        1'000'000, [](WharfdConfig& c, const Value& v) { c.broker.max_connections = v.number; }},
+      {"max-connections-per-peer", Kind::count, "0", "connections from one IP address per listener; 0: no limit",
+       {}, 0, 1'000'000, [](WharfdConfig& c, const Value& v) { c.broker.max_connections_per_peer = v.number; }},
+      {"produce-quota", Kind::bytes, "0",
+       "bytes per second one user may produce (over it, clients are throttled); 0: unlimited", {}, 0, 1ull << 40,
+       [](WharfdConfig& c, const Value& v) { c.broker.produce_quota_bytes_per_second = v.number; }},
+      {"fetch-quota", Kind::bytes, "0", "bytes per second one user may fetch; 0: unlimited", {}, 0, 1ull << 40,
+       [](WharfdConfig& c, const Value& v) { c.broker.fetch_quota_bytes_per_second = v.number; }},
       {"max-in-flight-requests", Kind::count, "4096", "requests one connection may have waiting on storage", {}, 1,
        1'000'000, [](WharfdConfig& c, const Value& v) { c.broker.max_in_flight_per_connection = v.number; }},
       {"max-frame-bytes", Kind::bytes, "8MiB", "largest request or frame accepted", {}, 1u << 10, 1u << 30,

@@ -19,6 +19,7 @@ struct WharfdConfig {
   std::string log_format = "text";
   // Read by wharfd at start; the password itself is never a setting.
   std::string admin_password_file;
+  std::string http_token_file;
 };
 
 // One key's effective value, as TOML text, and where it came from

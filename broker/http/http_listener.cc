@@ -45,7 +45,15 @@ status HttpListener::start(const std::string& host, std::uint16_t port, const ne
     res.status = st.ok() ? 200 : 503;
     res.set_content(st.ok() ? std::string("ready\n") : st.to_string() + "\n", "text/plain");
   });
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  const bool over_tls = tls.enabled();
+  s.Get("/metrics", [this, over_tls](const httplib::Request& req, httplib::Response& res) {
+    if (routes_.authorize && !routes_.authorize(req.get_header_value("Authorization"), over_tls)) {
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Basic realm=\"wharf\"");
+      res.set_content("authentication required: a user with cluster describe (basic auth over TLS) or the token\n",
+                      "text/plain");
+      return;
+    }
     res.set_content(routes_.metrics(), kPrometheusText);
   });
   const int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);

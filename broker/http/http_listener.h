@@ -23,6 +23,9 @@ struct HttpRoutes {
   std::function<std::string()> metrics;
   // ok when ready to serve; otherwise why not (/readyz answers 503).
   std::function<status()> ready;
+  // Whether a request with this Authorization header may read /metrics;
+  // `tls`: the listener speaks TLS. Empty: everyone may.
+  std::function<bool(const std::string& authorization, bool tls)> authorize;
 };
 
 class HttpListener {

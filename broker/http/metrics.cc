@@ -218,6 +218,8 @@ std::string render_metrics(const MetricsSources& src) {
                 writer.histograms().commit_seconds.snapshot());
   out.histogram("wharf_writer_sync_duration_seconds", "Time to flush the data file (fsync).",
                 writer.histograms().sync_seconds.snapshot());
+  out.counter("wharf_auth_failures_total", "Failed logins (both protocols and HTTP).", {},
+              static_cast<double>(src.auth_failures));
   if (src.native) add_listener(out, "native", *src.native);
   if (src.kafka) add_listener(out, "kafka", *src.kafka);
   std::map<std::pair<std::string, std::uint32_t>, std::uint64_t> ends;

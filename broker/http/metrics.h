@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace wharf::log {
@@ -34,6 +35,7 @@ struct MetricsSources {
   const net::Server* kafka = nullptr;
   std::string version;
   std::chrono::system_clock::time_point started;
+  std::uint64_t auth_failures = 0;
 };
 
 // The scrape's text; a part whose engine does not answer within a few

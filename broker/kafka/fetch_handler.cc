@@ -34,6 +34,7 @@ struct FetchCall {
 
 struct Encoded {
   std::size_t record_bytes = 0;
+  std::size_t throttle_at = 0;  // where the throttle time goes (v1+)
   bool error = false;
   // Per partition, in request order: its high watermark (-1 on error).
   std::vector<std::int64_t> high_watermarks;
@@ -51,6 +52,7 @@ Encoded encode(KafkaSession& s, const FetchCall& call, std::vector<std::uint8_t>
   pk::Writer w(buf);
   const std::size_t at = pk::begin_response(w, call.reply.correlation_id);
   pk::FetchResponseWriter fw(w, v);
+  enc.throttle_at = buf.size();
   fw.begin(call.req.topics.size());
   // A client that does not read its responses cannot make the broker hold
   // more than its output limit (plus the one batch always sent).
@@ -115,6 +117,13 @@ bool try_answer(KafkaSession& s, const FetchCall& call, bool may_wait, Encoded* 
   *enc = encode(s, call, buf);
   const auto min_bytes = static_cast<std::size_t>(std::max(call.req.min_bytes, 0));
   if (!may_wait || enc->error || enc->record_bytes >= std::max<std::size_t>(min_bytes, 1) || s.closing()) {
+    // Over the user's fetch quota: answered, then the connection waits.
+    const auto wait = s.context().security.fetch_quota().record(s.principal().user, enc->record_bytes,
+                                                               std::chrono::steady_clock::now());
+    if (wait.count() > 0 && call.reply.version >= 1) {
+      protocol::store_be<std::int32_t>(buf.data() + enc->throttle_at, static_cast<std::int32_t>(wait.count()));
+      s.throttle(wait);
+    }
     s.fulfil(call.reply.ticket, std::move(buf));
     return true;
   }

@@ -98,6 +98,11 @@ bool handle_produce(KafkaSession& s, const RequestHeader& h, Reader& body) {
   } else {
     call->reply = s.reply_to(h, call->bytes);
   }
+  // Over the user's produce quota: served, then the connection waits.
+  const auto wait = s.context().security.produce_quota().record(s.principal().user, call->bytes,
+                                                                 std::chrono::steady_clock::now());
+  call->response.throttle_time_ms = static_cast<std::int32_t>(wait.count());
+  s.throttle(wait);
   status refused;
   if (req.acks != 0 && req.acks != 1 && req.acks != -1)
     refused = status(errc::invalid_argument, fmt::format("acks must be -1, 0 or 1, not {}", req.acks));

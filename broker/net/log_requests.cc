@@ -24,8 +24,9 @@ constexpr std::size_t kFetchEnvelope = 256;
 
 // Replies with a fetch result; false if there was nothing to send yet and
 // the caller may wait (only when `may_wait`).
-bool reply_fetch(log::LogEngine& logs, Connection& conn, std::uint64_t corr, std::string_view topic,
-                 std::uint32_t partition, std::uint64_t offset, std::size_t max_bytes, bool may_wait) {
+bool reply_fetch(log::LogEngine& logs, auth::ByteRateQuota& quota, Connection& conn, std::uint64_t corr,
+                 std::string_view topic, std::uint32_t partition, std::uint64_t offset, std::size_t max_bytes,
+                 bool may_wait) {
   // A client that does not read its replies cannot make the broker buffer
   // more than its output limit plus one batch per fetch.
   max_bytes = std::min(max_bytes, std::max<std::size_t>(conn.output_budget(), 1));
@@ -44,7 +45,11 @@ bool reply_fetch(log::LogEngine& logs, Connection& conn, std::uint64_t corr, std
       std::memcpy(dst, b.data(), b.size());
       dst += b.size();
     }
-    conn.reply(corr, wire::CreateFetchOk(fbb, partition, view.log_start, view.high_watermark, vec));
+    // Over the user's fetch quota: answered, then the connection waits.
+    const auto throttle = quota.record(conn.principal().user, total, std::chrono::steady_clock::now());
+    conn.throttle(throttle);
+    conn.reply(corr, wire::CreateFetchOk(fbb, partition, view.log_start, view.high_watermark, vec,
+                                         static_cast<std::uint32_t>(throttle.count())));
   });
   if (!err.error.ok()) {
     conn.send_error(corr, err.error, err.log_start, err.high_watermark);
@@ -56,7 +61,8 @@ bool reply_fetch(log::LogEngine& logs, Connection& conn, std::uint64_t corr, std
 // Long poll: waits for the log engine to say records arrived (woken by the
 // writer after a commit) or until the deadline, then replies whatever is
 // there.
-asio::awaitable<void> long_poll(log::LogEngine& logs, std::shared_ptr<Connection> conn, std::uint64_t corr,
+asio::awaitable<void> long_poll(log::LogEngine& logs, auth::ByteRateQuota& quota, std::shared_ptr<Connection> conn,
+                                std::uint64_t corr,
                                 std::string topic, std::uint32_t partition, std::uint64_t offset,
                                 std::size_t max_bytes, std::chrono::steady_clock::time_point deadline) {
   auto timer = std::make_shared<asio::steady_timer>(conn->executor());
@@ -69,7 +75,7 @@ asio::awaitable<void> long_poll(log::LogEngine& logs, std::shared_ptr<Connection
     timer->expires_at(deadline);
     co_await timer->async_wait(use_nothrow);
   }
-  if (!conn->closed()) reply_fetch(logs, *conn, corr, topic, partition, offset, max_bytes, false);
+  if (!conn->closed()) reply_fetch(logs, quota, *conn, corr, topic, partition, offset, max_bytes, false);
   waiter.reset();
   conn->end_async();
 }
@@ -128,11 +134,16 @@ void Dispatcher::produce(Connection& conn, const wire::Frame& frame) {
     return conn.send_error(corr, status(errc::corrupt_batch, "produce carries no batch"));
   const std::size_t bytes = req->batch()->size();
   if (!begin(conn, corr, bytes)) return;
+  // Over the user's produce quota: served, then the connection waits.
+  const auto throttle = security_.produce_quota().record(conn.principal().user, bytes, std::chrono::steady_clock::now());
+  conn.throttle(throttle);
   std::vector<std::uint8_t> batch(req->batch()->begin(), req->batch()->end());
   logs_.produce(str(req->topic()), req->partition(), std::move(batch),
-                reply_later<std::uint64_t>(conn, corr, bytes, [](Builder& fbb, std::uint64_t base) {
-                  return wire::CreateProduceOk(fbb, base, 0);
-                }));
+                reply_later<std::uint64_t>(conn, corr, bytes,
+                                           [throttle = static_cast<std::uint32_t>(throttle.count())](
+                                               Builder& fbb, std::uint64_t base) {
+                                             return wire::CreateProduceOk(fbb, base, 0, throttle);
+                                           }));
 }
 
 void Dispatcher::init_producer(Connection& conn, const wire::Frame& frame) {
@@ -149,11 +160,13 @@ void Dispatcher::fetch(Connection& conn, const wire::Frame& frame) {
   const std::size_t frame_room = options_.max_frame_bytes - kFetchEnvelope - str(req->topic()).size();
   std::size_t max_bytes = req->max_bytes() == 0 ? frame_room : std::min<std::size_t>(req->max_bytes(), frame_room);
   const bool may_wait = req->max_wait_ms() > 0;
-  if (reply_fetch(logs_, conn, corr, str(req->topic()), req->partition(), req->offset(), max_bytes, may_wait)) return;
+  if (reply_fetch(logs_, security_.fetch_quota(), conn, corr, str(req->topic()), req->partition(), req->offset(),
+                  max_bytes, may_wait))
+    return;
   if (!begin(conn, corr)) return;
   const auto wait = std::min(std::chrono::milliseconds(req->max_wait_ms()), options_.max_fetch_wait);
   asio::co_spawn(conn.executor(),
-                 long_poll(logs_, conn.shared_from_this(), corr, std::string(str(req->topic())), req->partition(),
+                 long_poll(logs_, security_.fetch_quota(), conn.shared_from_this(), corr, std::string(str(req->topic())), req->partition(),
                            req->offset(), max_bytes, std::chrono::steady_clock::now() + wait),
                  [self = conn.shared_from_this()](std::exception_ptr e) {
                    if (e) self->close();

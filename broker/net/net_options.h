@@ -18,6 +18,8 @@ struct NetOptions {
   unsigned io_threads = 0;  // 0: one per hardware thread
   std::uint32_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
   std::size_t max_connections = 10000;
+  // Connections from one IP address; 0: no limit. In-process ones are not counted.
+  std::size_t max_connections_per_peer = 0;
   // Requests of one connection waiting on storage or a long poll.
   std::size_t max_in_flight = 4096;
   // Bytes of those requests (produce batches) before reading pauses.

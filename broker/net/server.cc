@@ -1,5 +1,8 @@
 #include "broker/net/server.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <asio/post.hpp>
 #include <fmt/format.h>
 
@@ -10,6 +13,23 @@
 
 
 namespace wharf::net {
+namespace {
+
+// The client's IP address, which the per-peer limit counts by.
+std::string peer_ip(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "unknown";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof(text));
+  } else if (addr.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof(text));
+  }
+  return text;
+}
+
+}  // namespace
 
 Server::Server(const NetOptions& options, IoPool& pool, SessionFactory factory, Logger logger)
     : options_(options),
@@ -84,28 +104,41 @@ void Server::accept_next() {
 
 void Server::serve(asio::io_context& ctx, Session::Socket socket, bool accepted) {
   const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  std::string peer;
+  if (accepted) peer = peer_ip(socket.native_handle());
   auto conn = factory_(*this, std::move(socket), id);
   if (accepted && tls_) conn->use_tls(*tls_);
-  bool refused = false;
+  status refused;
   {
     MutexLock lock(mu_);
     if (stopped_ || !accepting_) return;
     if (count_.load(std::memory_order_relaxed) >= options_.max_connections) {
-      refused = true;
+      refused = status(errc::too_many_connections, "the broker's connection limit is reached");
+    } else if (!peer.empty() && options_.max_connections_per_peer > 0 &&
+               per_peer_[peer] >= options_.max_connections_per_peer) {
+      refused = status(errc::too_many_connections, fmt::format("too many connections from {}", peer));
     } else {
-      sessions_.emplace(id, conn);
+      sessions_.emplace(id, Entry{conn, peer});
+      if (!peer.empty()) ++per_peer_[peer];
       count_.fetch_add(1, std::memory_order_relaxed);
     }
   }
   asio::post(ctx, [conn, refused] {
     conn->start();
-    if (refused) conn->refuse(status(errc::too_many_connections, "the broker's connection limit is reached"));
+    if (!refused.ok()) conn->refuse(refused);
   });
 }
 
 void Server::on_closed(Session& session) {
   MutexLock lock(mu_);
-  if (sessions_.erase(session.id()) > 0) count_.fetch_sub(1, std::memory_order_relaxed);
+  auto it = sessions_.find(session.id());
+  if (it == sessions_.end()) return;
+  if (!it->second.peer.empty()) {
+    auto p = per_peer_.find(it->second.peer);
+    if (p != per_peer_.end() && --p->second == 0) per_peer_.erase(p);
+  }
+  sessions_.erase(it);
+  count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Server::log_event(const Session& session, std::string_view what, LogLevel level) {
@@ -116,8 +149,8 @@ void Server::for_each_session(const std::function<void(Session&)>& fn) {
   std::vector<std::shared_ptr<Session>> conns;
   {
     MutexLock lock(mu_);
-    for (auto& [id, weak] : sessions_)
-      if (auto c = weak.lock()) conns.push_back(std::move(c));
+    for (auto& [id, entry] : sessions_)
+      if (auto c = entry.session.lock()) conns.push_back(std::move(c));
   }
   std::vector<std::future<void>> done;
   for (auto& c : conns) {

@@ -80,7 +80,12 @@ class Server {
   std::atomic<std::size_t> count_{0};
   RequestCounters requests_;
   mutable Mutex mu_;
-  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions_ WHARF_GUARDED_BY(mu_);
+  struct Entry {
+    std::weak_ptr<Session> session;
+    std::string peer;  // empty: in-process
+  };
+  std::unordered_map<std::uint64_t, Entry> sessions_ WHARF_GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::size_t> per_peer_ WHARF_GUARDED_BY(mu_);
   bool stopped_ WHARF_GUARDED_BY(mu_) = false;
   bool accepting_ WHARF_GUARDED_BY(mu_) = true;
   bool started_ WHARF_GUARDED_BY(mu_) = false;

@@ -162,9 +162,15 @@ std::size_t Session::output_budget() const {
   return queued >= limit ? 0 : limit - queued;
 }
 
+void Session::throttle(std::chrono::milliseconds wait) {
+  if (wait.count() <= 0) return;
+  throttled_until_ = std::max(throttled_until_, Clock::now() + wait);
+  throttled_ = true;
+}
+
 bool Session::reader_should_pause() const {
   const NetOptions& o = server_.options();
-  return frames_held_ || out_.size() + sending_.size() > o.max_pending_output ||
+  return frames_held_ || (throttled_ && Clock::now() < throttled_until_) || out_.size() + sending_.size() > o.max_pending_output ||
          in_flight_bytes_ > o.max_in_flight_bytes || (pause_at_request_limit_ && in_flight_ >= o.max_in_flight);
 }
 
@@ -193,7 +199,9 @@ asio::awaitable<void> Session::read_loop() {
     while (!stopped()) {
       if (reader_should_pause()) {
         reader_paused_ = true;
-        reader_wake_.expires_at(Clock::time_point::max());
+        // A throttle ends by itself; the other reasons end with a wake-up.
+        const bool throttled = throttled_ && Clock::now() < throttled_until_;
+        reader_wake_.expires_at(throttled ? throttled_until_ : Clock::time_point::max());
         co_await reader_wake_.async_wait(use_nothrow);
         reader_paused_ = false;
         continue;

@@ -90,6 +90,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void end_async(std::size_t bytes = 0);
   std::size_t in_flight() const noexcept { return in_flight_; }
 
+  // A quota was exceeded: hand over no further request for `wait`
+  // (Kafka mutes the channel the same way).
+  void throttle(std::chrono::milliseconds wait);
+
   // Cancels on close (long polls register their timers here).
   void track_timer(const std::shared_ptr<asio::steady_timer>& timer);
 
@@ -158,6 +162,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t in_flight_bytes_ = 0;
   bool pause_at_request_limit_ = false;
   bool frames_held_ = false;
+  bool throttled_ = false;
+  Clock::time_point throttled_until_{};
 
   Clock::time_point accepted_at_;
   Clock::time_point frame_started_ = Clock::time_point::max();

@@ -63,6 +63,10 @@ struct HttpListenerOptions {
   bool listen = false;
   std::string host = "127.0.0.1";
   std::uint16_t port = 7421;  // 0 picks a free port
+  // With auth required, /metrics needs "Authorization: Bearer <token>" with
+  // this token, or basic auth (over TLS) as a user allowed to describe the
+  // cluster. Empty: basic auth only.
+  std::string token;
 };
 
 // TLS for every TCP listener (native, Kafka, HTTP): TLS 1.2 or newer.
@@ -110,6 +114,13 @@ struct BrokerOptions {
   std::uint64_t map_size = 8ull << 30;
   unsigned io_threads = 0;  // 0: one per hardware thread
   std::size_t max_connections = 10000;
+  // Connections from one IP address (per listener); 0: no limit.
+  std::size_t max_connections_per_peer = 0;
+  // Byte-rate quotas per user (anonymous clients count as one user), as
+  // Kafka's: a client over it is told how long to wait (throttle time) and
+  // its connection is not read from meanwhile. 0: unlimited.
+  std::uint64_t produce_quota_bytes_per_second = 0;
+  std::uint64_t fetch_quota_bytes_per_second = 0;
   std::size_t max_in_flight_per_connection = 4096;
   // A connection whose unsent replies exceed this is not read from, and gets
   // no queue deliveries (they stay ready), until they drain; it is closed if

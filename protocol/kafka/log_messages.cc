@@ -87,7 +87,7 @@ void encode(Writer& w, std::int16_t v, const ProduceResponse& in) {
       if (v >= 5) w.i64(p.log_start);
     }
   }
-  if (v >= 1) w.i32(0);  // throttle
+  if (v >= 1) w.i32(in.throttle_time_ms);
 }
 
 // --- Fetch ------------------------------------------------------------------

@@ -72,6 +72,7 @@ struct ProduceTopicResult {
 };
 struct ProduceResponse {
   std::vector<ProduceTopicResult> topics;
+  std::int32_t throttle_time_ms = 0;  // a quota was exceeded
 };
 void encode(Writer& w, std::int16_t version, const ProduceResponse& in);
 

@@ -44,7 +44,7 @@ allowed() {
     broker/kafka) echo "base protocol protocol/kafka protocol/sasl wharf broker/log broker/groups broker/auth broker/net broker/kafka" ;;
     broker/http) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/groups broker/auth broker/net broker/http" ;;
     broker/config) echo "base protocol wharf broker/config" ;;
-    broker) echo "base protocol protocol/kafka wharf broker/storage broker/log broker/queue broker/groups broker/auth broker/net broker/kafka broker/http broker/config broker" ;;
+    broker) echo "base protocol protocol/kafka protocol/sasl wharf broker/storage broker/log broker/queue broker/groups broker/auth broker/net broker/kafka broker/http broker/config broker" ;;
     client) echo "base protocol protocol/sasl wharf client" ;;
     cli) echo "wharf cli" ;;
   esac
