@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   wharf::config::setup_logging(l.config.log_level, l.config.log_format);
+  for (const auto& w : l.warnings) spdlog::warn("{}", w);
   wharf::BrokerOptions& options = l.config.broker;
   if (!l.config.http_token_file.empty()) {
     std::ifstream in(l.config.http_token_file);

@@ -102,7 +102,7 @@ const std::vector<Key>& keys() {
       {"group-max-session-timeout", Kind::duration, "30m", "longest session timeout a group member may ask for", {},
        1, 24 * 3'600'000,
        [](WharfdConfig& c, const Value& v) { c.broker.groups.max_session_timeout = v.duration; }},
-      {"max-connections", Kind::count, "10000", "connections served at once, all listeners together", {}, 1,
+      {"max-connections", Kind::count, "10000", "connections served at once per listener", {}, 1,
        1'000'000, [](WharfdConfig& c, const Value& v) { c.broker.max_connections = v.number; }},
       {"max-connections-per-peer", Kind::count, "0", "connections from one IP address per listener; 0: no limit",
        {}, 0, 1'000'000, [](WharfdConfig& c, const Value& v) { c.broker.max_connections_per_peer = v.number; }},
@@ -167,7 +167,7 @@ std::string env_name(std::string_view key) {
 bool is_other_wharf_variable(std::string_view name) {
   static constexpr std::string_view kOthers[] = {
       "WHARF_CONFIG",   "WHARF_BROKER",   "WHARF_USER", "WHARF_PASSWORD", "WHARF_ADMIN_PASSWORD",
-      "WHARF_QUEUE",    "WHARF_ATTEMPT",  "WHARF_MESSAGE_ID", "WHARF_TLS_CA"};
+      "WHARF_QUEUE",    "WHARF_ATTEMPT",  "WHARF_MESSAGE_ID", "WHARF_TLS_CA", "WHARF_REQUIRE_MOUNT"};
   return std::find(std::begin(kOthers), std::end(kOthers), name) != std::end(kOthers);
 }
 
@@ -321,7 +321,8 @@ std::optional<std::string> read_file(const std::string& path, Settings& settings
   return std::nullopt;
 }
 
-std::optional<std::string> read_environment(const char* const* envp, Settings& settings) {
+std::optional<std::string> read_environment(const char* const* envp, Settings& settings,
+                                            std::vector<std::string>* warnings) {
   for (const char* const* e = envp; e && *e; ++e) {
     const std::string_view entry(*e);
     if (entry.rfind("WHARF_", 0) != 0) continue;
@@ -333,8 +334,7 @@ std::optional<std::string> read_environment(const char* const* envp, Settings& s
       if (env_name(k.name) == name) key = &k;
     if (!key) {
       if (!is_other_wharf_variable(name))
-        std::fprintf(stderr, "wharfd: environment %.*s is not a setting; ignored\n", static_cast<int>(name.size()),
-                     name.data());
+        warnings->push_back(fmt::format("environment {} is not a setting; ignored", name));
       continue;
     }
     if (auto err = set(settings, *key, value, "environment " + std::string(name))) return err;
@@ -399,7 +399,7 @@ std::variant<LoadedConfig, std::string> load_config(int argc, const char* const*
   for (const Key& k : keys()) settings[k.name] = Setting{std::string(k.default_text), "default"};
   if (!config_path.empty())
     if (auto e = read_file(config_path, settings)) return *e;
-  if (auto e = read_environment(envp, settings)) return *e;
+  if (auto e = read_environment(envp, settings, &loaded.warnings)) return *e;
   for (auto& [name, s] : flags) settings[name] = s;
 
   for (const Key& k : keys()) {

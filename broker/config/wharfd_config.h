@@ -33,6 +33,9 @@ struct EffectiveValue {
 struct LoadedConfig {
   WharfdConfig config;
   std::vector<EffectiveValue> effective;  // every key, in table order
+  // Worth a warning once logging is set up (a WHARF_* variable that is no
+  // setting: maybe a typo).
+  std::vector<std::string> warnings;
   bool print_config = false;
   bool help = false;
   bool version = false;
