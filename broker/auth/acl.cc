@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/field_codec.h"
+
 namespace wharf::auth {
 namespace {
 
@@ -24,39 +26,6 @@ std::optional<Enum> enum_from_byte(std::optional<std::uint8_t> byte) {
   if (!byte || *byte >= N) return std::nullopt;
   return static_cast<Enum>(*byte);
 }
-
-void put_field(std::string& out, std::string_view bytes) {
-  const auto size = static_cast<std::uint32_t>(bytes.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>(size >> shift & 0xff);
-  out += bytes;
-}
-
-// Reads fields front to back; any overrun gives nullopt.
-class FieldReader {
- public:
-  explicit FieldReader(std::string_view input) : rest_(input) {}
-
-  std::optional<std::uint8_t> u8() {
-    if (rest_.empty()) return std::nullopt;
-    const auto value = static_cast<std::uint8_t>(rest_[0]);
-    rest_.remove_prefix(1);
-    return value;
-  }
-  std::optional<std::string> field() {
-    if (rest_.size() < 4) return std::nullopt;
-    std::uint32_t size = 0;
-    for (int i = 0; i < 4; ++i) size = size << 8 | static_cast<unsigned char>(rest_[i]);
-    rest_.remove_prefix(4);
-    if (size > rest_.size()) return std::nullopt;
-    std::string value(rest_.substr(0, size));
-    rest_.remove_prefix(size);
-    return value;
-  }
-  bool at_end() const { return rest_.empty(); }
-
- private:
-  std::string_view rest_;
-};
 
 bool implies_describe(Operation granted) {
   return granted == Operation::read || granted == Operation::write || granted == Operation::del ||

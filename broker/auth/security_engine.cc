@@ -4,17 +4,18 @@
 
 #include <future>
 
+#include "base/field_codec.h"
+
 #include "broker/storage/function_op.h"
 #include "broker/storage/storage.h"
 #include "protocol/names.h"
 #include "protocol/sasl/crypto.h"
-#include "protocol/varint.h"
 
 namespace wharf::auth {
 namespace {
 
 // A user's stored record: u8 version (1), u8 admin, u8 count, then per
-// credential u32 length (little-endian) and sasl::encode_credential bytes.
+// credential a field holding sasl::encode_credential's bytes.
 constexpr std::uint8_t kUserFormat = 1;
 
 std::string encode_user(bool admin, const std::vector<sasl::ScramCredential>& credentials) {
@@ -22,34 +23,26 @@ std::string encode_user(bool admin, const std::vector<sasl::ScramCredential>& cr
   out += static_cast<char>(kUserFormat);
   out += static_cast<char>(admin ? 1 : 0);
   out += static_cast<char>(credentials.size());
-  for (const auto& c : credentials) {
-    const std::string bytes = sasl::encode_credential(c);
-    std::uint8_t len[4];
-    protocol::store_le<std::uint32_t>(len, static_cast<std::uint32_t>(bytes.size()));
-    out.append(reinterpret_cast<const char*>(len), 4);
-    out += bytes;
-  }
+  for (const auto& c : credentials) put_field(out, sasl::encode_credential(c));
   return out;
 }
 
 template <typename User>
 std::optional<User> decode_user(std::string_view v) {
-  if (v.size() < 3 || static_cast<std::uint8_t>(v[0]) != kUserFormat) return std::nullopt;
+  FieldReader reader(v);
+  const auto version = reader.u8();
+  const auto admin = reader.u8();
+  const auto count = reader.u8();
+  if (version != kUserFormat || !admin || !count) return std::nullopt;
   User u;
-  u.admin = v[1] != 0;
-  const std::size_t count = static_cast<std::uint8_t>(v[2]);
-  v.remove_prefix(3);
-  for (std::size_t i = 0; i < count; ++i) {
-    if (v.size() < 4) return std::nullopt;
-    const std::uint32_t len = protocol::load_le<std::uint32_t>(reinterpret_cast<const std::uint8_t*>(v.data()));
-    v.remove_prefix(4);
-    if (v.size() < len) return std::nullopt;
-    auto c = sasl::decode_credential(v.substr(0, len));
+  u.admin = *admin != 0;
+  for (std::size_t i = 0; i < *count; ++i) {
+    auto field = reader.field();
+    auto c = field ? sasl::decode_credential(*field) : std::nullopt;
     if (!c) return std::nullopt;
     u.credentials.push_back(std::move(*c));
-    v.remove_prefix(len);
   }
-  if (!v.empty()) return std::nullopt;
+  if (!reader.at_end()) return std::nullopt;
   return u;
 }
 
