@@ -55,7 +55,8 @@ status start_kafka(Broker::Impl& impl) {
   net::NetOptions n = impl.net_options;
   n.host = k.host;
   n.port = k.port;
-  impl.kafka_context = std::make_unique<kafka::KafkaContext>(kafka::KafkaContext{*impl.logs, *impl.groups, *impl.security, {}});
+  impl.kafka_context =
+      std::make_unique<kafka::KafkaContext>(kafka::KafkaContext{*impl.logs, *impl.groups, *impl.security, {}});
   kafka::KafkaContext* context = impl.kafka_context.get();
   Broker::Impl* raw = &impl;
   impl.kafka_server = std::make_unique<net::Server>(

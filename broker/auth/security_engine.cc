@@ -217,7 +217,7 @@ void SecurityEngine::write_user(std::string name, std::optional<User> user, bool
         if (status st = store.put_user(txn, name, encode_user(admin, user->credentials)); !st.ok()) return st;
         return admin;
       },
-      [this, name, user, must_exist, done = std::move(done)](result<bool> r) {
+      [this, name, user, done = std::move(done)](result<bool> r) {
         if (!r) return done(r.error());
         {
           MutexLock lock(mu_);

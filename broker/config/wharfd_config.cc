@@ -16,7 +16,18 @@
 namespace wharf::config {
 namespace {
 
-enum class Kind { text, optional_text, choice, boolean, count, bytes, duration, address, address_or_off, optional_address };
+enum class Kind {
+  text,
+  optional_text,
+  choice,
+  boolean,
+  count,
+  bytes,
+  duration,
+  address,
+  address_or_off,
+  optional_address,
+};
 
 // A value checked against its key's kind and range.
 struct Value {
@@ -134,7 +145,8 @@ const std::vector<Key>& keys() {
        0, 0, [](WharfdConfig& c, const Value& v) { c.broker.tls.client_ca_file = v.text; }},
       {"auth", Kind::choice, "off",
        "required: clients authenticate (SCRAM; Kafka: SASL) and need ACLs; off: anyone may do anything",
-       {"required", "off"}, 0, 0, [](WharfdConfig& c, const Value& v) { c.broker.auth.required = v.text == "required"; }},
+       {"required", "off"}, 0, 0,
+       [](WharfdConfig& c, const Value& v) { c.broker.auth.required = v.text == "required"; }},
       {"allow-anonymous", Kind::boolean, "false", "allow auth off on a listener that is not loopback-only", {}, 0, 0,
        [](WharfdConfig& c, const Value& v) { c.broker.auth.allow_anonymous = v.flag; }},
       {"admin-user", Kind::text, "admin", "the first admin, created at first start", {}, 0, 0,

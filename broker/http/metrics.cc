@@ -92,7 +92,9 @@ std::optional<T> wait_for(std::future<result<T>>& f) {
   return std::move(*r);
 }
 
-void add_logs(Families& out, log::LogEngine& logs, std::map<std::pair<std::string, std::uint32_t>, std::uint64_t>* ends) {
+using LogEnds = std::map<std::pair<std::string, std::uint32_t>, std::uint64_t>;
+
+void add_logs(Families& out, log::LogEngine& logs, LogEnds* ends) {
   const auto topics = logs.list_topics();
   out.gauge("wharf_topics", "Topics.", {}, static_cast<double>(topics.size()));
   for (const auto& t : topics) {
@@ -110,14 +112,15 @@ void add_logs(Families& out, log::LogEngine& logs, std::map<std::pair<std::strin
                   static_cast<double>(p.traffic.bytes_in));
       out.counter("wharf_partition_fetch_records_out_total", "Records sent to fetches since the broker started.", l,
                   static_cast<double>(p.traffic.records_out));
-      out.counter("wharf_partition_fetch_bytes_out_total", "Record batch bytes sent to fetches since the broker started.",
-                  l, static_cast<double>(p.traffic.bytes_out));
+      out.counter("wharf_partition_fetch_bytes_out_total",
+                  "Record batch bytes sent to fetches since the broker started.", l,
+                  static_cast<double>(p.traffic.bytes_out));
     }
   }
 }
 
 void add_groups(Families& out, log::LogEngine& logs, groups::GroupCoordinator& coordinator,
-                const std::map<std::pair<std::string, std::uint32_t>, std::uint64_t>& ends) {
+                const LogEnds& ends) {
   if (auto summaries = coordinator.list(); summaries.ok()) {
     for (const auto& g : *summaries)
       out.gauge("wharf_group_members", "Members of a consumer group.", {{"group", g.group}},
@@ -222,7 +225,7 @@ std::string render_metrics(const MetricsSources& src) {
               static_cast<double>(src.auth_failures));
   if (src.native) add_listener(out, "native", *src.native);
   if (src.kafka) add_listener(out, "kafka", *src.kafka);
-  std::map<std::pair<std::string, std::uint32_t>, std::uint64_t> ends;
+  LogEnds ends;
   add_logs(out, src.logs, &ends);
   add_groups(out, src.logs, src.groups, ends);
   add_queues(out, src.queues);

@@ -96,8 +96,9 @@ net::Session::Cut KafkaSession::cut_frame(std::span<const std::uint8_t> buffered
   // Raw SASL tokens have no header; before a login, requests stay small.
   const std::int32_t min = sasl_.raw_tokens ? 1 : static_cast<std::int32_t>(pk::kMinRequestBytes);
   const bool unauthenticated = context_.security.required() && !principal_.authenticated();
-  const std::uint32_t max = unauthenticated ? std::min<std::uint32_t>(options().max_frame_bytes, kUnauthenticatedMaxBytes)
-                                            : options().max_frame_bytes;
+  const std::uint32_t max = unauthenticated
+                                ? std::min<std::uint32_t>(options().max_frame_bytes, kUnauthenticatedMaxBytes)
+                                : options().max_frame_bytes;
   if (size < min || static_cast<std::uint32_t>(size) > max) {
     cut.state = Cut::bad;
     cut.error = status(size < 0 || static_cast<std::uint32_t>(size) > max ? errc::frame_too_large : errc::bad_frame,

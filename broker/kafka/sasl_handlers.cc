@@ -158,7 +158,9 @@ bool handle_sasl_authenticate(KafkaSession& s, const RequestHeader& h, Reader& b
     });
     return true;
   }
-  s.respond(reply, [&](pk::Writer& w) { encode_authenticate(w, h.api_version, pk::Error::none, std::nullopt, step.reply); });
+  s.respond(reply, [&](pk::Writer& w) {
+    encode_authenticate(w, h.api_version, pk::Error::none, std::nullopt, step.reply);
+  });
   return true;
 }
 

@@ -46,7 +46,8 @@ std::vector<Need> needs(const wire::Frame& f) {
     case wire::Body::FetchOffsets: {
       const auto* r = f.body_as_FetchOffsets();
       std::vector<Need> out{{group, text(r->group()), Operation::describe}};
-      if (r->topic() != nullptr && r->topic()->size() > 0) out.push_back({topic, text(r->topic()), Operation::describe});
+      if (r->topic() != nullptr && r->topic()->size() > 0)
+        out.push_back({topic, text(r->topic()), Operation::describe});
       return out;
     }
     case wire::Body::JoinGroup: {

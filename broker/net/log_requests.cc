@@ -135,7 +135,8 @@ void Dispatcher::produce(Connection& conn, const wire::Frame& frame) {
   const std::size_t bytes = req->batch()->size();
   if (!begin(conn, corr, bytes)) return;
   // Over the user's produce quota: served, then the connection waits.
-  const auto throttle = security_.produce_quota().record(conn.principal().user, bytes, std::chrono::steady_clock::now());
+  const auto throttle =
+      security_.produce_quota().record(conn.principal().user, bytes, std::chrono::steady_clock::now());
   conn.throttle(throttle);
   std::vector<std::uint8_t> batch(req->batch()->begin(), req->batch()->end());
   logs_.produce(str(req->topic()), req->partition(), std::move(batch),
@@ -166,8 +167,9 @@ void Dispatcher::fetch(Connection& conn, const wire::Frame& frame) {
   if (!begin(conn, corr)) return;
   const auto wait = std::min(std::chrono::milliseconds(req->max_wait_ms()), options_.max_fetch_wait);
   asio::co_spawn(conn.executor(),
-                 long_poll(logs_, security_.fetch_quota(), conn.shared_from_this(), corr, std::string(str(req->topic())), req->partition(),
-                           req->offset(), max_bytes, std::chrono::steady_clock::now() + wait),
+                 long_poll(logs_, security_.fetch_quota(), conn.shared_from_this(), corr,
+                           std::string(str(req->topic())), req->partition(), req->offset(), max_bytes,
+                           std::chrono::steady_clock::now() + wait),
                  [self = conn.shared_from_this()](std::exception_ptr e) {
                    if (e) self->close();
                  });

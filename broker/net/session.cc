@@ -4,10 +4,10 @@
 #include <sys/socket.h>
 
 #include <asio/co_spawn.hpp>
-#include <asio/ssl.hpp>
-#include <fmt/format.h>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/ssl.hpp>
 #include <asio/use_awaitable.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
@@ -170,8 +170,9 @@ void Session::throttle(std::chrono::milliseconds wait) {
 
 bool Session::reader_should_pause() const {
   const NetOptions& o = server_.options();
-  return frames_held_ || (throttled_ && Clock::now() < throttled_until_) || out_.size() + sending_.size() > o.max_pending_output ||
-         in_flight_bytes_ > o.max_in_flight_bytes || (pause_at_request_limit_ && in_flight_ >= o.max_in_flight);
+  return frames_held_ || (throttled_ && Clock::now() < throttled_until_) ||
+         out_.size() + sending_.size() > o.max_pending_output || in_flight_bytes_ > o.max_in_flight_bytes ||
+         (pause_at_request_limit_ && in_flight_ >= o.max_in_flight);
 }
 
 asio::awaitable<void> Session::read_loop() {
