@@ -134,6 +134,11 @@ status start_http(Broker::Impl& impl) {
   if (impl.options.auth.required) {
     routes.authorize = [raw](const std::string& header, bool tls) { return http_authorized(*raw, header, tls); };
   }
+  impl.admin = std::make_unique<http::AdminApi>(http::AdminSources{
+      *impl.logs, *impl.queues, *impl.groups, *impl.security, *impl.storage,
+      impl.options.listen ? impl.server.get() : nullptr, impl.kafka_server.get(), std::string(Broker::version()),
+      impl.options.durability == Durability::sync ? "sync" : "relaxed", impl.started});
+  routes.extra = [admin = impl.admin.get()](httplib::Server& server, bool tls) { admin->install(server, tls); };
   impl.http = std::make_unique<http::HttpListener>(std::move(routes));
   return impl.http->start(impl.options.http.host, impl.options.http.port, impl.net_options.tls);
 }

@@ -13,6 +13,7 @@
 #include "broker/log/log_engine.h"
 #include "broker/log_appender_adapter.h"
 #include "broker/auth/security_engine.h"
+#include "broker/http/admin_api.h"
 #include "broker/http/http_listener.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/server.h"
@@ -40,6 +41,7 @@ struct Broker::Impl {
   std::unique_ptr<kafka::KafkaContext> kafka_context;
   std::unique_ptr<net::Server> kafka_server;  // null when the Kafka listener is off
   std::uint16_t kafka_port = 0;
+  std::unique_ptr<http::AdminApi> admin;     // the console's API; null when HTTP is off
   std::unique_ptr<http::HttpListener> http;  // null when off
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::shared_ptr<InProcessDoor> door;

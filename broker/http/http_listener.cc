@@ -6,7 +6,7 @@
 
 namespace wharf::http {
 namespace {
-constexpr std::size_t kThreads = 2;
+constexpr std::size_t kThreads = 4;
 constexpr std::size_t kMaxRequestBytes = 64u << 10;
 constexpr const char* kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
 }  // namespace
@@ -56,6 +56,7 @@ status HttpListener::start(const std::string& host, std::uint16_t port, const ne
     }
     res.set_content(routes_.metrics(), kPrometheusText);
   });
+  if (routes_.extra) routes_.extra(s, over_tls);
   const int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
   if (bound <= 0) {
     server_.reset();

@@ -1,5 +1,6 @@
 // The broker's HTTP listener (cpp-httplib, its own small thread pool, off
-// the I/O threads): /livez, /readyz and /metrics. Probes and scrapes are
+// the I/O threads): /livez, /readyz, /metrics, and whatever `extra` adds
+// (the admin API and console). Probes, scrapes and console clicks are
 // rare, so a thread per request in flight is the simple, right size.
 #pragma once
 
@@ -26,6 +27,8 @@ struct HttpRoutes {
   // Whether a request with this Authorization header may read /metrics;
   // `tls`: the listener speaks TLS. Empty: everyone may.
   std::function<bool(const std::string& authorization, bool tls)> authorize;
+  // Adds more routes before the server starts; `tls` as above.
+  std::function<void(httplib::Server&, bool tls)> extra;
 };
 
 class HttpListener {

@@ -6,6 +6,7 @@
 #include "broker/auth/security_engine.h"
 #include "broker/groups/assignors.h"
 #include "broker/groups/group_coordinator.h"
+#include "broker/groups/group_lag.h"
 #include "broker/log/log_engine.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/request_helpers.h"
@@ -97,32 +98,19 @@ void Dispatcher::describe_group(Connection& conn, const wire::Frame& frame) {
   const std::string group(str(frame.body_as_DescribeGroup()->group()));
   auto d = groups_.describe(group);
   if (!d) return conn.send_error(frame.correlation_id(), d.error());
-  auto committed = logs_.group_offsets(group, "");
-  if (!committed) return conn.send_error(frame.correlation_id(), committed.error());
-  // Every partition with an offset or an owner: its offset, end and owner.
-  struct Row {
-    std::int64_t committed = -1;
-    std::string member;
-  };
-  std::map<std::pair<std::string, std::uint32_t>, Row> rows;
-  for (const auto& o : *committed) rows[{o.topic, o.partition}].committed = static_cast<std::int64_t>(o.offset);
+  auto rows = groups::partition_lags(*d, logs_);
+  if (!rows) return conn.send_error(frame.correlation_id(), rows.error());
   auto& fbb = conn.builder();
   std::vector<Offset<wire::GroupMember>> members;
-  for (const auto& m : d->members) {
-    auto parts = groups::assigned_partitions(m.assignment);
-    for (const auto& tp : parts)
-      for (auto p : tp.partitions) rows[{tp.topic, static_cast<std::uint32_t>(p)}].member = m.member_id;
-    members.push_back(wire::CreateGroupMember(
-        fbb, fbb.CreateString(m.member_id), m.instance_id ? fbb.CreateString(*m.instance_id) : 0,
-        fbb.CreateString(m.client_id), fbb.CreateString(m.client_host), build_partitions(fbb, parts)));
-  }
+  for (const auto& m : d->members)
+    members.push_back(wire::CreateGroupMember(fbb, fbb.CreateString(m.member_id),
+                                              m.instance_id ? fbb.CreateString(*m.instance_id) : 0,
+                                              fbb.CreateString(m.client_id), fbb.CreateString(m.client_host),
+                                              build_partitions(fbb, groups::assigned_partitions(m.assignment))));
   std::vector<Offset<wire::GroupPartition>> partitions;
-  for (const auto& [tp, row] : rows) {
-    auto end = logs_.list_offset(tp.first, tp.second, log::OffsetSpec::latest, 0);
-    partitions.push_back(wire::CreateGroupPartition(fbb, fbb.CreateString(tp.first), tp.second, row.committed,
-                                                    end ? static_cast<std::int64_t>(*end) : -1,
-                                                    fbb.CreateString(row.member)));
-  }
+  for (const auto& row : *rows)
+    partitions.push_back(wire::CreateGroupPartition(fbb, fbb.CreateString(row.topic), row.partition, row.committed,
+                                                    row.log_end, fbb.CreateString(row.member_id)));
   conn.reply(frame.correlation_id(),
              wire::CreateGroupInfo(fbb, fbb.CreateString(d->group), fbb.CreateString(d->state),
                                    fbb.CreateString(d->protocol_type), fbb.CreateString(d->protocol), d->generation,

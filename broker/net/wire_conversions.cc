@@ -14,16 +14,6 @@ wire::DlqMode to_wire(queue::DeadLetter d) {
   return wire::DlqMode::None;
 }
 
-std::string_view state_name(queue::MessageState s) {
-  switch (s) {
-    case queue::MessageState::ready: return "ready";
-    case queue::MessageState::delayed: return "delayed";
-    case queue::MessageState::in_flight: return "in_flight";
-    case queue::MessageState::dead_lettered: return "dead_lettered";
-  }
-  return "unknown";
-}
-
 Offset<wire::QueueOptions> build_queue_options(Builder& fbb, const queue::QueueConfig& c) {
   auto dlq = fbb.CreateString(c.dlq);
   return wire::CreateQueueOptions(
@@ -76,7 +66,7 @@ Offset<wire::MessageInfo> build_message_info(Builder& fbb, const queue::MessageI
   auto history = fbb.CreateVector(events);
   auto payload = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(m.payload.data()), m.payload.size());
   auto queue = fbb.CreateString(m.queue);
-  auto state = fbb.CreateString(state_name(m.state));
+  auto state = fbb.CreateString(queue::message_state_name(m.state));
   auto origin = fbb.CreateString(m.origin_queue);
   return wire::CreateMessageInfo(fbb, queue, m.id, state, m.attempts, m.deadline_ms, m.priority, m.publish_ms,
                                  m.expires_ms, origin, hdrs, payload, history);

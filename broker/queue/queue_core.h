@@ -90,6 +90,7 @@ class Core {
   // --- inspection and repair (queue_inspection.cc) ---
   result<MessageInfo> info(storage::Txn& txn, const std::string& queue, std::uint64_t id);
   result<std::vector<MessageInfo>> peek(storage::Txn& txn, const std::string& queue, std::uint32_t count);
+  result<MessagePage> browse(storage::Txn& txn, const std::string& queue, std::uint64_t after_id, std::uint32_t limit);
   result<std::uint64_t> redrive(storage::WriteTxn& txn, const RedriveRequest& r);
 
   // --- group hooks ---

@@ -237,6 +237,16 @@ void QueueEngine::get_message(std::string queue, std::uint64_t id, Reply<Message
       std::move(done));
 }
 
+void QueueEngine::browse(std::string queue, std::uint64_t after_id, std::uint32_t limit, Reply<MessagePage> done) {
+  Core* core = core_.get();
+  submit_read<MessagePage>(
+      core->storage(),
+      [core, queue = std::move(queue), after_id, limit](storage::Txn& txn) {
+        return core->browse(txn, queue, after_id, limit);
+      },
+      std::move(done));
+}
+
 void QueueEngine::redrive(RedriveRequest request, Reply<std::uint64_t> done) {
   if (request.select == RedriveSelect::ids && request.ids.empty())
     return done(status(errc::invalid_argument, "no message ids to redrive"));

@@ -79,6 +79,9 @@ class QueueEngine final : public storage::GroupListener, public storage::TimerSo
   // --- inspection and repair ---
   void peek(std::string queue, std::uint32_t count, Reply<std::vector<MessageInfo>> done);
   void get_message(std::string queue, std::uint64_t id, Reply<MessageInfo> done);
+  // Up to `limit` messages with ids above after_id, in id order, in any
+  // state, with their history; costs the page, not the queue's length.
+  void browse(std::string queue, std::uint64_t after_id, std::uint32_t limit, Reply<MessagePage> done);
   void redrive(RedriveRequest request, Reply<std::uint64_t> done);
 
   // Deletes part of a deleted queue's messages; false when none is left.

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "broker/queue/queue_core.h"
 #include "broker/queue/queue_records.h"
@@ -70,6 +71,38 @@ result<std::vector<MessageInfo>> Core::peek(storage::Txn& txn, const std::string
     out.push_back(std::move(*i));
   }
   return out;
+}
+
+result<MessagePage> Core::browse(storage::Txn& txn, const std::string& queue, std::uint64_t after_id,
+                                 std::uint32_t limit) {
+  assert_writer_thread();
+  Queue* q = find(queue);
+  if (q == nullptr) return unknown_queue(queue);
+  MessagePage page;
+  page.total = q->msgs.size();
+  if (after_id == std::numeric_limits<std::uint64_t>::max() || limit == 0) return page;
+  // The stored messages are keyed by (queue, id): a range read from after_id.
+  std::vector<std::uint64_t> ids;
+  bool more = false;
+  status st = store_.scan_messages(
+      txn, q->config.id,
+      [&](const storage::MessageView& m) {
+        if (ids.size() == limit) {
+          more = true;
+          return false;
+        }
+        if (q->msgs.contains(m.id)) ids.push_back(m.id);
+        return true;
+      },
+      after_id + 1);
+  if (!st.ok()) return st;
+  for (std::uint64_t id : ids) {
+    auto i = info(txn, queue, id);
+    if (!i) return i.error();
+    page.messages.push_back(std::move(*i));
+  }
+  if (more && !ids.empty()) page.next = ids.back();
+  return page;
 }
 
 result<std::uint64_t> Core::redrive(storage::WriteTxn& txn, const RedriveRequest& r) {

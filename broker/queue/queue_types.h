@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -114,6 +115,16 @@ struct SettleError {
 
 enum class MessageState : std::uint8_t { ready, delayed, in_flight, dead_lettered };
 
+constexpr std::string_view message_state_name(MessageState s) {
+  switch (s) {
+    case MessageState::ready: return "ready";
+    case MessageState::delayed: return "delayed";
+    case MessageState::in_flight: return "in_flight";
+    case MessageState::dead_lettered: return "dead_lettered";
+  }
+  return "unknown";
+}
+
 // One ended attempt (or redrive) in a message's history.
 struct MessageEvent {
   std::int64_t time_ms = 0;
@@ -135,6 +146,13 @@ struct MessageInfo {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string payload;
   std::vector<MessageEvent> history;
+};
+
+// A page of a queue's messages in id order (QueueEngine::browse).
+struct MessagePage {
+  std::vector<MessageInfo> messages;
+  std::uint64_t total = 0;  // messages in the queue, whatever their state
+  std::uint64_t next = 0;   // the id after which the next page starts; 0: none
 };
 
 // Messages through a queue since the broker started (for /metrics).

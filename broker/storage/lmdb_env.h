@@ -106,11 +106,15 @@ bool has_prefix(const MDB_val& key, const void* prefix, std::size_t n);
 // Calls fn(key, value) for each item of `dbi` whose key starts with
 // `prefix`, in key order; fn returns true to go on, false to stop, or an
 // error, which ends the scan with it. `what` names the read in LMDB errors.
+// `start` (start_n bytes, beginning with the prefix) is where the scan
+// begins; scan_prefix starts at the prefix itself.
 template <typename Fn>
-status scan_prefix(MDB_txn* txn, MDB_dbi dbi, const void* prefix, std::size_t n, std::string_view what, Fn&& fn) {
+status scan_prefix_from(MDB_txn* txn, MDB_dbi dbi, const void* start, std::size_t start_n, std::size_t n,
+                        std::string_view what, Fn&& fn) {
   Cursor c(txn, dbi);
   if (c.open_rc() != 0) return lmdb_status(c.open_rc(), what);
-  MDB_val key{n, const_cast<void*>(prefix)};
+  const void* prefix = start;
+  MDB_val key{start_n, const_cast<void*>(start)};
   MDB_val value;
   int rc = c.get(&key, &value, MDB_SET_RANGE);
   for (; rc == 0 && has_prefix(key, prefix, n); rc = c.get(&key, &value, MDB_NEXT)) {
@@ -120,6 +124,11 @@ status scan_prefix(MDB_txn* txn, MDB_dbi dbi, const void* prefix, std::size_t n,
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status(rc, what);
   return {};
+}
+
+template <typename Fn>
+status scan_prefix(MDB_txn* txn, MDB_dbi dbi, const void* prefix, std::size_t n, std::string_view what, Fn&& fn) {
+  return scan_prefix_from(txn, dbi, prefix, n, n, what, std::forward<Fn>(fn));
 }
 
 // Deletes the cursor's item and moves to the next one (re-seeking, which

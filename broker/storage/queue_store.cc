@@ -318,10 +318,12 @@ status QueueStore::get_message(Txn& txn, std::uint32_t queue_id, std::uint64_t i
   return {};
 }
 
-status QueueStore::scan_messages(Txn& txn, std::uint32_t queue_id, const std::function<bool(const MessageView&)>& fn) {
-  const auto prefix = queue_key(queue_id);
-  return scan_prefix(txn.txn_, env_.dbi(Table::queue_messages), prefix.data(), prefix.size(), "reading messages",
-                     [&](const MDB_val& key, const MDB_val& value) -> result<bool> {
+status QueueStore::scan_messages(Txn& txn, std::uint32_t queue_id, const std::function<bool(const MessageView&)>& fn,
+                                 std::uint64_t from_id) {
+  const auto start = message_key(queue_id, from_id);
+  return scan_prefix_from(txn.txn_, env_.dbi(Table::queue_messages), start.data(), start.size(),
+                          queue_key(queue_id).size(), "reading messages",
+                          [&](const MDB_val& key, const MDB_val& value) -> result<bool> {
                        if (key.mv_size != qf::kMessageKeySize)
                          return status(errc::storage_corrupt, "a message key is damaged");
                        const auto id = load_be<std::uint64_t>(static_cast<const std::uint8_t*>(key.mv_data) + 4);

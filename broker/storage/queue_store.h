@@ -124,8 +124,10 @@ class QueueStore {
   status delete_message(WriteTxn& txn, std::uint32_t queue_id, std::uint64_t id);
   // not found: *found = false.
   status get_message(Txn& txn, std::uint32_t queue_id, std::uint64_t id, MessageView* out, bool* found);
-  // Calls fn for each message of a queue in id order; fn returns false to stop.
-  status scan_messages(Txn& txn, std::uint32_t queue_id, const std::function<bool(const MessageView&)>& fn);
+  // Calls fn for each message of a queue with an id >= from_id, in id
+  // order; fn returns false to stop.
+  status scan_messages(Txn& txn, std::uint32_t queue_id, const std::function<bool(const MessageView&)>& fn,
+                       std::uint64_t from_id = 0);
 
   // --- history ---
   status append_history(WriteTxn& txn, std::uint64_t id, std::uint32_t seq, const HistoryEntry& e);
