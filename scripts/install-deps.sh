@@ -7,7 +7,8 @@ packages="build-essential cmake ninja-build pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libspdlog-dev libtomlplusplus-dev prometheus-cpp-dev libcpp-httplib-dev libssl-dev openssl python3-prometheus-client nlohmann-json3-dev libabsl-dev
   clang libclang-rt-14-dev
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
-  librdkafka-dev kcat python3-confluent-kafka python3-kafka"
+  librdkafka-dev kcat python3-confluent-kafka python3-kafka
+  chromium chromium-driver python3-selenium"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

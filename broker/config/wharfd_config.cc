@@ -90,7 +90,7 @@ const std::vector<Key>& keys() {
          c.broker.kafka.advertised_port = v.address.port;
        }},
       {"http-listen", Kind::address_or_off, "127.0.0.1:7421",
-       "HTTP listener for /livez, /readyz and /metrics, HOST:PORT, or off", {}, 0, 0,
+       "HTTP listener for the web console, its /api/v1 and /livez, /readyz, /metrics, HOST:PORT, or off", {}, 0, 0,
        [](WharfdConfig& c, const Value& v) {
          c.broker.http.listen = !v.off;
          c.broker.http.host = v.address.host;
