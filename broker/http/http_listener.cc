@@ -37,6 +37,9 @@ status HttpListener::start(const std::string& host, std::uint16_t port, const ne
   httplib::Server& s = *server_;
   s.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   s.set_payload_max_length(kMaxRequestBytes);
+  // Headers and body go out in separate writes: without this, Nagle holds
+  // the body back for the client's delayed ack (40 ms a keep-alive call).
+  s.set_tcp_nodelay(true);
   s.set_read_timeout(std::chrono::seconds(10));
   s.set_write_timeout(std::chrono::seconds(10));
   s.Get("/livez", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });

@@ -9,78 +9,19 @@ With --screenshots, pictures of the main pages are saved there.
 import argparse
 import json
 import os
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.parse
 
-from selenium import webdriver
+from wharf_process import ADMIN_PASSWORD, WharfProcess, browser
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 ARGS = None
 WAIT = 15  # seconds for any page state to appear
-ADMIN_PASSWORD = "console-admin-passphrase"
-
-
-class Broker:
-    """A wharfd on ephemeral loopback ports over a temp data directory."""
-
-    def __init__(self, auth=False):
-        self.dir = tempfile.mkdtemp(prefix="wharf-console-")
-        cmd = [ARGS.wharfd, "--data-dir", os.path.join(self.dir, "data"), "--listen", "127.0.0.1:0",
-               "--kafka-listen", "off", "--http-listen", "127.0.0.1:0", "--log-level", "warn"]
-        env = dict(os.environ)
-        if auth:
-            pw = os.path.join(self.dir, "admin-password")
-            with open(pw, "w") as f:
-                f.write(ADMIN_PASSWORD + "\n")
-            cmd += ["--auth", "required", "--admin-password-file", pw]
-        self.auth = auth
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on (\S+?), .*http (\S+?),", line)
-        if not m:
-            self.stop()
-            raise RuntimeError("wharfd did not start: " + line + self.proc.stderr.read())
-        self.native = m.group(1)
-        self.url = "http://" + m.group(2)
-
-    def cli(self, *args, stdin=None, user="admin", password=ADMIN_PASSWORD):
-        cmd = [ARGS.wharf, "--broker", self.native]
-        env = dict(os.environ)
-        if self.auth and user:
-            cmd += ["--user", user]
-            env["WHARF_PASSWORD"] = password
-        r = subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True, timeout=60, env=env)
-        if r.returncode != 0:
-            raise AssertionError(f"wharf {' '.join(args)} failed: {r.stderr}")
-        return r.stdout
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def browser():
-    o = Options()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
-              "--disable-dev-shm-usage", "--no-first-run"):
-        o.add_argument(a)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
 
 
 class ConsoleTest(unittest.TestCase):
@@ -140,7 +81,7 @@ class ConsoleTest(unittest.TestCase):
 class WithoutAuth(ConsoleTest):
     @classmethod
     def setUpClass(cls):
-        cls.broker = Broker()
+        cls.broker = WharfProcess(ARGS.wharfd, ARGS.wharf)
 
     @classmethod
     def tearDownClass(cls):
@@ -246,7 +187,7 @@ class WithoutAuth(ConsoleTest):
 class WithAuth(ConsoleTest):
     @classmethod
     def setUpClass(cls):
-        cls.broker = Broker(auth=True)
+        cls.broker = WharfProcess(ARGS.wharfd, ARGS.wharf, auth=True)
         cls.broker.cli("topic", "create", "guarded")
         cls.broker.cli("user", "create", "viewer", "--password-stdin", stdin="viewer-password\n")
         for op in ("describe", "read"):
