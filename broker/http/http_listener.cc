@@ -6,7 +6,11 @@
 
 namespace wharf::http {
 namespace {
-constexpr std::size_t kThreads = 4;
+// cpp-httplib gives each keep-alive connection a thread until it idles
+// out: a browser opens up to six at once, so room for a few browsers, and
+// a short idle timeout so a connection over the limit waits little.
+constexpr std::size_t kThreads = 16;
+constexpr std::chrono::seconds kKeepAlive{1};
 constexpr std::size_t kMaxRequestBytes = 64u << 10;
 constexpr const char* kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
 }  // namespace
@@ -40,6 +44,7 @@ status HttpListener::start(const std::string& host, std::uint16_t port, const ne
   // Headers and body go out in separate writes: without this, Nagle holds
   // the body back for the client's delayed ack (40 ms a keep-alive call).
   s.set_tcp_nodelay(true);
+  s.set_keep_alive_timeout(kKeepAlive.count());
   s.set_read_timeout(std::chrono::seconds(10));
   s.set_write_timeout(std::chrono::seconds(10));
   s.Get("/livez", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });

@@ -1,7 +1,7 @@
 // The broker's HTTP listener (cpp-httplib, its own small thread pool, off
 // the I/O threads): /livez, /readyz, /metrics, and whatever `extra` adds
 // (the admin API and console). Probes, scrapes and console clicks are
-// rare, so a thread per request in flight is the simple, right size.
+// rare, so a thread per connection (16 at most) is the simple, right size.
 #pragma once
 
 #include <cstdint>

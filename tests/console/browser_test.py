@@ -25,11 +25,13 @@ WAIT = 15  # seconds for any page state to appear
 
 
 class ConsoleTest(unittest.TestCase):
-    def setUp(self):
-        self.driver = browser()
+    """One browser for the class (it takes seconds to start); each test
+    starts logged out."""
 
-    def tearDown(self):
-        self.driver.quit()
+    def setUp(self):
+        self.driver = type(self).shared_driver
+        self.driver.get(self.broker.url + "/assets/app.css")
+        self.driver.delete_all_cookies()
 
     # --- helpers ------------------------------------------------------------
     def wait(self, condition, what):
@@ -82,9 +84,11 @@ class WithoutAuth(ConsoleTest):
     @classmethod
     def setUpClass(cls):
         cls.broker = WharfProcess(ARGS.wharfd, ARGS.wharf)
+        cls.shared_driver = browser()
 
     @classmethod
     def tearDownClass(cls):
+        cls.shared_driver.quit()
         cls.broker.stop()
 
     def test_topic_made_in_the_page_shows_records_produced_with_the_cli(self):
@@ -155,11 +159,11 @@ class WithoutAuth(ConsoleTest):
         self.element("#redrive-selected").click()
         self.wait(lambda d: "Moved 1" in d.find_element(By.ID, "redrive-result").text, "the redrive result")
         info = json.loads(b.cli("queue", "describe", "web-jobs", "--json"))
-        self.assertEqual(info["ready"], 1)
+        self.assertEqual(info["ready"], 2)  # "fine one" and the redriven pill
         peeked = b.cli("queue", "peek", "web-jobs", "--json")
         self.assertIn("poison pill", peeked)
         self.driver.get(b.url + "/queues/web-jobs")
-        self.wait(lambda d: d.find_element(By.ID, "queue-ready").text.strip() == "1", "ready 1 on the queue page")
+        self.wait(lambda d: d.find_element(By.ID, "queue-ready").text.strip() == "2", "ready 2 on the queue page")
         self.shot("queue")
 
     def test_overview_groups_and_lists(self):
@@ -194,8 +198,11 @@ class WithAuth(ConsoleTest):
             cls.broker.cli("acl", "add", "--principal", "viewer", "--resource-type", "topic", "--resource", "*",
                            "--operation", op)
 
+        cls.shared_driver = browser()
+
     @classmethod
     def tearDownClass(cls):
+        cls.shared_driver.quit()
         cls.broker.stop()
 
     def test_logged_out_every_page_redirects_to_login(self):
