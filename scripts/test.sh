@@ -37,7 +37,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== 3. ThreadSanitizer, concurrent tests"
 build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHARF_SANITIZE=thread -DWHARF_BUILD_BENCHMARKS=OFF
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build/tsan -j "$jobs" --output-on-failure --timeout 900 -R "^(Client|Queue|Net|Storage|Log|WriterDurability)"
+  ctest --test-dir build/tsan -j "$jobs" --output-on-failure --timeout 900 -R "^(Client|Queue|Net|Storage|Log|WriterDurability|AdminApi|ConsoleAuth)"
 
 echo "== 4. clang build with -Wthread-safety -Werror; fuzzers (ASan), ${WHARF_FUZZ_SECONDS:=45} s each"
 CC=clang CXX=clang++ build build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHARF_SANITIZE=address \

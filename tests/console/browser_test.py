@@ -176,6 +176,12 @@ class WithoutAuth(ConsoleTest):
         self.driver.get(b.url + "/groups/dashboard")
         rows = self.rows("#group-partitions-table tbody tr", 3)
         self.assertTrue(any("clicks" in r.text for r in rows))
+        self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, "tr.lag-growing"), [])
+        # More records while nobody reads: the page marks the growing lag
+        # at its next refresh (every 5 s).
+        b.cli("produce", "clicks", "--partition", "1", stdin="".join(f"late {i}\n" for i in range(50)))
+        self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#group-partitions-table tr.lag-growing"),
+                  "a growing-lag row")
         self.shot("group")
         self.driver.get(b.url + "/queues")
         self.rows("#queues-table a[href='/queues/emails']", 1)
