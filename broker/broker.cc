@@ -137,7 +137,7 @@ status start_http(Broker::Impl& impl) {
   impl.admin = std::make_unique<http::AdminApi>(http::AdminSources{
       *impl.logs, *impl.queues, *impl.groups, *impl.security, *impl.storage,
       impl.options.listen ? impl.server.get() : nullptr, impl.kafka_server.get(), std::string(Broker::version()),
-      impl.options.durability == Durability::sync ? "sync" : "relaxed", impl.started});
+      impl.options.durability == Durability::sync ? "sync" : "relaxed", impl.started, impl.options.http.host});
   routes.extra = [admin = impl.admin.get()](httplib::Server& server, bool tls) { admin->install(server, tls); };
   impl.http = std::make_unique<http::HttpListener>(std::move(routes));
   return impl.http->start(impl.options.http.host, impl.options.http.port, impl.net_options.tls);
@@ -291,6 +291,7 @@ void Broker::stop() {
   impl_->stopped = true;
   impl_->door->close();
   if (impl_->http) impl_->http->stop();
+  impl_->admin.reset();  // its rate sampler reads the engines stopped below
   // Order: read no new requests; let the writer finish what it has, so
   // every accepted write is committed and its reply queued; flush replies
   // and close connections; then stop the I/O threads.

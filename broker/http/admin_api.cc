@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "broker/http/api_router.h"
 #include "broker/http/console_pages.h"
 #include "broker/log/log_engine.h"
@@ -18,6 +21,23 @@ constexpr const char* kSessionCookie = "wharf_session";
 
 bool same_secret(const std::string& a, const std::string& b) {
   return !a.empty() && a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// With auth off, a page of another site whose name an attacker points at
+// 127.0.0.1 (DNS rebinding) would count as same-origin: the API then
+// answers only requests addressed to an IP address, localhost or the
+// listener's own host name.
+bool host_allowed(std::string_view host_header, std::string_view listen_host) {
+  std::string_view host = host_header;
+  if (!host.empty() && host.front() == '[') return true;  // an IPv6 literal
+  if (auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
+  auto lower_equal = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  if (host.empty() || lower_equal(host, "localhost") || lower_equal(host, listen_host)) return true;
+  return host.find_first_not_of("0123456789.") == std::string_view::npos;  // an IPv4 literal
 }
 
 TrafficTotals read_totals(const AdminSources& src) {
@@ -135,6 +155,9 @@ std::string session_cookie(const httplib::Request& req) {
 void Router::add(const std::string& method, const std::string& pattern, Handler h, bool needs_session) {
   auto serve = [&ctx = ctx_, h = std::move(h), needs_session, method](const httplib::Request& req,
                                                                         httplib::Response& res) {
+    if (!ctx.src.security.required() && !host_allowed(req.get_header_value("Host"), ctx.src.http_host))
+      return send_error(res, 403, "host_not_allowed",
+                        "with auth off the API answers only requests to an IP address, localhost or its listen host");
     // Who calls, and the CSRF token their changes must carry.
     std::optional<auth::Principal> who;
     std::string csrf;

@@ -42,6 +42,7 @@ struct AdminSources {
   std::string version;
   std::string durability;
   std::chrono::system_clock::time_point started;
+  std::string http_host;  // the listener's address, a Host header the API accepts with auth off
 };
 
 struct ApiContext;

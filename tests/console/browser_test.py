@@ -128,17 +128,24 @@ class WithoutAuth(ConsoleTest):
         b = self.broker
         b.cli("queue", "create", "web-jobs", "--max-deliveries", "1")
         poison = '<img src=x onerror="alert(1)">poison pill'
-        b.cli("queue", "publish", "web-jobs", stdin=poison + "\n")
+        b.cli("queue", "publish", "web-jobs", "--header", "trace=7f3a", stdin=poison + "\n")
+        b.cli("queue", "publish", "web-jobs", stdin='{"order": 17, "total": "NaN"}\n{"order": 18, "total": -4}\n')
         b.cli("queue", "publish", "web-jobs", stdin="fine one\n")
-        b.cli("queue", "consume", "web-jobs", "--reject", "cannot parse the order", "--count", "1")
+        b.cli("queue", "consume", "web-jobs", "--reject", "cannot parse the order", "--count", "3")
 
         self.driver.get(b.url + "/queues/web-jobs.dlq")
-        rows = self.rows("#messages-table tr.message", 1)
+        rows = self.rows("#messages-table tr.message", 3)
         self.assertIn("poison pill", rows[0].text)
         self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, "#messages-table img"), [])
         self.no_alert()
-        self.shot("dead-letter-queue")
         message_id = rows[0].find_element(By.CSS_SELECTOR, "input.message-select").get_attribute("value")
+        # The list shows each dead letter's headers and whole history when opened.
+        rows[0].find_element(By.CSS_SELECTOR, "button.message-expand").click()
+        history = self.rows("#messages-table tr.message-details tr.history", 1)
+        self.assertIn("cannot parse the order", history[0].text)
+        self.assertIn("7f3a", self.element("#messages-table tr.message-details").text)
+        self.assertEqual(len(self.driver.find_elements(By.CSS_SELECTOR, "#messages-table tr.message")), 3)
+        self.shot("dead-letter-queue")
 
         # Its page: state, attempt history, payload as text.
         rows[0].find_element(By.CSS_SELECTOR, f"a[href$='/messages/{message_id}']").click()
@@ -154,7 +161,7 @@ class WithoutAuth(ConsoleTest):
         self.wait_path("/queues/web-jobs.dlq")
 
         # Redrive it from the page; the CLI sees it back in its queue.
-        box = self.rows("#messages-table tr.message input.message-select", 1)[0]
+        box = self.rows("#messages-table tr.message input.message-select", 3)[0]
         box.click()
         self.element("#redrive-selected").click()
         self.wait(lambda d: "Moved 1" in d.find_element(By.ID, "redrive-result").text, "the redrive result")

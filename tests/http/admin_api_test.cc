@@ -355,6 +355,19 @@ TEST_F(AdminApi, ChangesNeedTheCsrfToken) {
   EXPECT_FALSE(tb_.client()->describe_topic("sneaky").ok());
 }
 
+TEST_F(AdminApi, WithAuthOffOnlyIpOrLocalHostNamesAreAnswered) {
+  httplib::Client http("127.0.0.1", tb_.broker().http_port());
+  auto rebound = http.Get("/api/v1/session", {{"Host", "attacker.example:7421"}});
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 403);
+  EXPECT_NE(rebound->body.find("host_not_allowed"), std::string::npos);
+  for (const char* host : {"localhost:7421", "LOCALHOST", "127.0.0.1:7421", "[::1]:7421", "10.1.2.3"}) {
+    auto r = http.Get("/api/v1/session", {{"Host", host}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << host;
+  }
+}
+
 TEST_F(AdminApi, ConsolePagesAndFilesAreServedWithAPolicy) {
   httplib::Client http("127.0.0.1", tb_.broker().http_port());
   for (const char* page : {"/", "/topics", "/topics/x", "/groups/g", "/queues/q", "/queues/q/messages/7", "/login"}) {

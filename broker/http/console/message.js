@@ -1,6 +1,6 @@
 // One queue message: state, timings, headers, payload, history, redrive.
 
-import {h, enc, table, td, tdNum, card, stat, stateBadge, contentView, timeEl, fmtDuration, fmtTime} from './ui.js';
+import {h, enc, card, stat, stateBadge, messageParts, fmtDuration, fmtTime} from './ui.js';
 import {navigate} from './router.js';
 import {queueHref, messageHref} from './queues.js';
 
@@ -15,6 +15,7 @@ function deadlineText(ms) {
 export async function messagePage(ctx, queue, id) {
   const m = await ctx.get(`/api/v1/queues/${enc(queue)}/messages/${enc(id)}`);
   const origin = m.origin_queue || '';
+  const parts = messageParts(m, {payload: 'message-payload', headers: 'message-headers', history: 'history-table'});
 
   // A dead letter goes back to its original queue; show it there afterwards.
   const redrive = async () => {
@@ -40,11 +41,7 @@ export async function messagePage(ctx, queue, id) {
       stat('Priority', String(m.priority ?? 0), 'message-priority'),
       stat('Published', fmtTime(m.publish_ms), 'message-published', 'stat-wide'),
       stat('Expires', m.expires_ms ? fmtTime(m.expires_ms) : 'never', 'message-expires')),
-    card('Payload', contentView(m.payload, 'message-payload')),
-    card('Headers', table('message-headers', [['Key'], ['Value']],
-      (m.headers || []).map((x) => h('tr.header', null, td(x.key, 'mono'), td(contentView(x.value)))), 'No headers.')),
-    card('History', table('history-table', [['#', 'num'], ['Time'], ['Outcome'], ['Consumer'], ['Reason']],
-      (m.history || []).map((e, i) => h('tr.history', {class: 'outcome-' + String(e.outcome).replace(/[^a-z_]/gi, '')},
-        tdNum(i + 1), td(timeEl(e.time_ms)), td(e.outcome, 'mono'), td(e.consumer || '—'), td(e.reason || '—'))),
-      'No deliveries yet.')));
+    card('Payload', parts.payload),
+    card('Headers', parts.headers),
+    card('History', parts.history));
 }

@@ -2,7 +2,7 @@
 // peek, lookup and the message browser with redrive.
 
 import {
-  busy, h, enc, qs, table, td, tdNum, field, card, stat, stateBadge, preview, timeEl, fmtNum, fmtRate,
+  busy, h, enc, qs, table, td, tdNum, field, card, stat, stateBadge, preview, messageParts, timeEl, fmtNum, fmtRate,
   fmtDuration, fmtTime, readNum, InputError, confirmDialog,
 } from './ui.js';
 import {navigate} from './router.js';
@@ -102,13 +102,40 @@ const lastOutcome = (m) => {
   return [h('span.outcome', null, last.outcome), last.reason ? [': ', h('span.reason', null, last.reason)] : null];
 };
 
-function messageRow(queue, m) {
-  return h('tr.message', null,
+// The full message under its row: payload, headers, every attempt.
+function messageDetails(m, span) {
+  const parts = messageParts(m);
+  return h('tr.message-details', null, h('td', {colspan: span},
+    h('div.message-details-body', null,
+      h('section.details-payload', null, h('h3', null, 'Payload'), parts.payload),
+      h('section.details-headers', null, h('h3', null, 'Headers'), parts.headers),
+      h('section.details-history', null, h('h3', null, 'Attempt history'), parts.history))));
+}
+
+// One tr.message; expand(open) shows or hides its details row (span
+// columns wide) right after it.
+function messageRow(queue, m, span, onToggle) {
+  const toggle = h('button.message-expand', {type: 'button', 'aria-expanded': 'false',
+    'aria-label': `show the details of message ${m.id}`, title: 'Payload, headers and attempt history'}, '▸');
+  const row = h('tr.message', null,
+    h('td.expand', null, toggle),
     td(h('input.message-select', {type: 'checkbox', value: String(m.id), 'aria-label': `select message ${m.id}`})),
     h('td.num', null, h('a.mono', {href: messageHref(queue, m.id)}, String(m.id))),
     td(stateBadge(m.state)), tdNum(m.attempts),
     td(m.origin_queue ? h('a.mono', {href: queueHref(m.origin_queue)}, m.origin_queue) : '—'),
     td(timeEl(m.publish_ms)), td(lastOutcome(m), 'last-outcome'), td(preview(m.payload), 'payload-preview'));
+  let details = null;  // built when first shown, dropped when hidden
+  const expand = (open) => {
+    if (open === (details != null)) return;
+    if (open) row.after((details = messageDetails(m, span)));
+    else { details.remove(); details = null; }
+    row.classList.toggle('expanded', open);
+    toggle.textContent = open ? '▾' : '▸';
+    toggle.setAttribute('aria-expanded', String(open));
+    toggle.setAttribute('aria-label', `${open ? 'hide' : 'show'} the details of message ${m.id}`);
+  };
+  toggle.addEventListener('click', () => { expand(details == null); onToggle(); });
+  return {row, expand, expanded: () => details != null};
 }
 
 function queueLinks(q) {
@@ -171,6 +198,8 @@ export async function queuePage(ctx, name) {
   const msgTotal = h('span#messages-total.muted');
   const msgNext = h('button#messages-next.btn.secondary', {type: 'button'}, 'Next page →');
   const msgFirst = h('button#messages-first.btn.secondary', {type: 'button'}, '⇤ First page');
+  const expandAll = h('button#messages-expand-all.btn.secondary.small', {type: 'button', disabled: true}, 'Expand all');
+  let rows = [];  // messageRow() of each listed message
   const redriveTo = h('input#redrive-to', {type: 'text', placeholder: 'original queue', autocomplete: 'off'});
   const redriveResult = h('p#redrive-result.result', {role: 'status'});
   const redriveBox = h('div#redrive-controls.redrive', {hidden: true});
@@ -180,18 +209,37 @@ export async function queuePage(ctx, name) {
       listed.some((m) => m.origin_queue && m.origin_queue !== name));
   }
 
+  // "Collapse all" once every row on the page is open, else "Expand all".
+  const allExpanded = () => rows.length > 0 && rows.every((r) => r.expanded());
+  const updateExpandAll = () => {
+    expandAll.disabled = !rows.length;
+    expandAll.textContent = allExpanded() ? 'Collapse all' : 'Expand all';
+  };
+  expandAll.addEventListener('click', () => {
+    const open = !allExpanded();
+    for (const r of rows) r.expand(open);
+    updateExpandAll();
+  });
+
   const checkboxes = () => [...msgHolder.querySelectorAll('input.message-select')];
   const loadMessages = async (params) => {
     const after = params.get('after') || '';
     const limit = params.get('limit') || null;
-    const d = await busy(msgHolder, ctx.sub('messages').get(`${base}/messages` + qs({after, limit})));
+    let d;
+    try {
+      d = await busy(msgHolder, ctx.sub('messages').get(`${base}/messages` + qs({after, limit})));
+    } catch (e) {
+      if (typeof e !== 'symbol') { rows = []; updateExpandAll(); }  // busy() dropped the table
+      throw e;
+    }
     listed = d.messages || [];
     const all = h('input#messages-select-all', {type: 'checkbox', 'aria-label': 'select every message on this page'});
     all.addEventListener('change', () => { for (const c of checkboxes()) c.checked = all.checked; });
-    msgHolder.replaceChildren(table('messages-table',
-      [[all], ['Id', 'num'], ['State'], ['Attempts', 'num'], ['Origin queue'], ['Published'], ['Last outcome'],
-        ['Payload']],
-      listed.map((m) => messageRow(name, m)), 'No messages.'));
+    const cols = [['', 'expand'], [all], ['Id', 'num'], ['State'], ['Attempts', 'num'], ['Origin queue'],
+      ['Published'], ['Last outcome'], ['Payload']];
+    rows = listed.map((m) => messageRow(name, m, cols.length, updateExpandAll));
+    msgHolder.replaceChildren(table('messages-table', cols, rows.map((r) => r.row), 'No messages.'));
+    updateExpandAll();
     msgTotal.textContent = `${fmtNum(d.total ?? listed.length)} messages` + (after ? ` · page after id ${after}` : '');
     cursor = {next: d.next ?? null, limit};
     msgNext.disabled = cursor.next == null || cursor.next === '';
@@ -313,7 +361,7 @@ export async function queuePage(ctx, name) {
       h('form.inline-form#peek-form', {novalidate: true, on: {submit: ctx.action(peek)}},
         field('Peek ready messages', peekCount), h('button#peek-load.btn.secondary', {type: 'submit'}, 'Peek'))),
     peekCard,
-    card('Messages', h('div.toolbar', null, msgTotal), redriveBox, redriveResult, msgHolder,
+    card('Messages', h('div.toolbar', null, expandAll, msgTotal), redriveBox, redriveResult, msgHolder,
       h('div.pager', null, msgFirst, msgNext)),
     h('div.columns', null,
       card('Options', optionsTable),

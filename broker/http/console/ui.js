@@ -150,6 +150,22 @@ export function contentView(v, preId) {
     h('pre', {id: preId, class: 'fmt-' + fmt}, v.text ?? ''));
 }
 
+// A queue message's payload, headers and attempt history, for the message
+// page and the queue page's expanded rows. ids names the parts on the one
+// full page ({payload, headers, history}); inline copies go by class only,
+// since a page may hold many of them.
+export function messageParts(m, ids = {}) {
+  const headers = table(ids.headers, [['Key'], ['Value']],
+    (m.headers || []).map((x) => h('tr.header', null, td(x.key, 'mono'), td(contentView(x.value)))), 'No headers.');
+  headers.classList.add('message-headers');
+  const history = table(ids.history, [['#', 'num'], ['Time'], ['Outcome'], ['Consumer'], ['Reason']],
+    (m.history || []).map((e, i) => h('tr.history', {class: 'outcome-' + String(e.outcome).replace(/[^a-z_]/gi, '')},
+      tdNum(i + 1), td(timeEl(e.time_ms)), td(e.outcome, 'mono'), td(e.consumer || '—'), td(e.reason || '—'))),
+    'No attempts yet.');
+  history.classList.add('message-history');
+  return {payload: contentView(m.payload, ids.payload), headers, history};
+}
+
 // A one-line preview of a payload, as text.
 export function preview(v, max = 200) {
   if (v == null) return h('span.muted', null, 'null');
