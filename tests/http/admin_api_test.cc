@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "api_client.h"
+#include "broker/http/console_assets.h"
 #include "wharf/producer.h"
 #include "wharf/queue.h"
 
@@ -383,6 +384,28 @@ TEST_F(AdminApi, ConsolePagesAndFilesAreServedWithAPolicy) {
   EXPECT_EQ(js->get_header_value("Content-Type").rfind("text/javascript", 0), 0u);
   EXPECT_EQ(http.Get("/assets/none.js")->status, 404);
   EXPECT_EQ(http.Get("/elsewhere")->status, 404);
+
+  // A current copy is revalidated, not sent again.
+  const std::string etag = js->get_header_value("ETag");
+  ASSERT_FALSE(etag.empty());
+  auto again = http.Get("/assets/app.js", {{"If-None-Match", etag}});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 304);
+  EXPECT_TRUE(again->body.empty());
+  // Compressed with gzip, not the far slower Brotli, when both are offered.
+  auto packed = http.Get("/assets/app.js", {{"Accept-Encoding", "br, gzip"}});
+  ASSERT_TRUE(packed);
+  EXPECT_EQ(packed->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(packed->body, js->body);  // the client inflated it
+
+  // Every module is preloaded by the page, so none waits for the import that names it.
+  const std::string index = http.Get("/")->body;
+  for (const auto& asset : http::console_assets()) {
+    const std::string name(asset.name);
+    if (name.size() > 3 && name.substr(name.size() - 3) == ".js" && name != "app.js") {
+      EXPECT_NE(index.find("<link rel=\"modulepreload\" href=\"/assets/" + name + "\">"), std::string::npos) << name;
+    }
+  }
 }
 
 }  // namespace
