@@ -324,13 +324,14 @@ status QueueStore::scan_messages(Txn& txn, std::uint32_t queue_id, const std::fu
   return scan_prefix_from(txn.txn_, env_.dbi(Table::queue_messages), start.data(), start.size(),
                           queue_key(queue_id).size(), "reading messages",
                           [&](const MDB_val& key, const MDB_val& value) -> result<bool> {
-                       if (key.mv_size != qf::kMessageKeySize)
-                         return status(errc::storage_corrupt, "a message key is damaged");
-                       const auto id = load_be<std::uint64_t>(static_cast<const std::uint8_t*>(key.mv_data) + 4);
-                       MessageView m;
-                       if (!parse_message(id, from_val(value), &m)) return damaged(queue_id, id);
-                       return fn(m);
-                     });
+                            if (key.mv_size != qf::kMessageKeySize)
+                              return status(errc::storage_corrupt, "a message key is damaged");
+                            const auto id =
+                                load_be<std::uint64_t>(static_cast<const std::uint8_t*>(key.mv_data) + 4);
+                            MessageView m;
+                            if (!parse_message(id, from_val(value), &m)) return damaged(queue_id, id);
+                            return fn(m);
+                          });
 }
 
 // --- history ------------------------------------------------------------------
