@@ -17,6 +17,7 @@ class Latencies {
   void reserve(std::size_t n) { samples_.reserve(n); }
   void add(double us) { samples_.push_back(static_cast<float>(us)); }
   std::size_t size() const { return samples_.size(); }
+  void merge(const Latencies& other) { samples_.insert(samples_.end(), other.samples_.begin(), other.samples_.end()); }
   Percentiles percentiles() {
     Percentiles p;
     if (samples_.empty()) return p;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -90,6 +91,38 @@ std::string target_name(const Target& target) { return target.embedded() ? "embe
 
 }  // namespace
 
+// Sends messages/producers records from each producer at once, each on
+// its own connection and thread; per-producer latencies in r->clients.
+double produce_from_all(const Target& target, const std::string& topic, const LogBenchOptions& o, Report* r,
+                        Latencies* all) {
+  const std::uint32_t n = o.producers;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (std::uint32_t k = 0; k < n; ++k) {
+    clients.push_back(target.connect());
+    if (!clients.back()) return -1;
+  }
+  std::vector<Latencies> latencies(n);
+  std::vector<double> seconds(n, -1);
+  const auto start = Clock::now();
+  {
+    std::vector<std::thread> threads;
+    for (std::uint32_t k = 0; k < n; ++k)
+      threads.emplace_back([&, k] {
+        LogBenchOptions share = o;
+        share.messages = o.messages / n + (k < o.messages % n ? 1 : 0);
+        seconds[k] = produce(*clients[k], topic, share, &latencies[k]);
+      });
+    for (auto& t : threads) t.join();
+  }
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  for (std::uint32_t k = 0; k < n; ++k) {
+    if (seconds[k] < 0) return -1;
+    if (n > 1) r->clients.push_back({"producer", k, latencies[k].size(), latencies[k].percentiles(), r->latency_name});
+    all->merge(latencies[k]);
+  }
+  return elapsed;
+}
+
 int run_log_produce(const Target& target, const LogBenchOptions& o) {
   auto client = target.connect();
   if (!client) return 1;
@@ -97,9 +130,11 @@ int run_log_produce(const Target& target, const LogBenchOptions& o) {
   if (!created) return 1;
   const std::string& topic = *created;
   Report r = log_report("log-produce", target_name(target), *client, o);
+  r.producers = o.producers;
   print_header(r);
   Latencies latencies;
-  r.seconds = produce(*client, topic, o, &latencies);
+  r.seconds = o.producers == 1 ? produce(*client, topic, o, &latencies)
+                               : produce_from_all(target, topic, o, &r, &latencies);
   client->delete_topic(topic);
   if (r.seconds < 0) return 1;
   r.latency = latencies.percentiles();
@@ -108,6 +143,10 @@ int run_log_produce(const Target& target, const LogBenchOptions& o) {
 }
 
 int run_log_replay(const Target& target, const LogBenchOptions& o) {
+  if (o.consumers > o.partitions) {
+    std::fprintf(stderr, "wharf-bench: %u consumers need at least as many partitions\n", o.consumers);
+    return 1;
+  }
   auto client = target.connect();
   if (!client) return 1;
   const auto created = create_run_topic(*client, "replay", o.partitions);
@@ -115,48 +154,79 @@ int run_log_replay(const Target& target, const LogBenchOptions& o) {
   const std::string& topic = *created;
   Report r = log_report("log-replay", target_name(target), *client, o);
   r.latency_name = "poll latency";
+  r.consumers = o.consumers;
   print_header(r);
   std::fprintf(stderr, "  loading %llu messages...\n", static_cast<unsigned long long>(o.messages));
   if (produce(*client, topic, o, nullptr) < 0) return 1;
 
-  ConsumerOptions co;
-  co.start = StartFrom::earliest;
-  Consumer consumer(*client, co);
-  if (status st = consumer.assign_topic(topic); !st.ok()) {
-    std::fprintf(stderr, "wharf-bench: %s\n", st.to_string().c_str());
-    return 1;
+  // Consumer c reads the partitions p with p % consumers == c, on its own
+  // connection and thread.
+  const std::uint32_t n = o.consumers;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (std::uint32_t c = 0; c < n; ++c) {
+    clients.push_back(n == 1 ? nullptr : target.connect());
+    if (n > 1 && !clients.back()) return 1;
   }
   std::atomic<std::uint64_t> read{0};
-  Latencies polls;
-  std::uint64_t checksum = 0;
+  std::atomic<std::uint64_t> checksum{0};
+  std::atomic<bool> failed{false};
+  std::vector<Latencies> polls(n);
+  std::vector<std::uint64_t> counts(n, 0);
   const auto start = Clock::now();
   {
     Progress progress("read", read, o.messages);
-    while (read.load(std::memory_order_relaxed) < o.messages) {
-      const auto t0 = Clock::now();
-      auto records = consumer.poll(std::chrono::seconds(10));
-      polls.add(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-      if (!records.ok()) {
-        std::fprintf(stderr, "wharf-bench: %s\n", records.error().to_string().c_str());
-        return 1;
+    auto read_share = [&](std::uint32_t c) {
+      ConsumerOptions co;
+      co.start = StartFrom::earliest;
+      Consumer consumer(n == 1 ? *client : *clients[c], co);
+      std::vector<TopicPartition> mine;
+      for (std::uint32_t p = c; p < o.partitions; p += n) mine.push_back({topic, p});
+      if (status st = consumer.assign(mine); !st.ok()) {
+        std::fprintf(stderr, "wharf-bench: %s\n", st.to_string().c_str());
+        failed = true;
+        return;
       }
-      if (records->empty()) {
-        std::fprintf(stderr, "wharf-bench: no records for 10 s after %llu\n",
-                     static_cast<unsigned long long>(read.load()));
-        return 1;
+      const std::uint64_t per_partition = (o.messages + o.partitions - 1) / o.partitions;
+      std::uint64_t expected = 0;
+      for (const auto& tp : mine)
+        expected += std::min<std::uint64_t>(per_partition, o.messages - std::min(o.messages, tp.partition * per_partition));
+      std::uint64_t sum = 0;
+      while (counts[c] < expected && !failed) {
+        const auto t0 = Clock::now();
+        auto records = consumer.poll(std::chrono::seconds(10));
+        polls[c].add(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        if (!records.ok() || records->empty()) {
+          std::fprintf(stderr, "wharf-bench: consumer %u: %s after %llu\n", c,
+                       records.ok() ? "no records for 10 s" : records.error().to_string().c_str(),
+                       static_cast<unsigned long long>(counts[c]));
+          failed = true;
+          return;
+        }
+        for (const auto& rec : *records) sum += rec.value.size();
+        counts[c] += records->size();
+        read.fetch_add(records->size(), std::memory_order_relaxed);
       }
-      for (const auto& rec : *records) checksum += rec.value.size();
-      read.fetch_add(records->size(), std::memory_order_relaxed);
-    }
+      checksum.fetch_add(sum);
+    };
+    std::vector<std::thread> threads;
+    for (std::uint32_t c = 0; c < n; ++c) threads.emplace_back(read_share, c);
+    for (auto& t : threads) t.join();
   }
+  if (failed) return 1;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   client->delete_topic(topic);
-  if (checksum != o.messages * o.size) {
+  if (checksum.load() != o.messages * o.size) {
     std::fprintf(stderr, "wharf-bench: read %llu value bytes, expected %llu\n",
-                 static_cast<unsigned long long>(checksum), static_cast<unsigned long long>(o.messages * o.size));
+                 static_cast<unsigned long long>(checksum.load()),
+                 static_cast<unsigned long long>(o.messages * o.size));
     return 1;
   }
-  r.latency = polls.percentiles();
+  Latencies all;
+  for (std::uint32_t c = 0; c < n; ++c) {
+    if (n > 1) r.clients.push_back({"consumer", c, counts[c], polls[c].percentiles(), r.latency_name});
+    all.merge(polls[c]);
+  }
+  r.latency = all.percentiles();
   print_result(r, o.json);
   return 0;
 }

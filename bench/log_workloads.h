@@ -17,6 +17,11 @@ struct LogBenchOptions {
   std::size_t max_in_flight = 16;
   // Producer buffer: bounds how long a record waits before it is sent.
   std::size_t buffer_bytes = 4u << 20;
+  // Clients, each with its own connection and thread: log-produce splits
+  // the messages among producers; log-replay splits the partitions among
+  // consumers.
+  std::uint32_t producers = 1;
+  std::uint32_t consumers = 1;
   bool json = false;
 };
 

@@ -15,6 +15,12 @@ struct QueueBenchOptions {
   std::uint32_t prefetch = 1000;
   std::uint64_t rate = 2000;  // queue-latency: messages per second
   std::uint64_t seconds = 10;  // queue-latency: how long
+  // queue: clients, each with its own connection (and, for producers, its
+  // own thread), and queues ("partitions"): producers spread messages over
+  // the queues; consumer c reads queue c % partitions.
+  std::uint32_t producers = 1;
+  std::uint32_t consumers = 1;
+  std::uint32_t partitions = 1;
   bool json = false;
 };
 

@@ -3,10 +3,20 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "bench/latency.h"
 
 namespace wharf::bench {
+
+// One client's share of a run with several (--producers, --consumers).
+struct ClientReport {
+  std::string role;  // producer, consumer
+  std::uint32_t index = 0;
+  std::uint64_t messages = 0;
+  Percentiles latency;
+  std::string latency_name;
+};
 
 struct Report {
   std::string workload;
@@ -18,6 +28,9 @@ struct Report {
   Percentiles latency;
   std::string target;      // "embedded" or the broker address
   std::string durability;  // as the broker reported it
+  std::uint32_t producers = 1;
+  std::uint32_t consumers = 1;
+  std::vector<ClientReport> clients;  // per client, when there are several
 };
 
 // Machine, build, durability: printed before the run starts.

@@ -45,8 +45,14 @@ int main(int argc, char** argv) {
   };
   auto* produce = app.add_subcommand("log-produce", "Append messages and wait for every confirm");
   add_log(produce);
+  produce->add_option("--producers", log.producers, "Producers, each on its own connection and thread")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
   auto* replay = app.add_subcommand("log-replay", "Load a topic, then read it back from offset 0");
   add_log(replay);
+  replay->add_option("--consumers", log.consumers, "Consumers, each reading its share of the partitions")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
   auto* kproduce =
       app.add_subcommand("kafka-produce", "Produce through librdkafka (acks=all) and wait for every acknowledgement");
   add_log(kproduce);
@@ -61,6 +67,15 @@ int main(int argc, char** argv) {
   auto* q = app.add_subcommand("queue", "Publish and consume at once, acking every message on its own");
   add_queue(q);
   q->add_option("--messages", queue.messages, "Messages to send")->capture_default_str()->check(CLI::PositiveNumber);
+  q->add_option("--producers", queue.producers, "Publishers, each on its own connection and thread")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
+  q->add_option("--consumers", queue.consumers, "Consumers, each on its own connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
+  q->add_option("--partitions", queue.partitions, "Queues the messages are spread over (consumer c reads c % N)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
   auto* ql = app.add_subcommand("queue-latency", "Publish at a fixed rate; measure publish-to-delivery latency");
   add_queue(ql);
   ql->add_option("--rate", queue.rate, "Messages per second")->capture_default_str()->check(CLI::PositiveNumber);
