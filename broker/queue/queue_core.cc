@@ -426,7 +426,7 @@ result<AckPublishResult> Core::ack_and_publish(WriteTxn& txn, const AckPublishRe
 // ---------------------------------------------------------------------------
 // Settlements
 
-status Core::check_settlement(const Settlement& s, const DeliverySink* caller) {
+status Core::check_settlement(const Settlement& s, const DeliverySink* caller, Held* held) {
   auto sit = subs_.find(s.subscription);
   if (sit == subs_.end() || sit->second->sink.get() != caller)
     return {errc::not_subscribed, fmt::format("no subscription {} on this connection", s.subscription)};
@@ -443,6 +443,7 @@ status Core::check_settlement(const Settlement& s, const DeliverySink* caller) {
                         s.message_id)};
   if (s.action == SettleAction::nack && s.delay_ms < -1) return {errc::invalid_argument, "nack delay must be >= 0"};
   if (s.action == SettleAction::extend && s.extend_ms < -1) return {errc::invalid_argument, "extension must be >= 0"};
+  if (held != nullptr) *held = {&sub, q, &it->second};
   return {};
 }
 
@@ -463,10 +464,11 @@ result<std::vector<SettleError>> Core::settle(WriteTxn& txn, const std::vector<S
 }
 
 status Core::settle_one(WriteTxn& txn, const Settlement& s, const DeliverySink* caller, bool durable) {
-  if (status st = check_settlement(s, caller); !st.ok()) return st;
-  Subscription& sub = *subs_[s.subscription];
-  Queue& q = *find(sub.queue_id);
-  Msg& m = q.msgs[s.message_id];
+  Held held;
+  if (status st = check_settlement(s, caller, &held); !st.ok()) return st;
+  Subscription& sub = *held.sub;
+  Queue& q = *held.queue;
+  Msg& m = *held.msg;
   const std::uint64_t id = s.message_id;
   switch (s.action) {
     case SettleAction::ack:

@@ -123,7 +123,13 @@ class Core {
   status drop_oldest(storage::WriteTxn& txn, Queue& q);
 
   // Settlements, attempts, dead letters.
-  status check_settlement(const Settlement& s, const DeliverySink* caller);
+  // What a valid settlement acts on, found once by check_settlement.
+  struct Held {
+    Subscription* sub = nullptr;
+    Queue* queue = nullptr;
+    Msg* msg = nullptr;
+  };
+  status check_settlement(const Settlement& s, const DeliverySink* caller, Held* held = nullptr);
   status settle_one(storage::WriteTxn& txn, const Settlement& s, const DeliverySink* caller, bool durable);
   // An attempt ended without an ack: record it, then retry, delay or
   // dead-letter. delay_ms < 0 applies the queue's backoff.
