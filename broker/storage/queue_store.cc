@@ -312,6 +312,22 @@ status QueueStore::delete_message(WriteTxn& txn, std::uint32_t queue_id, std::ui
   return lmdb_status(rc, "deleting a message");
 }
 
+status QueueStore::delete_messages(WriteTxn& txn, std::span<const std::pair<std::uint32_t, std::uint64_t>> sorted) {
+  if (sorted.empty()) return {};
+  Cursor c(txn.txn_, env_.dbi(Table::queue_messages));
+  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "deleting messages");
+  for (const auto& [queue_id, id] : sorted) {
+    auto k = message_key(queue_id, id);
+    MDB_val key = to_val(k);
+    MDB_val value;
+    const int rc = c.get(&key, &value, MDB_SET);
+    if (rc == MDB_NOTFOUND) continue;
+    if (rc != 0) return lmdb_status(rc, "deleting messages");
+    if (int d = c.del(); d != 0) return lmdb_status(d, "deleting messages");
+  }
+  return {};
+}
+
 status QueueStore::get_message(Txn& txn, std::uint32_t queue_id, std::uint64_t id, MessageView* out, bool* found) {
   auto k = message_key(queue_id, id);
   MDB_val key = to_val(k);
