@@ -1,6 +1,5 @@
 #include "broker/queue/deferred_acks.h"
 
-#include <algorithm>
 #include <cstdint>
 
 namespace wharf::queue {
@@ -26,14 +25,13 @@ status DeferredAcks::write(storage::WriteTxn& txn, storage::QueueStore& store, s
     return {};
   }
   if (!forced_ && !group_writes && acks_.size() < kMaxWaiting && now_ms - since_ms_ < kMaxWaitMs) return {};
-  // In key order, so one cursor walks the table once.
-  keys_.clear();
-  for (const Ack& a : acks_) keys_.emplace_back(a.queue, a.id);
-  std::sort(keys_.begin(), keys_.end());
-  if (status st = store.delete_messages(txn, keys_); !st.ok()) return st;
-  for (const Ack& a : acks_)
+  for (const Ack& a : acks_) {
+    // Gone already if its queue was deleted or purged meanwhile.
+    status st = store.delete_message(txn, a.queue, a.id);
+    if (!st.ok() && st.code() != errc::storage_corrupt) return st;
     if (a.history)
       if (status h = store.delete_history(txn, a.id); !h.ok()) return h;
+  }
   written_ = acks_.size();
   return {};
 }

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 #include "broker/storage/queue_store.h"
@@ -38,7 +37,6 @@ class DeferredAcks {
 
  private:
   std::vector<Ack> acks_;
-  std::vector<std::pair<std::uint32_t, std::uint64_t>> keys_;  // write()'s sorted deletes, kept for reuse
   std::int64_t since_ms_ = 0;  // when the oldest waiting ack came
   std::size_t written_ = 0;    // written by the current group
   bool forced_ = false;

@@ -273,11 +273,7 @@ status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std:
   auto k = message_key(from_queue, id);
   MDB_val key = to_val(k);
   MDB_val old;
-  // A cursor finds the message once for both the read and, in the same
-  // queue, the overwrite (MDB_CURRENT), instead of two searches.
-  Cursor c(txn.txn_, env_.dbi(Table::queue_messages));
-  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "reading a message");
-  int rc = c.get(&key, &old, MDB_SET_KEY);
+  int rc = mdb_get(txn.txn_, env_.dbi(Table::queue_messages), &key, &old);
   if (rc != 0) return rc == MDB_NOTFOUND ? damaged(from_queue, id) : lmdb_status(rc, "reading a message");
   if (old.mv_size < qf::kMessageFixed) return damaged(from_queue, id);
   // Copy first: the old value may sit on a page the put below replaces.
@@ -288,18 +284,16 @@ status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std:
   store_le<std::int64_t>(scratch_.data() + qf::kDeliverAtOffset, r.deliver_at_ms);
   // A dead letter does not expire again in its dead-letter queue.
   if (r.dead_lettered) store_le<std::int64_t>(scratch_.data() + qf::kExpiresOffset, 0);
-  MDB_val value{scratch_.size(), scratch_.data()};
-  if (from_queue == to_queue) {
-    if (int p = mdb_cursor_put(c.raw(), &key, &value, MDB_CURRENT); p != 0)
-      return lmdb_status(p, "rewriting a message");
-  } else {
+  if (from_queue != to_queue) {
     if (status st = txn.reserve_space(scratch_.size()); !st.ok()) return st;
-    if (int d = c.del(); d != 0) return lmdb_status(d, "moving a message");
+    if (int d = mdb_del(txn.txn_, env_.dbi(Table::queue_messages), &key, nullptr); d != 0)
+      return lmdb_status(d, "moving a message");
     k = message_key(to_queue, id);
     key = to_val(k);
-    if (int p = mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, 0); p != 0)
-      return lmdb_status(p, "rewriting a message");
   }
+  MDB_val value{scratch_.size(), scratch_.data()};
+  if (int rc = mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, 0); rc != 0)
+    return lmdb_status(rc, "rewriting a message");
   if (out != nullptr && !parse_message(id, scratch_, out)) return damaged(to_queue, id);
   return {};
 }
@@ -310,22 +304,6 @@ status QueueStore::delete_message(WriteTxn& txn, std::uint32_t queue_id, std::ui
   const int rc = mdb_del(txn.txn_, env_.dbi(Table::queue_messages), &key, nullptr);
   if (rc == MDB_NOTFOUND) return damaged(queue_id, id);
   return lmdb_status(rc, "deleting a message");
-}
-
-status QueueStore::delete_messages(WriteTxn& txn, std::span<const std::pair<std::uint32_t, std::uint64_t>> sorted) {
-  if (sorted.empty()) return {};
-  Cursor c(txn.txn_, env_.dbi(Table::queue_messages));
-  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "deleting messages");
-  for (const auto& [queue_id, id] : sorted) {
-    auto k = message_key(queue_id, id);
-    MDB_val key = to_val(k);
-    MDB_val value;
-    const int rc = c.get(&key, &value, MDB_SET);
-    if (rc == MDB_NOTFOUND) continue;
-    if (rc != 0) return lmdb_status(rc, "deleting messages");
-    if (int d = c.del(); d != 0) return lmdb_status(d, "deleting messages");
-  }
-  return {};
 }
 
 status QueueStore::get_message(Txn& txn, std::uint32_t queue_id, std::uint64_t id, MessageView* out, bool* found) {

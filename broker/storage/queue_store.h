@@ -9,7 +9,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "broker/storage/txn.h"
@@ -123,11 +122,6 @@ class QueueStore {
   status rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std::uint32_t to_queue, std::uint64_t id,
                          const MessageRewrite& rewrite, MessageView* out = nullptr);
   status delete_message(WriteTxn& txn, std::uint32_t queue_id, std::uint64_t id);
-  // Deletes many messages, given as (queue, id) in ascending order, with
-  // one cursor: a key on the page the cursor is on is found without a
-  // search from the root. Keys not stored (their queue was deleted or
-  // purged meanwhile) are skipped.
-  status delete_messages(WriteTxn& txn, std::span<const std::pair<std::uint32_t, std::uint64_t>> sorted);
   // not found: *found = false.
   status get_message(Txn& txn, std::uint32_t queue_id, std::uint64_t id, MessageView* out, bool* found);
   // Calls fn for each message of a queue with an id >= from_id, in id
