@@ -96,6 +96,18 @@ status ApiContext::need(const auth::Principal& who, auth::ResourceType type, std
                                                   auth::resource_type_name(type), name));
 }
 
+std::optional<ApiContext::Caller> ApiContext::caller(const httplib::Request& req) {
+  if (!src.security.required()) return Caller{auth::Principal{}, anonymous_csrf};
+  auto s = sessions.find(session_cookie(req), ConsoleSessions::Clock::now());
+  if (!s) return std::nullopt;
+  auth::Principal who = src.security.principal_of(s->user);
+  if (!who.authenticated()) {
+    sessions.close(s->id);  // the user was deleted
+    return std::nullopt;
+  }
+  return Caller{std::move(who), s->csrf};
+}
+
 // --- answers ---------------------------------------------------------------------
 
 int http_status_of(errc code) {
@@ -158,26 +170,13 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
     if (!ctx.src.security.required() && !host_allowed(req.get_header_value("Host"), ctx.src.http_host))
       return send_error(res, 403, "host_not_allowed",
                         "with auth off the API answers only requests to an IP address, localhost or its listen host");
-    // Who calls, and the CSRF token their changes must carry.
-    std::optional<auth::Principal> who;
-    std::string csrf;
-    if (!ctx.src.security.required()) {
-      who = auth::Principal{};
-      csrf = ctx.anonymous_csrf;
-    } else if (auto s = ctx.sessions.find(session_cookie(req), ConsoleSessions::Clock::now())) {
-      auth::Principal p = ctx.src.security.principal_of(s->user);
-      if (p.authenticated()) {
-        who = std::move(p);
-        csrf = s->csrf;
-      } else {
-        ctx.sessions.close(s->id);  // the user was deleted
-      }
-    }
-    if (!who && needs_session) return send_error(res, 401, "authentication_required", "log in first");
-    if (method != "GET" && needs_session && !same_secret(req.get_header_value(kCsrfHeader), csrf))
+    auto caller = ctx.caller(req);
+    if (!caller && needs_session) return send_error(res, 401, "authentication_required", "log in first");
+    if (method != "GET" && needs_session && !same_secret(req.get_header_value(kCsrfHeader), caller->csrf))
       return send_error(res, 403, "csrf_failed", "the request lacks the session's X-CSRF-Token header");
     try {
-      Call call{req, who.value_or(auth::Principal{}), nlohmann::json::object()};
+      Call call{req, caller ? caller->who : auth::Principal{}, nlohmann::json::object(), std::nullopt};
+      if (caller) call.csrf = std::move(caller->csrf);
       if (!req.body.empty()) {
         call.body = nlohmann::json::parse(req.body, nullptr, false);
         if (!call.body.is_object()) return send_error(res, 400, "invalid_argument", "the body is not a JSON object");

@@ -42,6 +42,7 @@ struct Call {
   const httplib::Request& req;
   auth::Principal who;
   nlohmann::json body;  // {} when the request has none
+  std::optional<std::string> csrf;  // the caller's CSRF token; none without a session
 
   // The path's N-th capture (1-based), URL-decoded by the server.
   std::string arg(std::size_t n) const;
@@ -60,6 +61,15 @@ struct ApiContext {
   ConsoleSessions sessions;
   std::string anonymous_csrf;  // with auth off, the CSRF token of everyone
   bool tls = false;
+
+  // Who makes a request and the CSRF token their changes must carry:
+  // anonymous with auth off, else the user of a live session (a deleted
+  // user's session ends here); nullopt without one.
+  struct Caller {
+    auth::Principal who;
+    std::string csrf;
+  };
+  std::optional<Caller> caller(const httplib::Request& req);
 
   // ok, or not_authorized in the native protocol's words. Always ok with auth off.
   status need(const auth::Principal& who, auth::ResourceType type, std::string_view name, auth::Operation op) const;

@@ -61,18 +61,12 @@ void serve_asset(const httplib::Request& req, httplib::Response& res, const Cons
   res.set_content(a.data.data(), a.data.size(), content_type(a.name));
 }
 
-bool logged_in(ApiContext& ctx, const httplib::Request& req) {
-  if (!ctx.src.security.required()) return true;
-  auto s = ctx.sessions.find(session_cookie(req), ConsoleSessions::Clock::now());
-  return s && ctx.src.security.principal_of(s->user).authenticated();
-}
-
 }  // namespace
 
 void add_console_pages(httplib::Server& server, ApiContext& ctx) {
   auto page = [&ctx](const httplib::Request& req, httplib::Response& res) {
     secure_headers(res);
-    if (req.path != "/login" && !logged_in(ctx, req)) {
+    if (req.path != "/login" && !ctx.caller(req)) {
       res.set_redirect("/login?next=" + httplib::detail::encode_query_param(req.target));
       return;
     }

@@ -27,13 +27,9 @@ std::string cookie(const ApiContext& ctx, const std::string& value, std::chrono:
 }
 
 ApiResult session(ApiContext& ctx, const Call& call) {
-  if (!ctx.src.security.required()) return ApiReply{200, session_json(ctx, call.who, ctx.anonymous_csrf)};
-  const ApiReply none{401, {{"error", {{"code", "authentication_required"}, {"message", "log in first"}}}}};
-  auto s = ctx.sessions.find(session_cookie(call.req), ConsoleSessions::Clock::now());
-  if (!s) return none;
-  const auth::Principal who = ctx.src.security.principal_of(s->user);
-  if (!who.authenticated()) return none;
-  return ApiReply{200, session_json(ctx, who, s->csrf)};
+  if (!call.csrf)
+    return ApiReply{401, {{"error", {{"code", "authentication_required"}, {"message", "log in first"}}}}};
+  return ApiReply{200, session_json(ctx, call.who, *call.csrf)};
 }
 
 ApiResult login(ApiContext& ctx, const Call& call) {
