@@ -245,7 +245,7 @@ result<std::uint64_t> Core::purge(WriteTxn& txn, const std::string& name) {
     }
   }
   for (auto& level : q->levels) level = ReadyLevel();
-  q->delayed = TimedHeap();
+  q->delayed = TimedQueue();
   return ids.size();
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "broker/queue/queue_types.h"
+#include "broker/queue/timed_queue.h"
 #include "broker/storage/queue_store.h"
 
 namespace wharf::queue {
@@ -59,15 +60,6 @@ struct Entry {
   std::uint64_t epoch;
 };
 
-struct TimedEntry {
-  std::int64_t due_ms;
-  std::uint64_t id;
-  std::uint64_t epoch;
-  bool operator>(const TimedEntry& o) const { return due_ms != o.due_ms ? due_ms > o.due_ms : id > o.id; }
-};
-
-using TimedHeap = std::priority_queue<TimedEntry, std::vector<TimedEntry>, std::greater<>>;
-
 struct EntryAfter {
   bool operator()(const Entry& a, const Entry& b) const { return a.id > b.id; }
 };
@@ -105,9 +97,9 @@ struct Queue {
   TrafficCount* traffic = nullptr;
   absl::flat_hash_map<std::uint64_t, Msg, MessageIdHash> msgs;
   std::vector<ReadyLevel> levels;  // index = priority
-  TimedHeap delayed;
-  TimedHeap leases;
-  TimedHeap expiry;
+  TimedQueue delayed;
+  TimedQueue leases;
+  TimedQueue expiry;
   std::uint64_t ready = 0;
   std::uint64_t delayed_count = 0;
   std::uint64_t in_flight = 0;

@@ -15,7 +15,7 @@ constexpr std::size_t kMaxTimerEventsPerGroup = 8192;
 // says whether the entry still stood for something (counts against the
 // budget). False when the budget ran out first; an error from `fire` stops it.
 template <typename Fire>
-status drain_due(TimedHeap& heap, std::int64_t now, std::size_t* budget, bool* out_of_budget, Fire&& fire) {
+status drain_due(TimedQueue& heap, std::int64_t now, std::size_t* budget, bool* out_of_budget, Fire&& fire) {
   while (!heap.empty() && heap.top().due_ms <= now) {
     if (*budget == 0) {
       *out_of_budget = true;
