@@ -118,13 +118,14 @@ double produce_from_all(const Target& target, const std::string& topic, const Lo
   }
   std::vector<Latencies> latencies(n);
   std::vector<double> seconds(n, -1);
+  auto share_of = [&](std::uint32_t k) { return o.messages / n + (k < o.messages % n ? 1 : 0); };
   const auto start = Clock::now();
   {
     std::vector<std::thread> threads;
     for (std::uint32_t k = 0; k < n; ++k)
       threads.emplace_back([&, k] {
         LogBenchOptions share = o;
-        share.messages = o.messages / n + (k < o.messages % n ? 1 : 0);
+        share.messages = share_of(k);
         seconds[k] = produce(*clients[k], topic, share, &latencies[k]);
       });
     for (auto& t : threads) t.join();
@@ -132,7 +133,7 @@ double produce_from_all(const Target& target, const std::string& topic, const Lo
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   for (std::uint32_t k = 0; k < n; ++k) {
     if (seconds[k] < 0) return -1;
-    if (n > 1) r->clients.push_back({"producer", k, latencies[k].size(), latencies[k].percentiles(), r->latency_name});
+    if (n > 1) r->clients.push_back({"producer", k, share_of(k), latencies[k].percentiles(), r->latency_name});
     all->merge(latencies[k]);
   }
   return elapsed;

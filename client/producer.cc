@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "client/batch_pipeline.h"
 #include "client/client_impl.h"
+#include "client/open_batches.h"
 #include "protocol/frame_builder.h"
 #include "protocol/murmur2.h"
 #include "protocol/record_batch.h"
@@ -19,49 +20,14 @@
 namespace wharf {
 namespace {
 
+using client::OpenBatches;
+using client::PartitionSequence;
+using client::ProduceBatch;
+using SharedBatch = std::shared_ptr<ProduceBatch>;
+
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
-struct PartitionSequence;
-
-// One partition's records on their way.
-struct ProduceBatch {
-  std::string topic;
-  std::uint32_t partition = 0;
-  protocol::batch::Builder builder;
-  std::vector<Producer::Completion> done;
-  std::chrono::steady_clock::time_point first_at;
-  // Idempotent producers only (I/O thread): the sealed bytes, where the
-  // batch stands among its partition's, and when it was first sent.
-  std::span<const std::uint8_t> bytes;
-  PartitionSequence* sequence = nullptr;
-  std::int32_t base_sequence = -1;
-  std::uint64_t send_order = 0;
-  std::chrono::steady_clock::time_point first_sent;
-};
-using SharedBatch = std::shared_ptr<ProduceBatch>;
-
-// An idempotent producer's numbering of one partition's batches. Batches
-// whose answer was lost are resent in order before any newer one. When a
-// batch fails for good, the broker refuses the ones sent after it as out of
-// order; the partition then drains (sends nothing new) until every batch in
-// flight has answered, goes back to the failed batch's sequence, and sends
-// the refused and the held batches again in their original order. If the
-// failed batch's outcome is unknown (no answer until delivery_timeout), the
-// broker may hold it, so the partition moves to a new epoch at sequence 0
-// instead (the broker keeps epochs per partition, as Kafka does).
-struct PartitionSequence {
-  std::int16_t epoch = 0;
-  bool bump_epoch = false;
-  std::int32_t next = 0;
-  std::size_t in_flight = 0;
-  // Batches waiting to be resent: new ones wait behind them.
-  std::size_t resending = 0;
-  bool draining = false;
-  std::int32_t restart_at = 0;
-  std::vector<SharedBatch> held;
 };
 
 // Sequences wrap from INT32_MAX to 0, as Kafka's do.
@@ -86,6 +52,31 @@ client::PipelineLimits limits_of(const ProducerOptions& o) {
 
 }  // namespace
 
+namespace client {
+
+// An idempotent producer's numbering of one partition's batches. Batches
+// whose answer was lost are resent in order before any newer one. When a
+// batch fails for good, the broker refuses the ones sent after it as out of
+// order; the partition then drains (sends nothing new) until every batch in
+// flight has answered, goes back to the failed batch's sequence, and sends
+// the refused and the held batches again in their original order. If the
+// failed batch's outcome is unknown (no answer until delivery_timeout), the
+// broker may hold it, so the partition moves to a new epoch at sequence 0
+// instead (the broker keeps epochs per partition, as Kafka does).
+struct PartitionSequence {
+  std::int16_t epoch = 0;
+  bool bump_epoch = false;
+  std::int32_t next = 0;
+  std::size_t in_flight = 0;
+  // Batches waiting to be resent: new ones wait behind them.
+  std::size_t resending = 0;
+  bool draining = false;
+  std::int32_t restart_at = 0;
+  std::vector<SharedBatch> held;
+};
+
+}  // namespace client
+
 struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_shared_from_this<Producer::Impl> {
   Impl(Client::Impl& c, const ProducerOptions& o)
       : BatchPipeline(c.conn, limits_of(o)),
@@ -108,31 +99,9 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
   std::vector<SharedBatch> to_resend;
   asio::steady_timer resend_timer;
   bool resend_armed = false;
-  // Open batches: topic -> partition -> batch (null when none is open).
-  std::unordered_map<std::string, std::vector<BatchPtr>, StringHash, std::equal_to<>> open WHARF_GUARDED_BY(mu());
-  std::vector<BatchPtr> spare WHARF_GUARDED_BY(mu());  // recycled batches
+  OpenBatches open WHARF_GUARDED_BY(mu());
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> sticky WHARF_GUARDED_BY(mu());
-  std::size_t open_count WHARF_GUARDED_BY(mu()) = 0;
-  // The slots of the last topic sent to: most sends repeat it.
-  std::string_view last_topic WHARF_GUARDED_BY(mu());
-  std::vector<BatchPtr>* last_slots WHARF_GUARDED_BY(mu()) = nullptr;
   flatbuffers::FlatBufferBuilder fbb{256u << 10};  // I/O thread only
-
-  BatchPtr take_batch(std::string_view topic, std::uint32_t partition) WHARF_REQUIRES(mu()) {
-    BatchPtr b;
-    if (!spare.empty()) {
-      b = std::move(spare.back());
-      spare.pop_back();
-    } else {
-      b = std::make_unique<ProduceBatch>();
-    }
-    b->topic.assign(topic);
-    b->partition = partition;
-    b->builder.clear();
-    b->done.clear();
-    b->first_at = Clock::now();
-    return b;
-  }
 
   // Appends one record to its partition's open batch. On error (buffer
   // full past max_block) the caller completes `done`. *sealed tells whether
@@ -140,63 +109,26 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
   status append(std::string_view topic, std::uint32_t partition, const ProducerRecord& record, Completion& done,
                 bool* sealed) WHARF_REQUIRES(mu()) {
     if (status st = wait_for_room(); !st.ok()) return st;
-    if (last_slots == nullptr || last_topic != topic) {
-      auto it = open.find(topic);
-      if (it == open.end()) it = open.emplace(std::string(topic), std::vector<BatchPtr>()).first;
-      last_topic = it->first;
-      last_slots = &it->second;
-    }
-    auto& slots = *last_slots;
-    if (slots.size() <= partition) slots.resize(partition + 1);
-    BatchPtr& b = slots[partition];
-    if (b && !b->builder.empty() && b->builder.size_with(record) > limits().batch_bytes) {
+    buffered(open.add(topic, partition, record, done, limits().batch_bytes, [&](BatchPtr b) {
+      mu().assert_held();  // called inside add, under this function's lock
       seal(std::move(b));
-      --open_count;
       *sealed = true;
-    }
-    if (!b) {
-      b = take_batch(topic, partition);
-      ++open_count;
-      buffered(b->builder.size());  // the batch header
-    }
-    const std::size_t before = b->builder.size();
-    b->builder.add(record, record.timestamp_ms < 0 ? wall_clock_ms() : record.timestamp_ms);
-    b->done.push_back(std::move(done));
-    buffered(b->builder.size() - before);
-    if (b->builder.size() >= limits().batch_bytes) {
-      seal(std::move(b));
-      --open_count;
-      *sealed = true;
-    }
+    }));
     return {};
   }
 
   Clock::time_point seal_lingering(Clock::time_point now, std::size_t room) override WHARF_REQUIRES(mu()) {
-    Clock::time_point next_due = Clock::time_point::max();
-    if (open_count == 0) return next_due;
-    for (auto& [topic, slots] : open) {
-      for (auto& b : slots) {
-        if (!b) continue;
-        const auto due = b->first_at + limits().linger;
-        if (due <= now && room > 0) {
-          seal(std::move(b));
-          --open_count;
-          --room;
-        } else {
-          next_due = std::min(next_due, due);
-        }
-      }
-    }
-    return next_due;
+    return open.seal_lingering(now, room, limits().linger, [&](BatchPtr b) {
+      mu().assert_held();
+      seal(std::move(b));
+    });
   }
 
   void seal_all() override WHARF_REQUIRES(mu()) {
-    for (auto& [topic, slots] : open)
-      for (auto& b : slots)
-        if (b) {
-          seal(std::move(b));
-          --open_count;
-        }
+    open.seal_all([&](BatchPtr b) {
+      mu().assert_held();
+      seal(std::move(b));
+    });
   }
 
   void init_producer_id() {
@@ -251,7 +183,7 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
     }
     auto sealed = batch->builder.finish(codec, stamp);
     if (!sealed) {
-      complete(*batch, sealed.error());
+      batch->complete(sealed.error());
       recycle(*batch);
       return false;
     }
@@ -302,7 +234,7 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
         if (resendable(code)) seq->bump_epoch = true;
       }
     }
-    complete(*batch, base);
+    batch->complete(base);
     recycle(*batch);
     if (seq != nullptr) end_drain_if_done(*seq);
   }
@@ -351,30 +283,12 @@ struct Producer::Impl final : client::BatchPipeline<ProduceBatch>, std::enable_s
     });
   }
 
-  // Runs each record's completion: its offset, or the batch's error.
-  static void complete(ProduceBatch& batch, const result<std::int64_t>& base) {
-    for (std::size_t i = 0; i < batch.done.size(); ++i) {
-      if (!batch.done[i]) continue;
-      if (base.ok()) {
-        batch.done[i](RecordMetadata{batch.partition, *base + static_cast<std::int64_t>(i)});
-      } else {
-        batch.done[i](base.error());
-      }
-    }
-  }
-
   // Keeps the batch's buffers for a later one, then frees its slot.
   void recycle(ProduceBatch& used) {
     const std::size_t size = used.builder.size();
     {
       MutexLock lock(mu());
-      if (spare.size() < 64) {
-        auto b = std::make_unique<ProduceBatch>();
-        std::swap(b->builder, used.builder);
-        b->done.swap(used.done);
-        b->done.clear();
-        spare.push_back(std::move(b));
-      }
+      open.recycle(used);
     }
     finished(size);
   }
