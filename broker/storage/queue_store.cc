@@ -273,7 +273,13 @@ status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std:
   auto k = message_key(from_queue, id);
   MDB_val key = to_val(k);
   MDB_val old;
-  int rc = mdb_get(txn.txn_, env_.dbi(Table::queue_messages), &key, &old);
+  // One search finds the message for the read and, within its queue, for
+  // the overwrite (MDB_CURRENT). MDB_SET leaves `key` pointing at k: a key
+  // pointing into the page would be read after LMDB has moved that page's
+  // nodes (a value on overflow pages is deleted and re-added).
+  Cursor c(txn.txn_, env_.dbi(Table::queue_messages));
+  if (c.open_rc() != 0) return lmdb_status(c.open_rc(), "reading a message");
+  int rc = c.get(&key, &old, MDB_SET);
   if (rc != 0) return rc == MDB_NOTFOUND ? damaged(from_queue, id) : lmdb_status(rc, "reading a message");
   if (old.mv_size < qf::kMessageFixed) return damaged(from_queue, id);
   // Copy first: the old value may sit on a page the put below replaces.
@@ -284,16 +290,18 @@ status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std:
   store_le<std::int64_t>(scratch_.data() + qf::kDeliverAtOffset, r.deliver_at_ms);
   // A dead letter does not expire again in its dead-letter queue.
   if (r.dead_lettered) store_le<std::int64_t>(scratch_.data() + qf::kExpiresOffset, 0);
-  if (from_queue != to_queue) {
+  MDB_val value{scratch_.size(), scratch_.data()};
+  if (from_queue == to_queue) {
+    if (int p = mdb_cursor_put(c.raw(), &key, &value, MDB_CURRENT); p != 0)
+      return lmdb_status(p, "rewriting a message");
+  } else {
     if (status st = txn.reserve_space(scratch_.size()); !st.ok()) return st;
-    if (int d = mdb_del(txn.txn_, env_.dbi(Table::queue_messages), &key, nullptr); d != 0)
-      return lmdb_status(d, "moving a message");
+    if (int d = c.del(); d != 0) return lmdb_status(d, "moving a message");
     k = message_key(to_queue, id);
     key = to_val(k);
+    if (int p = mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, 0); p != 0)
+      return lmdb_status(p, "rewriting a message");
   }
-  MDB_val value{scratch_.size(), scratch_.data()};
-  if (int rc = mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, 0); rc != 0)
-    return lmdb_status(rc, "rewriting a message");
   if (out != nullptr && !parse_message(id, scratch_, out)) return damaged(to_queue, id);
   return {};
 }
