@@ -82,6 +82,11 @@ status Core::load() {
       m.publish_ms = v.fields.publish_ms;
       m.expires_ms = v.fields.expires_ms;
       m.attempts = v.fields.attempts;
+      // A first delivery recorded by the queue's mark rather than in the
+      // message (deliver_one).
+      const bool as_published = !v.fields.rewritten && v.fields.deliver_at_ms == 0;
+      if (as_published && v.id <= ref.stats.first_delivered_through) m.attempts = std::max<std::uint32_t>(m.attempts, 1);
+      m.pristine = as_published && m.attempts == 0;
       m.origin_queue = v.fields.origin_queue;
       m.priority = std::min<std::uint8_t>(v.fields.priority, static_cast<std::uint8_t>(ref.levels.size() - 1));
       m.dead_lettered = v.fields.dead_lettered;
@@ -367,6 +372,7 @@ status Core::publish_into(WriteTxn& txn, Queue& q, const PublishBatch& batch, st
     m.expires_ms = f.expires_ms;
     m.priority = out.priority;
     m.origin_queue = q.config.id;
+    m.pristine = f.deliver_at_ms == 0;
     auto [it, inserted] = q.msgs.emplace(id, m);
     if (f.deliver_at_ms > 0) {
       states_.to_delayed(q, id, it->second, f.deliver_at_ms);
@@ -577,6 +583,7 @@ status Core::dead_letter(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m) {
   q.stats_dirty = true;
   Msg moved = m;
   moved.attempts = 0;
+  moved.pristine = false;
   moved.holder = nullptr;
   moved.dead_lettered = true;
   moved.expires_ms = 0;

@@ -149,9 +149,7 @@ status Core::deliver_one(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg
   count(q, &QueueTraffic::delivered);
   ++m.attempts;
   storage::MessageView view;
-  if (status st = store_.rewrite_message(txn, q.config.id, q.config.id, id, {m.attempts, m.dead_lettered, 0}, &view);
-      !st.ok())
-    return st;
+  if (status st = record_attempt(txn, q, id, m, &view); !st.ok()) return st;
   states_.leave(q, m);
   states_.to_in_flight(q, id, m, s, now + q.config.ack_deadline_ms);
   Pending& p = pending_[s.id];
@@ -175,6 +173,26 @@ status Core::deliver_one(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg
   p.batch.arena.insert(p.batch.arena.end(), view.payload.begin(), view.payload.end());
   p.batch.deliveries.push_back(d);
   s.group_bytes += view.headers.size() + view.payload.size();
+  return {};
+}
+
+// A delivery's attempt is stored before the delivery goes out, so a
+// restart never hands a message out again with fewer attempts. A message
+// stored as published (no delay, never rewritten) in a queue of one
+// priority level leaves the ready order in id order: for its first delivery
+// the queue's first_delivered_through moves up to it (written once per
+// group with the queue's counters) and the message is only read. Every
+// other delivery rewrites the message with its attempts.
+status Core::record_attempt(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, storage::MessageView* view) {
+  const bool first_in_order = m.pristine && q.levels.size() == 1;
+  m.pristine = false;
+  if (!first_in_order)
+    return store_.rewrite_message(txn, q.config.id, q.config.id, id, {m.attempts, m.dead_lettered, 0}, view);
+  bool found = false;
+  if (status st = store_.get_message(txn, q.config.id, id, view, &found); !st.ok()) return st;
+  if (!found) return {errc::storage_corrupt, fmt::format("message {} of queue '{}' is missing", id, q.config.name)};
+  q.stats.first_delivered_through = std::max(q.stats.first_delivered_through, id);
+  q.stats_dirty = true;
   return {};
 }
 

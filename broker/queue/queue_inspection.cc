@@ -152,6 +152,7 @@ result<std::uint64_t> Core::redrive(storage::WriteTxn& txn, const RedriveRequest
     }
     Msg moved = m;
     moved.attempts = 0;
+    moved.pristine = false;
     moved.dead_lettered = false;
     moved.priority = std::min<std::uint8_t>(moved.priority, static_cast<std::uint8_t>(target->levels.size() - 1));
     dlq->msgs.erase(id);

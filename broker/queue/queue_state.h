@@ -36,6 +36,10 @@ struct Msg {
   std::uint32_t origin_queue = 0;
   std::uint8_t priority = 0;
   bool dead_lettered = false;
+  // Stored as published (no delay, never rewritten) and never delivered:
+  // its first delivery is recorded by the queue's first_delivered_through
+  // instead of rewriting it (see deliver_one).
+  bool pristine = false;
   MessageState state = MessageState::ready;
 };
 

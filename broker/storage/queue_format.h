@@ -22,7 +22,8 @@ constexpr std::uint32_t kQueueValueVersion = 1;
 constexpr std::size_t kQueueValueFixed = 80;
 
 // queue_messages: key = queue_id u32 BE | message_id u64 BE; value:
-//   format u8 (=1) | priority u8 | flags u16 (bit 0: dead-lettered) | attempts u32 |
+//   format u8 (=1) | priority u8 | flags u16 (bit 0: dead-lettered, bit 1: rewritten
+//   since its publish) | attempts u32 |
 //   origin_queue_id u32 | header_count u32 |
 //   publish_ms i64 | deliver_at_ms i64 | expires_ms i64 |
 //   headers: (key_length u32 | key | value_length u32 | value) * header_count |
@@ -35,14 +36,17 @@ constexpr std::size_t kAttemptsOffset = 4;
 constexpr std::size_t kDeliverAtOffset = 24;
 constexpr std::size_t kExpiresOffset = 32;
 constexpr std::uint16_t kFlagDeadLettered = 1;
+constexpr std::uint16_t kFlagRewritten = 2;
 
 // queue_history: key = message_id u64 BE | sequence u32 BE; value:
 //   time_ms i64 | outcome u8 | reserved u8 | consumer_length u16 |
 //   reason_length u16 | reserved u16 | consumer | reason
 constexpr std::size_t kHistoryFixed = 16;
 
-// queue_stats: key = queue_id u32 BE; value: dead_lettered u64 | dropped u64 | expired u64
-constexpr std::size_t kStatsValueSize = 24;
+// queue_stats: key = queue_id u32 BE; value: dead_lettered u64 | dropped u64 | expired u64 |
+//   first_delivered_through u64 (absent in 24-byte values written before it: 0)
+constexpr std::size_t kStatsValueSize = 32;
+constexpr std::size_t kStatsValueSizeV1 = 24;
 
 // deleting_queues: key = queue_id u32 BE; value: empty
 

@@ -46,7 +46,9 @@ bool parse_message(std::uint64_t id, std::span<const std::uint8_t> v, MessageVie
   const std::uint8_t* p = v.data();
   out->id = id;
   out->fields.priority = p[1];
-  out->fields.dead_lettered = (load_le<std::uint16_t>(p + qf::kFlagsOffset) & qf::kFlagDeadLettered) != 0;
+  const auto flags = load_le<std::uint16_t>(p + qf::kFlagsOffset);
+  out->fields.dead_lettered = (flags & qf::kFlagDeadLettered) != 0;
+  out->fields.rewritten = (flags & qf::kFlagRewritten) != 0;
   out->fields.attempts = load_le<std::uint32_t>(p + 4);
   out->fields.origin_queue = load_le<std::uint32_t>(p + 8);
   out->header_count = load_le<std::uint32_t>(p + 12);
@@ -286,7 +288,8 @@ status QueueStore::rewrite_message(WriteTxn& txn, std::uint32_t from_queue, std:
   scratch_.assign(static_cast<const std::uint8_t*>(old.mv_data),
                   static_cast<const std::uint8_t*>(old.mv_data) + old.mv_size);
   store_le<std::uint32_t>(scratch_.data() + qf::kAttemptsOffset, r.attempts);
-  store_le<std::uint16_t>(scratch_.data() + qf::kFlagsOffset, r.dead_lettered ? qf::kFlagDeadLettered : 0);
+  store_le<std::uint16_t>(scratch_.data() + qf::kFlagsOffset,
+                          qf::kFlagRewritten | (r.dead_lettered ? qf::kFlagDeadLettered : 0));
   store_le<std::int64_t>(scratch_.data() + qf::kDeliverAtOffset, r.deliver_at_ms);
   // A dead letter does not expire again in its dead-letter queue.
   if (r.dead_lettered) store_le<std::int64_t>(scratch_.data() + qf::kExpiresOffset, 0);
@@ -425,6 +428,7 @@ status QueueStore::put_stats(WriteTxn& txn, std::uint32_t queue_id, const QueueS
   store_le<std::uint64_t>(v, s.dead_lettered);
   store_le<std::uint64_t>(v + 8, s.dropped);
   store_le<std::uint64_t>(v + 16, s.expired);
+  store_le<std::uint64_t>(v + 24, s.first_delivered_through);
   MDB_val key = to_val(k);
   MDB_val value{sizeof(v), v};
   return lmdb_status(mdb_put(txn.txn_, env_.dbi(Table::queue_stats), &key, &value, 0), "writing queue counters");
@@ -437,9 +441,12 @@ result<QueueStats> QueueStore::get_stats(Txn& txn, std::uint32_t queue_id) {
   const int rc = mdb_get(txn.txn_, env_.dbi(Table::queue_stats), &key, &value);
   if (rc == MDB_NOTFOUND) return QueueStats{};
   if (rc != 0) return lmdb_status(rc, "reading queue counters");
-  if (value.mv_size != qf::kStatsValueSize) return status(errc::storage_corrupt, "queue counters are damaged");
+  if (value.mv_size != qf::kStatsValueSize && value.mv_size != qf::kStatsValueSizeV1)
+    return status(errc::storage_corrupt, "queue counters are damaged");
   const auto* p = static_cast<const std::uint8_t*>(value.mv_data);
-  return QueueStats{load_le<std::uint64_t>(p), load_le<std::uint64_t>(p + 8), load_le<std::uint64_t>(p + 16)};
+  QueueStats s{load_le<std::uint64_t>(p), load_le<std::uint64_t>(p + 8), load_le<std::uint64_t>(p + 16), 0};
+  if (value.mv_size == qf::kStatsValueSize) s.first_delivered_through = load_le<std::uint64_t>(p + 24);
+  return s;
 }
 
 }  // namespace wharf::storage

@@ -51,6 +51,7 @@ struct MessageFields {
   std::int64_t publish_ms = 0;
   std::int64_t deliver_at_ms = 0;   // 0: at once
   std::int64_t expires_ms = 0;      // 0: never
+  bool rewritten = false;           // rewritten since its publish (read only)
 };
 
 // The fields a message's life changes after its publish.
@@ -93,6 +94,10 @@ struct QueueStats {
   std::uint64_t dead_lettered = 0;
   std::uint64_t dropped = 0;
   std::uint64_t expired = 0;
+  // Every message of the queue with an id up to this one, published
+  // without a delay and not rewritten since (MessageFields::rewritten), has
+  // been delivered once: its stored attempts (0) count one more.
+  std::uint64_t first_delivered_through = 0;
 };
 
 class QueueStore {
