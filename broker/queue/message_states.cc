@@ -71,10 +71,8 @@ void MessageStates::watch_expiry(Queue& q, std::uint64_t id, const Msg& m) {
 std::pair<std::uint64_t, Msg*> MessageStates::pop_ready(Queue& q) {
   // Looks each entry up once: the live message comes back with its id.
   auto live_msg = [&](const Entry& e) -> Msg* {
-    auto it = q.msgs.find(e.id);
-    return it != q.msgs.end() && it->second.epoch == e.epoch && it->second.state == MessageState::ready
-               ? &it->second
-               : nullptr;
+    Msg* m = q.msgs.find(e.id);
+    return m != nullptr && m->epoch == e.epoch && m->state == MessageState::ready ? m : nullptr;
   };
   for (auto level = q.levels.rbegin(); level != q.levels.rend(); ++level) {
     Msg* fresh = nullptr;
@@ -96,8 +94,8 @@ std::pair<std::uint64_t, Msg*> MessageStates::pop_ready(Queue& q) {
 
 std::uint64_t MessageStates::oldest_ready(Queue& q) {
   auto live_entry = [&](const Entry& e) {
-    auto it = q.msgs.find(e.id);
-    return it != q.msgs.end() && it->second.epoch == e.epoch && it->second.state == MessageState::ready;
+    const Msg* m = q.msgs.find(e.id);
+    return m != nullptr && m->epoch == e.epoch && m->state == MessageState::ready;
   };
   std::uint64_t best = 0;
   for (auto& level : q.levels) {
@@ -115,8 +113,8 @@ std::uint64_t MessageStates::soonest_delayed(Queue& q) {
 }
 
 bool MessageStates::live(const Queue& q, const TimedEntry& e, MessageState state) const {
-  auto it = q.msgs.find(e.id);
-  return it != q.msgs.end() && it->second.epoch == e.epoch && it->second.state == state;
+  const Msg* m = q.msgs.find(e.id);
+  return m != nullptr && m->epoch == e.epoch && m->state == state;
 }
 
 void MessageStates::mark_dispatch(Queue& q) {

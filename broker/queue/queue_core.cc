@@ -90,15 +90,15 @@ status Core::load() {
       m.origin_queue = v.fields.origin_queue;
       m.priority = std::min<std::uint8_t>(v.fields.priority, static_cast<std::uint8_t>(ref.levels.size() - 1));
       m.dead_lettered = v.fields.dead_lettered;
-      auto [it, inserted] = ref.msgs.emplace(v.id, m);
+      Msg& added = ref.msgs.insert(v.id, m);
       // Every unacked message is ready again, in id order, unless its
       // delay (publish delay or backoff) is still ahead.
       if (v.fields.deliver_at_ms > now) {
-        states_.to_delayed(ref, v.id, it->second, v.fields.deliver_at_ms);
+        states_.to_delayed(ref, v.id, added, v.fields.deliver_at_ms);
       } else {
-        states_.to_ready(ref, v.id, it->second, false);
+        states_.to_ready(ref, v.id, added, false);
       }
-      states_.watch_expiry(ref, v.id, it->second);
+      states_.watch_expiry(ref, v.id, added);
       return true;
     });
     if (!scan.ok()) return scan;
@@ -107,9 +107,8 @@ status Core::load() {
   }
   status hist = store_.scan_history_counts(*txn, [&](std::uint64_t id, std::uint32_t count) {
     for (auto& [name, q] : by_name_) {
-      auto it = q->msgs.find(id);
-      if (it != q->msgs.end()) {
-        it->second.history = count;
+      if (Msg* m = q->msgs.find(id); m != nullptr) {
+        m->history = count;
         return;
       }
     }
@@ -240,10 +239,11 @@ result<std::uint64_t> Core::purge(WriteTxn& txn, const std::string& name) {
   Queue* q = find(name);
   if (q == nullptr) return unknown_queue(name);
   std::vector<std::uint64_t> ids;
-  for (auto& [id, m] : q->msgs)
+  q->msgs.for_each([&](std::uint64_t id, const Msg& m) {
     if (m.state == MessageState::ready || m.state == MessageState::delayed) ids.push_back(id);
+  });
   for (std::uint64_t id : ids) {
-    states_.leave(*q, q->msgs[id]);
+    states_.leave(*q, q->msgs.at(id));
     if (status st = drop(txn, *q, id); !st.ok()) {
       txn.request_rollback();
       return st;
@@ -263,8 +263,9 @@ QueueDescription Core::describe(const Queue& q) const {
   for (const Subscription* s : q.subs)
     if (!s->cancelled) ++d.consumers;
   std::int64_t oldest = 0;
-  for (const auto& [id, m] : q.msgs)
+  q.msgs.for_each([&](std::uint64_t, const Msg& m) {
     if (oldest == 0 || m.publish_ms < oldest) oldest = m.publish_ms;
+  });
   d.oldest_age_ms = oldest == 0 ? 0 : std::max<std::int64_t>(0, now_ms() - oldest);
   d.dead_lettered = q.stats.dead_lettered;
   d.dropped = q.stats.dropped;
@@ -316,7 +317,7 @@ status Core::drop_oldest(WriteTxn& txn, Queue& q) {
   std::uint64_t id = states_.oldest_ready(q);
   if (id == 0) id = states_.soonest_delayed(q);
   if (id == 0) return queue_full(q);
-  Msg& m = q.msgs[id];
+  Msg& m = q.msgs.at(id);
   if (status st = add_history(txn, id, m, Outcome::overflow, "", "queue at max length"); !st.ok()) return st;
   states_.leave(q, m);
   return dead_letter(txn, q, id, m);
@@ -373,13 +374,13 @@ status Core::publish_into(WriteTxn& txn, Queue& q, const PublishBatch& batch, st
     m.priority = out.priority;
     m.origin_queue = q.config.id;
     m.pristine = f.deliver_at_ms == 0;
-    auto [it, inserted] = q.msgs.emplace(id, m);
+    Msg& added = q.msgs.insert(id, m);
     if (f.deliver_at_ms > 0) {
-      states_.to_delayed(q, id, it->second, f.deliver_at_ms);
+      states_.to_delayed(q, id, added, f.deliver_at_ms);
     } else {
-      states_.to_ready(q, id, it->second, false);
+      states_.to_ready(q, id, added, false);
     }
-    states_.watch_expiry(q, id, it->second);
+    states_.watch_expiry(q, id, added);
     ids->push_back(id);
     count(q, &QueueTraffic::published);
   }
@@ -439,17 +440,17 @@ status Core::check_settlement(const Settlement& s, const DeliverySink* caller, H
   Subscription& sub = *sit->second;
   Queue* q = find(sub.queue_id);
   if (q == nullptr) return {errc::unknown_queue, "the subscription's queue was deleted"};
-  auto it = q->msgs.find(s.message_id);
-  if (it == q->msgs.end())
+  Msg* found = q->msgs.find(s.message_id);
+  if (found == nullptr)
     return {errc::unknown_message, fmt::format("no message {} in queue '{}'", s.message_id, q->config.name)};
-  const Msg& m = it->second;
+  const Msg& m = *found;
   if (m.state != MessageState::in_flight || m.tag != s.tag || m.holder != &sub)
     return {errc::lease_expired,
             fmt::format("delivery {} of message {} is no longer held: its lease expired or it was redelivered", s.tag,
                         s.message_id)};
   if (s.action == SettleAction::nack && s.delay_ms < -1) return {errc::invalid_argument, "nack delay must be >= 0"};
   if (s.action == SettleAction::extend && s.extend_ms < -1) return {errc::invalid_argument, "extension must be >= 0"};
-  if (held != nullptr) *held = {&sub, q, &it->second};
+  if (held != nullptr) *held = {&sub, q, found};
   return {};
 }
 
@@ -589,18 +590,18 @@ status Core::dead_letter(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m) {
   moved.expires_ms = 0;
   moved.priority = std::min<std::uint8_t>(moved.priority, static_cast<std::uint8_t>(dlq->levels.size() - 1));
   q.msgs.erase(id);
-  auto [it, inserted] = dlq->msgs.emplace(id, moved);
-  states_.to_ready(*dlq, id, it->second, true);
-  states_.watch_expiry(*dlq, id, it->second);
+  Msg& added = dlq->msgs.insert(id, moved);
+  states_.to_ready(*dlq, id, added, true);
+  states_.watch_expiry(*dlq, id, added);
   return {};
 }
 
 // Deletes a message (already out of its state) with its history.
 status Core::drop(WriteTxn& txn, Queue& q, std::uint64_t id) {
   group_writes_ = true;
-  auto it = q.msgs.find(id);
+  const Msg* m = q.msgs.find(id);
   if (status st = store_.delete_message(txn, q.config.id, id); !st.ok()) return st;
-  if (it != q.msgs.end() && it->second.history > 0)
+  if (m != nullptr && m->history > 0)
     if (status st = store_.delete_history(txn, id); !st.ok()) return st;
   q.msgs.erase(id);
   return {};
@@ -661,10 +662,10 @@ void Core::after_abort() {
   for (const auto& a : deferred_.waiting()) {
     Queue* q = find(a.queue);
     if (q == nullptr) continue;
-    auto it = q->msgs.find(a.id);
-    if (it == q->msgs.end()) continue;
-    states_.leave(*q, it->second);
-    q->msgs.erase(it);
+    Msg* m = q->msgs.find(a.id);
+    if (m == nullptr) continue;
+    states_.leave(*q, *m);
+    q->msgs.erase(a.id);
   }
 }
 

@@ -61,11 +61,12 @@ status Core::unsubscribe(storage::WriteTxn& txn, std::uint64_t id, const Deliver
   // never handed over go back as they were.
   const std::string who = s.sink->name();
   std::vector<std::uint64_t> held;
-  for (auto& [mid, m] : q->msgs)
+  q->msgs.for_each([&](std::uint64_t mid, const Msg& m) {
     if (m.state == MessageState::in_flight && m.holder == &s) held.push_back(mid);
+  });
   std::sort(held.begin(), held.end());
   for (std::uint64_t mid : held) {
-    Msg& m = q->msgs[mid];
+    Msg& m = q->msgs.at(mid);
     status st;
     if (release_from_tag != 0 && m.tag >= release_from_tag) {
       states_.leave(*q, m);

@@ -14,19 +14,18 @@ result<MessageInfo> Core::info(storage::Txn& txn, const std::string& queue, std:
   Queue* q = find(queue);
   if (q == nullptr) return unknown_queue(queue);
   const std::string& asked = q->config.name;
-  auto it = q->msgs.find(id);
-  if (it == q->msgs.end() && !q->config.dlq.empty()) {
+  const Msg* known = q->msgs.find(id);
+  if (known == nullptr && !q->config.dlq.empty()) {
     // A dead-lettered message is found through its original queue too.
     if (Queue* dlq = find(q->config.dlq); dlq != nullptr) {
-      auto d = dlq->msgs.find(id);
-      if (d != dlq->msgs.end()) {
+      if (const Msg* d = dlq->msgs.find(id); d != nullptr) {
         q = dlq;
-        it = d;
+        known = d;
       }
     }
   }
-  if (it == q->msgs.end()) return status(errc::unknown_message, fmt::format("no message {} in queue '{}'", id, asked));
-  const Msg& m = it->second;
+  if (known == nullptr) return status(errc::unknown_message, fmt::format("no message {} in queue '{}'", id, asked));
+  const Msg& m = *known;
   storage::MessageView view;
   bool found = false;
   if (status st = store_.get_message(txn, q->config.id, id, &view, &found); !st.ok()) return st;
@@ -55,12 +54,13 @@ result<std::vector<MessageInfo>> Core::peek(storage::Txn& txn, const std::string
   Queue* q = find(queue);
   if (q == nullptr) return unknown_queue(queue);
   std::vector<std::uint64_t> ids;
-  for (auto& [id, m] : q->msgs)
+  q->msgs.for_each([&](std::uint64_t id, const Msg& m) {
     if (m.state == MessageState::ready) ids.push_back(id);
+  });
   // Delivery order: higher priority first, then oldest first.
   std::sort(ids.begin(), ids.end(), [&](std::uint64_t a, std::uint64_t b) {
-    const auto pa = q->msgs[a].priority;
-    const auto pb = q->msgs[b].priority;
+    const auto pa = q->msgs.at(a).priority;
+    const auto pb = q->msgs.at(b).priority;
     return pa != pb ? pa > pb : a < b;
   });
   if (ids.size() > count) ids.resize(count);
@@ -117,29 +117,33 @@ result<std::uint64_t> Core::redrive(storage::WriteTxn& txn, const RedriveRequest
   std::vector<std::uint64_t> ids;
   if (r.select == RedriveSelect::ids) {
     for (std::uint64_t id : r.ids) {
-      auto it = dlq->msgs.find(id);
-      if (it == dlq->msgs.end())
+      const Msg* m = dlq->msgs.find(id);
+      if (m == nullptr)
         return status(errc::unknown_message, fmt::format("no message {} in queue '{}'", id, r.dlq));
-      if (it->second.state == MessageState::in_flight)
+      if (m->state == MessageState::in_flight)
         return status(errc::invalid_argument, fmt::format("message {} is being delivered; redrive it later", id));
       ids.push_back(id);
     }
+    // An id asked for twice moves once.
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   } else {
-    for (auto& [id, m] : dlq->msgs)
+    dlq->msgs.for_each([&](std::uint64_t id, const Msg& m) {
       if (m.state != MessageState::in_flight) ids.push_back(id);
+    });
     std::sort(ids.begin(), ids.end());
     if (r.select == RedriveSelect::count && ids.size() > r.count) ids.resize(r.count);
   }
   // Check every destination before moving anything.
   for (std::uint64_t id : ids) {
-    Queue* target = fixed_target != nullptr ? fixed_target : find(dlq->msgs[id].origin_queue);
+    Queue* target = fixed_target != nullptr ? fixed_target : find(dlq->msgs.at(id).origin_queue);
     if (target == nullptr)
       return status(errc::unknown_queue, fmt::format("message {}'s original queue no longer exists; use --to", id));
     if (target == dlq) return status(errc::invalid_argument, "cannot redrive a queue into itself");
   }
   // Then move; a failure from here on rolls the group back.
   for (std::uint64_t id : ids) {
-    Msg& m = dlq->msgs[id];
+    Msg& m = dlq->msgs.at(id);
     Queue* target = fixed_target != nullptr ? fixed_target : find(m.origin_queue);
     status st = add_history(txn, id, m, storage::Outcome::redriven, "", "to " + target->config.name);
     if (st.ok()) {
@@ -156,9 +160,9 @@ result<std::uint64_t> Core::redrive(storage::WriteTxn& txn, const RedriveRequest
     moved.dead_lettered = false;
     moved.priority = std::min<std::uint8_t>(moved.priority, static_cast<std::uint8_t>(target->levels.size() - 1));
     dlq->msgs.erase(id);
-    auto [it, inserted] = target->msgs.emplace(id, moved);
-    states_.to_ready(*target, id, it->second, true);
-    states_.watch_expiry(*target, id, it->second);
+    Msg& added = target->msgs.insert(id, moved);
+    states_.to_ready(*target, id, added, true);
+    states_.watch_expiry(*target, id, added);
   }
   return ids.size();
 }

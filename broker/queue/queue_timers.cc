@@ -41,7 +41,7 @@ status Core::run_timers(storage::WriteTxn& txn, std::int64_t now) {
     status st = drain_due(q.delayed, now, &budget, &timers_left_, [&](const TimedEntry& e, bool* counted) -> status {
       if (!states_.live(q, e, MessageState::delayed)) return {};
       *counted = true;
-      Msg& m = q.msgs[e.id];
+      Msg& m = q.msgs.at(e.id);
       states_.leave(q, m);
       states_.to_ready(q, e.id, m, true);
       return {};
@@ -51,7 +51,7 @@ status Core::run_timers(storage::WriteTxn& txn, std::int64_t now) {
       st = drain_due(q.leases, now, &budget, &timers_left_, [&](const TimedEntry& e, bool* counted) -> status {
         if (!states_.live(q, e, MessageState::in_flight)) return {};
         *counted = true;
-        Msg& m = q.msgs[e.id];
+        Msg& m = q.msgs.at(e.id);
         const std::string who = m.holder != nullptr ? m.holder->sink->name() : "";
         return end_attempt(txn, q, e.id, m, storage::Outcome::timeout, who, "ack deadline passed", -1);
       });
@@ -59,9 +59,9 @@ status Core::run_timers(storage::WriteTxn& txn, std::int64_t now) {
     // again in a second.
     if (st.ok() && !timers_left_)
       st = drain_due(q.expiry, now, &budget, &timers_left_, [&](const TimedEntry& e, bool* counted) -> status {
-        auto it = q.msgs.find(e.id);
-        if (it == q.msgs.end() || it->second.expires_ms != e.due_ms) return {};
-        Msg& m = it->second;
+        Msg* found = q.msgs.find(e.id);
+        if (found == nullptr || found->expires_ms != e.due_ms) return {};
+        Msg& m = *found;
         if (m.state == MessageState::in_flight) {
           m.expires_ms = now + 1000;
           q.expiry.push({m.expires_ms, e.id, 0});

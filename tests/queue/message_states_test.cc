@@ -13,8 +13,9 @@ struct Fixture {
   MessageStates states;
   explicit Fixture(std::uint32_t priorities = 1) { q.levels.resize(priorities); }
   Msg& add(std::uint64_t id, std::uint8_t priority = 0) {
-    Msg& m = q.msgs[id];
-    m.priority = priority;
+    Msg fresh;
+    fresh.priority = priority;
+    Msg& m = q.msgs.insert(id, fresh);
     states.to_ready(q, id, m, false);
     return m;
   }
@@ -88,8 +89,8 @@ TEST(QueueMessageStates, EveryTransitionKeepsTheCounts) {
   f.add(1);
   f.add(2);
   // References into the map last until the next insert: take them now.
-  Msg& a = f.q.msgs[1];
-  Msg& b = f.q.msgs[2];
+  Msg& a = f.q.msgs.at(1);
+  Msg& b = f.q.msgs.at(2);
   f.states.leave(f.q, b);
   f.states.to_delayed(f.q, 2, b, 500);
   EXPECT_EQ(f.q.ready, 1u);
@@ -121,7 +122,7 @@ TEST(QueueMessageStates, DispatchMarksComeFromNewWorkOnly) {
   EXPECT_TRUE(f.states.dispatch_pending()) << "a ready message";
   EXPECT_EQ(f.states.take_dispatch().size(), 1u);
   EXPECT_FALSE(f.states.dispatch_pending());
-  Msg& m = f.q.msgs[1];
+  Msg& m = f.q.msgs.at(1);
   f.states.leave(f.q, m);
   f.states.to_delayed(f.q, 1, m, 10);
   EXPECT_FALSE(f.states.dispatch_pending()) << "a delayed message gives nothing to deliver";

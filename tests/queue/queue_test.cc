@@ -389,7 +389,7 @@ TEST_F(QueueTest, RedriveKeepsIdsAndHistoryAndRestartsAttempts) {
   }
   ASSERT_TRUE(test::wait_for([&] { return client_->describe_queue("red.dlq")->ready == 2; }));
   RedriveOptions ro;
-  ro.ids = {a};
+  ro.ids = {a, a};  // an id asked for twice moves once
   auto moved = client_->redrive("red.dlq", ro);
   ASSERT_TRUE(moved.ok()) << moved.error().to_string();
   EXPECT_EQ(*moved, 1u);
