@@ -15,6 +15,8 @@ class MessageIds {
   // From storage at start: ids below `reserved_until` may have been used.
   void load(std::uint64_t reserved_until) { next_ = reserved_until_ = reserved_until; }
   std::uint64_t next() { return next_++; }
+  // The id next() will give.
+  std::uint64_t peek() const { return next_; }
   // Group hook: writes a new reservation when few ids are left.
   status reserve(storage::WriteTxn& txn, storage::QueueStore& store);
   void after_commit();

@@ -67,6 +67,7 @@ status Core::load() {
   throttled_.clear();
   pending_.clear();
   ids_.load(*next);
+  group_first_id_ = ids_.peek();
   const std::int64_t now = now_ms();
   for (const auto& record : *records) {
     auto q = std::make_unique<Queue>();
@@ -640,6 +641,7 @@ void Core::after_commit() {
   }
   traffic_dirty_.clear();
   ids_.after_commit();
+  group_first_id_ = ids_.peek();
   deferred_.after_commit(now_ms());
   commit_deliveries();
 }

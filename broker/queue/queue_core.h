@@ -178,6 +178,7 @@ class Core {
 
   bool timers_left_ = false;   // a bounded timer pass left work for the next group
   bool group_writes_ = false;  // this group writes anyway (publish, delivery, ...)
+  std::uint64_t group_first_id_ = 0;  // ids from here on were published by the group being written
 
   // Queues with ready messages whose subscribers with room are not reading;
   // tried again at throttled_retry_ms_.

@@ -183,9 +183,11 @@ status Core::deliver_one(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg
 // priority level leaves the ready order in id order: for its first delivery
 // the queue's first_delivered_through moves up to it (written once per
 // group with the queue's counters) and the message is only read. Every
-// other delivery rewrites the message with its attempts.
+// other delivery rewrites the message with its attempts, and so does one
+// published by this same group: its page is written anyway, while the mark
+// would add the counters' page to a commit that may hold just this message.
 status Core::record_attempt(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, storage::MessageView* view) {
-  const bool first_in_order = m.pristine && q.levels.size() == 1;
+  const bool first_in_order = m.pristine && q.levels.size() == 1 && id < group_first_id_;
   m.pristine = false;
   if (!first_in_order)
     return store_.rewrite_message(txn, q.config.id, q.config.id, id, {m.attempts, m.dead_lettered, 0}, view);
