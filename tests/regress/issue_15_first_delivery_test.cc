@@ -33,9 +33,11 @@ std::uint64_t publish(Client& c, const std::string& queue, std::uint8_t priority
   return id.ok() ? *id : 0;
 }
 
-// Receives n deliveries and leaves them unsettled; returns (id, attempt).
-std::vector<std::pair<std::uint64_t, std::uint32_t>> take(QueueConsumer& qc, int n) {
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> out;
+using Deliveries = std::vector<std::pair<std::uint64_t, std::uint32_t>>;  // (id, attempt)
+
+// Receives n deliveries and leaves them unsettled.
+Deliveries take(QueueConsumer& qc, int n) {
+  Deliveries out;
   for (int i = 0; i < n; ++i) {
     auto d = qc.receive(10s);
     EXPECT_TRUE(d.ok()) << d.error().to_string();
@@ -54,10 +56,7 @@ TEST(Issue15FirstDelivery, DeliveredMessagesCountTheirAttemptAfterARestart) {
   {
     auto qc = QueueConsumer::subscribe(*c, "q", {2});
     ASSERT_TRUE(qc.ok());
-    auto first = take(**qc, 2);
-    ASSERT_EQ(first.size(), 2u);
-    EXPECT_EQ(first[0], std::make_pair(ids[0], 1u));
-    EXPECT_EQ(first[1], std::make_pair(ids[1], 1u));
+    EXPECT_EQ(take(**qc, 2), (Deliveries{{ids[0], 1}, {ids[1], 1}}));
   }  // unsettled: back to ready without a rewrite (no backoff)
   c.reset();
   tb.restart();
@@ -67,12 +66,7 @@ TEST(Issue15FirstDelivery, DeliveredMessagesCountTheirAttemptAfterARestart) {
   EXPECT_EQ(c->get_message("q", ids[2])->attempts, 0u) << "never delivered";
   auto qc = QueueConsumer::subscribe(*c, "q", {10});
   ASSERT_TRUE(qc.ok());
-  auto again = take(**qc, 4);
-  ASSERT_EQ(again.size(), 4u);
-  EXPECT_EQ(again[0], std::make_pair(ids[0], 2u));
-  EXPECT_EQ(again[1], std::make_pair(ids[1], 2u));
-  EXPECT_EQ(again[2], std::make_pair(ids[2], 1u));
-  EXPECT_EQ(again[3], std::make_pair(ids[3], 1u));
+  EXPECT_EQ(take(**qc, 4), (Deliveries{{ids[0], 2}, {ids[1], 2}, {ids[2], 1}, {ids[3], 1}}));
 }
 
 TEST(Issue15FirstDelivery, ARedrivenMessageStartsAgainAfterARestart) {
@@ -122,9 +116,7 @@ TEST(Issue15FirstDelivery, QueuesWithPriorityLevelsStillCountAfterARestart) {
   {
     auto qc = QueueConsumer::subscribe(*c, "p", {1});
     ASSERT_TRUE(qc.ok());
-    auto first = take(**qc, 1);
-    ASSERT_EQ(first.size(), 1u);
-    EXPECT_EQ(first[0], std::make_pair(high, 1u));
+    EXPECT_EQ(take(**qc, 1), (Deliveries{{high, 1}}));
   }
   c.reset();
   tb.restart();
