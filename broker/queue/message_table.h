@@ -1,11 +1,11 @@
 // A queue's messages by id. Ids come from one counter shared by all queues,
 // and a queue's new messages take increasing ids, so most of its messages
-// sit in one run of nearby ids: those live in a ring indexed by id - base
-// (a publish appends, the ack of the oldest pops the front, a lookup is an
+// sit in one run of nearby ids: those live in slots indexed by id (a
+// publish appends, the ack of the oldest pops the front, a lookup is an
 // index into memory that the previous message's lookup already touched).
 // Ids that do not fit the run (older than its start: dead letters and
 // redrives; or beyond a gap that would leave the run sparse) go to a hash
-// map. The run is kept at least a quarter full: when acks leave it
+// map. A long run is kept at least a quarter full: when acks leave it
 // sparser, its oldest messages move to the map.
 #pragma once
 
@@ -27,9 +27,9 @@ class MessageTable {
   bool contains(std::uint64_t id) const { return find(id) != nullptr; }
   // The message, which must be there.
   Msg& at(std::uint64_t id) { return *find(id); }
-  // Adds a message whose id is not in the table; returns it. References to
-  // other messages may move (as in a hash map).
+  // Adds a message whose id is not in the table; returns it.
   Msg& insert(std::uint64_t id, const Msg& m);
+  // Insert and erase may move other messages: hold no reference across them.
   void erase(std::uint64_t id);
   std::size_t size() const { return run_used_ + spill_.size(); }
   bool empty() const { return size() == 0; }

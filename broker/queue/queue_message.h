@@ -25,17 +25,18 @@ struct Msg {
   bool dead_lettered = false;
   // Stored as published (no delay, never rewritten) and never delivered:
   // its first delivery is recorded by the queue's first_delivered_through
-  // instead of rewriting it (see deliver_one).
+  // instead of rewriting it (see Core::record_attempt).
   bool pristine = false;
   MessageState state = MessageState::ready;
 };
 
-// Message ids of a queue arrive mostly in order and are read back in order
-// (delivery, acks). The table's hash keeps each 16 consecutive ids in one
-// 16-slot run (absl takes the position from bits 7 and up and the control
-// byte from bits 0-6), so an in-order walk touches one table region per 16
-// messages instead of one per message; the runs themselves are spread by a
-// mix, so sparse or strided ids fare no worse than with a plain hash.
+// The hash of MessageTable's map, for ids outside its run. Those still come
+// in clusters of nearby ids (a batch of dead letters, a redrive): each 16
+// consecutive ids share one 16-slot run of the table (absl takes the
+// position from bits 7 and up and the control byte from bits 0-6), so an
+// in-order walk touches one table region per 16 messages; the runs are
+// spread by a mix, so sparse or strided ids fare no worse than with a
+// plain hash.
 struct MessageIdHash {
   std::size_t operator()(std::uint64_t id) const {
     std::uint64_t run = id >> 4;
