@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -147,7 +148,7 @@ int run_log_produce(const Target& target, const LogBenchOptions& o) {
   const std::string& topic = *created;
   Report r = log_report("log-produce", target_name(target), *client, o);
   r.producers = o.producers;
-  r.latency_name = "confirm latency (every 16th record)";
+  r.latency_name = "confirm latency (every " + std::to_string(kLatencyEvery) + "th record)";
   print_header(r);
   Latencies latencies;
   r.seconds = o.producers == 1 ? produce(*client, topic, o, &latencies)

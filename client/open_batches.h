@@ -21,6 +21,12 @@ namespace wharf::client {
 
 struct PartitionSequence;  // the producer's, for idempotent batches
 
+// Hashes std::string keys and looks them up by string_view.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 // One partition's records on their way.
 struct ProduceBatch {
   std::string topic;
@@ -151,11 +157,6 @@ class OpenBatches {
     b->first_at = Clock::now();
     return b;
   }
-
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
 
   // topic -> partition -> open batch (null when none is open)
   std::unordered_map<std::string, std::vector<BatchPtr>, StringHash, std::equal_to<>> open_;

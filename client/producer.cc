@@ -23,12 +23,8 @@ namespace {
 using client::OpenBatches;
 using client::PartitionSequence;
 using client::ProduceBatch;
+using client::StringHash;
 using SharedBatch = std::shared_ptr<ProduceBatch>;
-
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
 
 // Sequences wrap from INT32_MAX to 0, as Kafka's do.
 std::int32_t advance(std::int32_t seq, std::uint32_t records) {

@@ -1,5 +1,5 @@
 // The queue engine's timers: delayed messages becoming ready, leases
-// ending, and time to live passing. One loop serves all three heaps.
+// ending, and time to live passing. One loop serves all three.
 #include <cstdint>
 
 #include "broker/queue/queue_core.h"
@@ -11,18 +11,18 @@ namespace {
 // transaction or delays every confirm behind it.
 constexpr std::size_t kMaxTimerEventsPerGroup = 8192;
 
-// Pops every entry of `heap` due by `now` and hands it to `fire`, which
+// Pops every entry of `timers` due by `now` and hands it to `fire`, which
 // says whether the entry still stood for something (counts against the
 // budget). False when the budget ran out first; an error from `fire` stops it.
 template <typename Fire>
-status drain_due(TimedQueue& heap, std::int64_t now, std::size_t* budget, bool* out_of_budget, Fire&& fire) {
-  while (!heap.empty() && heap.top().due_ms <= now) {
+status drain_due(TimedQueue& timers, std::int64_t now, std::size_t* budget, bool* out_of_budget, Fire&& fire) {
+  while (!timers.empty() && timers.top().due_ms <= now) {
     if (*budget == 0) {
       *out_of_budget = true;
       return {};
     }
-    const TimedEntry e = heap.top();
-    heap.pop();
+    const TimedEntry e = timers.top();
+    timers.pop();
     bool counted = false;
     if (status st = fire(e, &counted); !st.ok()) return st;
     if (counted) --*budget;

@@ -4,6 +4,7 @@
 // messages it covers.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 #include "support/test_broker.h"
@@ -35,6 +36,13 @@ std::uint64_t publish(Client& c, const std::string& queue, std::uint8_t priority
 
 using Deliveries = std::vector<std::pair<std::uint64_t, std::uint32_t>>;  // (id, attempt)
 
+// A clean restart, with the client connected again.
+void restart(TestBroker& tb, std::unique_ptr<Client>& c) {
+  c.reset();
+  tb.restart();
+  c = tb.client();
+}
+
 // Receives n deliveries and leaves them unsettled.
 Deliveries take(QueueConsumer& qc, int n) {
   Deliveries out;
@@ -58,9 +66,7 @@ TEST(Issue15FirstDelivery, DeliveredMessagesCountTheirAttemptAfterARestart) {
     ASSERT_TRUE(qc.ok());
     EXPECT_EQ(take(**qc, 2), (Deliveries{{ids[0], 1}, {ids[1], 1}}));
   }  // unsettled: back to ready without a rewrite (no backoff)
-  c.reset();
-  tb.restart();
-  c = tb.client();
+  restart(tb, c);
   EXPECT_EQ(c->get_message("q", ids[0])->attempts, 1u);
   EXPECT_EQ(c->get_message("q", ids[1])->attempts, 1u);
   EXPECT_EQ(c->get_message("q", ids[2])->attempts, 0u) << "never delivered";
@@ -90,9 +96,7 @@ TEST(Issue15FirstDelivery, ARedrivenMessageStartsAgainAfterARestart) {
   RedriveOptions ro;
   ro.ids = {a};
   ASSERT_EQ(*c->redrive("red.dlq", ro), 1u);
-  c.reset();
-  tb.restart();
-  c = tb.client();
+  restart(tb, c);
   // a's id is below the queue's mark (b was delivered), but it was
   // rewritten by the redrive: its attempts started again.
   EXPECT_EQ(c->get_message("red", a)->attempts, 0u);
@@ -118,9 +122,7 @@ TEST(Issue15FirstDelivery, QueuesWithPriorityLevelsStillCountAfterARestart) {
     ASSERT_TRUE(qc.ok());
     EXPECT_EQ(take(**qc, 1), (Deliveries{{high, 1}}));
   }
-  c.reset();
-  tb.restart();
-  c = tb.client();
+  restart(tb, c);
   EXPECT_EQ(c->get_message("p", high)->attempts, 1u);
   EXPECT_EQ(c->get_message("p", low)->attempts, 0u);
 }
