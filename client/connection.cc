@@ -130,19 +130,27 @@ void Connection::disconnect() {
 
 void Connection::send(std::uint64_t corr, const flatbuffers::FlatBufferBuilder& fbb, Handler handler,
                       std::chrono::milliseconds extra) {
-  Queued q{corr, {}, std::move(handler), extra, Clock::now() + options_.request_timeout + extra};
-  protocol::append_frame(q.bytes, fbb);
   const std::uint32_t limit = broker_max_frame_.load(std::memory_order_relaxed);
-  const std::size_t payload = q.bytes.size() - protocol::kFrameHeaderSize;
+  const std::size_t payload = protocol::framed_size(fbb.GetSize()) - protocol::kFrameHeaderSize;
   if (limit != 0 && payload > limit) {
     // The broker would close the connection on it; fail just this request.
-    asio::post(io_, [h = std::move(q.handler), payload, limit] {
+    asio::post(io_, [h = std::move(handler), payload, limit] {
       h(status(errc::frame_too_large,
                fmt::format("request of {} bytes exceeds the broker's frame limit of {}", payload, limit)),
         nullptr);
     });
     return;
   }
+  const auto deadline = Clock::now() + options_.request_timeout + extra;
+  if (on_io_thread() && state_ == State::connected && !closing_) {
+    // The common case (a producer's batches): straight into the write buffer.
+    pending_.emplace(corr, Pending{std::move(handler), deadline});
+    protocol::append_frame(out_, fbb);
+    flush();
+    return;
+  }
+  Queued q{corr, {}, std::move(handler), extra, deadline};
+  protocol::append_frame(q.bytes, fbb);
   if (on_io_thread()) {
     submit(std::move(q));
     return;

@@ -2,7 +2,6 @@
 
 #include <flatbuffers/flatbuffers.h>
 
-#include <cstring>
 
 #include "protocol/varint.h"
 #include "wharf_generated.h"
@@ -50,16 +49,16 @@ const wire::Frame* verify_frame(std::span<const std::uint8_t> payload) noexcept 
 void append_frame(std::vector<std::uint8_t>& out, const flatbuffers::FlatBufferBuilder& fbb) {
   const std::size_t n = fbb.GetSize();
   const std::size_t total = framed_size(n);
-  const std::size_t old = out.size();
-  out.resize(old + total);
-  std::uint8_t* p = out.data() + old;
-  store_le<std::uint32_t>(p, static_cast<std::uint32_t>(padded_size(n)));
-  p[4] = kMagic0;
-  p[5] = kMagic1;
-  p[6] = kFrameFormatVersion;
-  p[7] = 0;
-  std::memcpy(p + kFrameHeaderSize, fbb.GetBufferPointer(), n);
-  std::memset(p + kFrameHeaderSize + n, 0, total - kFrameHeaderSize - n);
+  std::uint8_t header[kFrameHeaderSize];
+  store_le<std::uint32_t>(header, static_cast<std::uint32_t>(padded_size(n)));
+  header[4] = kMagic0;
+  header[5] = kMagic1;
+  header[6] = kFrameFormatVersion;
+  header[7] = 0;
+  // Appended, not resized and overwritten: frames of batches are large.
+  out.insert(out.end(), header, header + kFrameHeaderSize);
+  out.insert(out.end(), fbb.GetBufferPointer(), fbb.GetBufferPointer() + n);
+  out.resize(out.size() + total - kFrameHeaderSize - n);
 }
 
 }  // namespace wharf::protocol

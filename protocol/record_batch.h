@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/uninitialized_allocator.h"
 #include "protocol/compression.h"
 #include "wharf/errors.h"
 #include "wharf/record.h"
@@ -90,7 +91,8 @@ class Builder {
   result<std::span<const std::uint8_t>> finish(Codec codec, const ProducerStamp& stamp = {});
 
  private:
-  std::vector<std::uint8_t> buf_;
+  // Records are written right after resize(): not zeroed first.
+  std::vector<std::uint8_t, UninitializedAllocator<std::uint8_t>> buf_;
   std::vector<std::uint8_t> compressed_;
   std::uint32_t count_ = 0;
   std::int64_t base_timestamp_ = 0;
