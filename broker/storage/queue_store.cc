@@ -245,8 +245,12 @@ status QueueStore::put_message(WriteTxn& txn, std::uint32_t queue_id, std::uint6
   auto k = message_key(queue_id, id);
   MDB_val key = to_val(k);
   MDB_val value{size, nullptr};
-  if (int rc = mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, MDB_RESERVE); rc != 0)
-    return lmdb_status(rc, "storing a message");
+  // Ids grow, so the newest queue's messages go at the table's end: an
+  // append skips the search and fills pages instead of splitting them in
+  // half. Any other key is refused untouched (MDB_KEYEXIST): a plain put.
+  int rc = mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, MDB_RESERVE | MDB_APPEND);
+  if (rc == MDB_KEYEXIST) rc = mdb_put(txn.txn_, env_.dbi(Table::queue_messages), &key, &value, MDB_RESERVE);
+  if (rc != 0) return lmdb_status(rc, "storing a message");
   auto* p = static_cast<std::uint8_t*>(value.mv_data);
   std::memset(p, 0, qf::kMessageFixed);
   p[0] = qf::kMessageFormat;

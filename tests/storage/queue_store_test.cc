@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -185,6 +186,44 @@ TEST(StorageQueueStore, RewriteInPlaceKeepsKeysOfSmallAndOverflowMessages) {
     ASSERT_TRUE(f.queues().get_message(*txn, 1, id, &view, &found).ok());
     ASSERT_TRUE(found) << id;
     EXPECT_EQ(std::string(view.payload.begin(), view.payload.end()), id % 2 ? big : small) << id;
+  }
+}
+
+// Messages are appended at the table's end when their key is the largest;
+// any other key (an older queue, an older id) takes the plain path. Both
+// must leave every message under its own key, in order.
+TEST(StorageQueueStore, PutsAtTheEndAndInTheMiddleKeepEveryMessage) {
+  Fixture f;
+  auto payload = [](std::uint32_t queue, std::uint64_t id) { return std::to_string(queue) + "/" + std::to_string(id); };
+  auto put = [&](WriteTxn& txn, std::uint32_t queue, std::uint64_t id) {
+    const std::string p = payload(queue, id);
+    return f.queues().put_message(txn, queue, id, {}, {},
+                                  std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(p.data()), p.size()));
+  };
+  // Queue 3 first, then the older queues 1 and 2 interleaved with it, and
+  // ids below ones already stored.
+  ASSERT_TRUE(write(*f.storage, [&](WriteTxn& txn) {
+                for (std::uint64_t id = 100; id < 400; ++id)
+                  if (status st = put(txn, 3, id); !st.ok()) return st;
+                for (std::uint64_t id = 1; id < 300; ++id)
+                  for (std::uint32_t queue : {1u, 3u, 2u})
+                    if (status st = put(txn, queue, queue == 3 ? 1000 + id : id); !st.ok()) return st;
+                for (std::uint64_t id = 50; id < 100; ++id)
+                  if (status st = put(txn, 3, id); !st.ok()) return st;
+                return status();
+              }).ok());
+  f.reopen();
+  auto txn = f.storage->read();
+  ASSERT_TRUE(txn.ok());
+  for (std::uint32_t queue : {1u, 2u, 3u}) {
+    std::vector<std::uint64_t> ids;
+    ASSERT_TRUE(f.queues().scan_messages(*txn, queue, [&](const MessageView& v) {
+                  EXPECT_EQ(std::string(v.payload.begin(), v.payload.end()), payload(queue, v.id));
+                  ids.push_back(v.id);
+                  return true;
+                }).ok());
+    ASSERT_EQ(ids.size(), queue == 3 ? 350u + 299u : 299u) << queue;
+    EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
   }
 }
 
