@@ -2,7 +2,6 @@
 
 #include <flatbuffers/flatbuffers.h>
 
-
 #include "protocol/varint.h"
 #include "wharf_generated.h"
 

@@ -197,8 +197,8 @@ TEST(StorageQueueStore, PutsAtTheEndAndInTheMiddleKeepEveryMessage) {
   auto payload = [](std::uint32_t queue, std::uint64_t id) { return std::to_string(queue) + "/" + std::to_string(id); };
   auto put = [&](WriteTxn& txn, std::uint32_t queue, std::uint64_t id) {
     const std::string p = payload(queue, id);
-    return f.queues().put_message(txn, queue, id, {}, {},
-                                  std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(p.data()), p.size()));
+    const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(p.data()), p.size());
+    return f.queues().put_message(txn, queue, id, {}, {}, bytes);
   };
   // Queue 3 first, then the older queues 1 and 2 interleaved with it, and
   // ids below ones already stored.
