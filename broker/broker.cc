@@ -96,7 +96,7 @@ status readiness(const Broker::Impl& impl) {
 // /metrics with auth on: the configured bearer token, or basic auth (only
 // over TLS, where the password is not readable on the way) as a user who
 // may describe the cluster.
-bool http_authorized(const Broker::Impl& impl, const std::string& header, bool tls) {
+bool http_authorized(const Broker::Impl& impl, const std::string& header, const std::string& peer, bool tls) {
   const std::string& token = impl.options.http.token;
   if (!token.empty() && header.size() == 7 + token.size() && header.rfind("Bearer ", 0) == 0 &&
       sasl::constant_time_equal(std::string_view(header).substr(7), token))
@@ -107,10 +107,12 @@ bool http_authorized(const Broker::Impl& impl, const std::string& header, bool t
   const auto colon = decoded->find(':');
   if (colon == std::string::npos) return false;
   const std::string user = decoded->substr(0, colon);
-  if (!impl.security->check_password(user, std::string_view(*decoded).substr(colon + 1))) {
+  auto attempt = impl.security->logins().begin(user, peer, auth::LoginLimiter::Clock::now());
+  if (!attempt.allowed() || !impl.security->check_password(user, std::string_view(*decoded).substr(colon + 1))) {
     impl.security->count_failure();
     return false;
   }
+  attempt.succeeded();
   return impl.security->allowed(impl.security->principal_of(user), auth::ResourceType::cluster, "cluster",
                                 auth::Operation::describe);
 }
@@ -128,11 +130,14 @@ status start_http(Broker::Impl& impl) {
                            raw->kafka_server.get(),
                            std::string(Broker::version()),
                            raw->started,
-                           raw->security->failures()};
+                           raw->security->failures(),
+                           raw->security->logins().lockouts()};
     return http::render_metrics(s);
   };
   if (impl.options.auth.required) {
-    routes.authorize = [raw](const std::string& header, bool tls) { return http_authorized(*raw, header, tls); };
+    routes.authorize = [raw](const std::string& header, const std::string& peer, bool tls) {
+      return http_authorized(*raw, header, peer, tls);
+    };
   }
   impl.admin = std::make_unique<http::AdminApi>(http::AdminSources{
       *impl.logs, *impl.queues, *impl.groups, *impl.security, *impl.storage,
@@ -151,6 +156,9 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
     return status(errc::invalid_argument,
                   fmt::format("max frame bytes must be {}-{}", protocol::kMinMaxFrameBytes,
                               protocol::kMaxMaxFrameBytes));
+  if (options.max_batch_bytes < protocol::kMinMaxFrameBytes || options.max_batch_bytes > protocol::kMaxMaxFrameBytes)
+    return status(errc::invalid_argument, fmt::format("max batch bytes must be {}-{}", protocol::kMinMaxFrameBytes,
+                                                      protocol::kMaxMaxFrameBytes));
   if (options.map_size < (1u << 20))
     return status(errc::invalid_argument, "map size must be at least 1 MiB");
   if (!options.auth.required && !options.auth.allow_anonymous) {
@@ -183,7 +191,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   if (!st) return st.error();
   impl->storage = std::move(*st);
 
-  auto logs = log::LogEngine::open(*impl->storage);
+  auto logs = log::LogEngine::open(*impl->storage, o.max_batch_bytes);
   if (!logs) return logs.error();
   impl->logs = std::move(*logs);
   impl->appender = std::make_unique<LogAppenderAdapter>(*impl->logs);
@@ -196,6 +204,10 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   security.admin_password = impl->options.auth.admin_password;
   security.produce_bytes_per_second = impl->options.produce_quota_bytes_per_second;
   security.fetch_bytes_per_second = impl->options.fetch_quota_bytes_per_second;
+  security.login_limits.failures_per_user = impl->options.auth.login_failures_per_user;
+  security.login_limits.failures_per_address = impl->options.auth.login_failures_per_address;
+  security.login_limits.window = impl->options.auth.login_failure_window;
+  security.log = [raw](std::string_view line) { raw->log(LogLevel::warn, line); };
   auto security_engine = auth::SecurityEngine::open(*impl->storage, std::move(security));
   if (!security_engine) return security_engine.error();
   impl->security = std::move(*security_engine);
@@ -245,7 +257,7 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   n.frame_timeout = o.frame_timeout;
   n.write_timeout = o.write_timeout;
   n.max_fetch_wait = o.max_fetch_wait;
-  n.tls = {o.tls.cert_file, o.tls.key_file, o.tls.client_ca_file};
+  n.tls = {o.tls.cert_file, o.tls.key_file, o.tls.client_ca_file, o.tls.ciphers};
   n.durability = o.durability == Durability::sync ? "sync" : "relaxed";
   impl->io = std::make_unique<net::IoPool>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                               : o.io_threads);
@@ -300,6 +312,7 @@ void Broker::stop() {
   impl_->groups->stop();  // waiting joins answer now
   impl_->background->stop();
   impl_->queues->flush({});  // deferred ack deletes, before the writer drains
+  impl_->logs->stop_checks();  // compressed batches being checked reach the writer
   impl_->storage->writer().stop();
   impl_->server->close_all();
   if (impl_->kafka_server) impl_->kafka_server->close_all();

@@ -160,7 +160,7 @@ struct QueueConsumeArgs {
   std::optional<std::uint64_t> count;
   bool nack = false;
   std::optional<std::string> reject;  // reason
-  std::string idle = "1s";            // stop after this long without a message
+  std::optional<std::string> idle;    // stop after this long without a message; none: run until interrupted
   std::uint32_t prefetch = 100;
   std::optional<std::string> exec;    // run per message; exit 0 acks, else nacks
   std::optional<std::string> exec_timeout;

@@ -242,7 +242,8 @@ int main(int argc, char** argv) {
                         "Run this shell command per message, payload on its stdin: exit 0 acks, other nacks; "
                         "the lease is extended while it runs");
   q_consume->add_option("--exec-timeout", qcon.exec_timeout, "Stop an --exec command after this long (then nack)");
-  q_consume->add_option("--idle", qcon.idle, "Stop after this long without a message")->capture_default_str();
+  q_consume->add_option("--idle", qcon.idle,
+                        "Stop after this long without a message (default: run until interrupted, as a worker does)");
   q_consume->add_option("--prefetch", qcon.prefetch, "Deliveries held at once")->capture_default_str();
   add_json(q_consume, ctx, "One JSON object per message");
 

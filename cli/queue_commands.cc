@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -177,6 +178,13 @@ int queue_list(const Context& ctx) {
   return 0;
 }
 
+namespace {
+// A limit or age as a person reads it: -1 (none set) as a word.
+std::string or_word(std::int64_t value, const char* unit, const char* word) {
+  return value < 0 ? std::string(word) : fmt::format("{} {}", value, unit);
+}
+}  // namespace
+
 int queue_describe(const Context& ctx, const std::string& name) {
   auto client = connect(ctx);
   if (!client) return 1;
@@ -188,20 +196,21 @@ int queue_describe(const Context& ctx, const std::string& name) {
   }
   const auto& o = q->options;
   std::printf("queue %s\n", q->name.c_str());
-  std::printf("  ready %llu, delayed %llu, in flight %llu, consumers %llu, oldest age %lld ms\n",
+  std::printf("  ready %llu, delayed %llu, in flight %llu, consumers %llu, oldest age %s\n",
               static_cast<unsigned long long>(q->ready), static_cast<unsigned long long>(q->delayed),
               static_cast<unsigned long long>(q->in_flight), static_cast<unsigned long long>(q->consumers),
-              static_cast<long long>(q->oldest_age_ms));
+              or_word(q->oldest_age_ms, "ms", "none").c_str());
   std::printf("  dead-lettered %llu, dropped %llu, expired %llu\n", static_cast<unsigned long long>(q->dead_lettered),
               static_cast<unsigned long long>(q->dropped), static_cast<unsigned long long>(q->expired));
   std::printf("  ack deadline %lld ms, max deliveries %u, backoff %lld ms x%g up to %lld ms\n",
               static_cast<long long>(o.ack_deadline.count()), o.max_deliveries,
               static_cast<long long>(o.backoff_initial.count()), o.backoff_multiplier,
               static_cast<long long>(o.backoff_max.count()));
-  std::printf("  dead-letter queue %s, max length %lld (%s), ttl %lld ms, priorities %u\n",
-              o.dead_letter == DeadLetter::none ? "none" : o.dlq.c_str(), static_cast<long long>(o.max_length),
-              o.overflow == Overflow::drop_oldest ? "drop-oldest" : "reject-publish", static_cast<long long>(o.ttl_ms),
-              o.priorities);
+  std::printf("  dead-letter queue %s, max length %s (%s), ttl %s, priorities %u\n",
+              o.dead_letter == DeadLetter::none ? "none" : o.dlq.c_str(),
+              or_word(o.max_length, "messages", "unlimited").c_str(),
+              o.overflow == Overflow::drop_oldest ? "drop-oldest" : "reject-publish",
+              or_word(o.ttl_ms, "ms", "none").c_str(), o.priorities);
   return 0;
 }
 

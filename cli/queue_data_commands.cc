@@ -116,8 +116,11 @@ int queue_consume(const Context& ctx, const QueueConsumeArgs& a) {
   if ((a.nack ? 1 : 0) + (a.reject ? 1 : 0) + (a.exec ? 1 : 0) > 1)
     return usage("use only one of --nack, --reject and --exec");
   if (a.exec_timeout && !a.exec) return usage("--exec-timeout goes with --exec");
-  auto idle = parse_duration(a.idle);
-  if (!idle) return usage("--idle wants a duration like 1s");
+  std::optional<std::chrono::milliseconds> idle;
+  if (a.idle) {
+    idle = parse_duration(*a.idle);
+    if (!idle) return usage("--idle wants a duration like 1s");
+  }
   std::optional<std::chrono::milliseconds> exec_limit;
   if (a.exec_timeout) {
     exec_limit = parse_duration(*a.exec_timeout);
@@ -146,14 +149,15 @@ int queue_consume(const Context& ctx, const QueueConsumeArgs& a) {
   int rc = 0;
   // --idle counts from the last message; waits are short so a signal stops it soon.
   auto last = std::chrono::steady_clock::now();
+  constexpr std::chrono::milliseconds kWait{200};
   while (!g_stop && (!a.count || n < *a.count)) {
-    auto d = (*qc)->receive(std::min(*idle, std::chrono::milliseconds(200)));
+    auto d = (*qc)->receive(idle ? std::min(*idle, kWait) : kWait);
     if (!d) {
       if (d.code() != errc::timeout) {
         rc = fail(d.error());
         break;
       }
-      if (std::chrono::steady_clock::now() - last >= *idle) break;
+      if (idle && std::chrono::steady_clock::now() - last >= *idle) break;
       continue;
     }
     status settled;

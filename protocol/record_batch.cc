@@ -123,35 +123,102 @@ Codec codec(const std::uint8_t* b) noexcept {
   return static_cast<Codec>(load_be<std::uint16_t>(b + kAttributes) & kCodecMask);
 }
 
-status validate(std::span<const std::uint8_t> bytes, BatchInfo* info) {
-  if (status st = check_header(bytes); !st.ok()) return st;
+namespace {
+
+// Records of a compressed batch, decompressed through a window: at most
+// the window plus the largest record is held, whatever the batch expands
+// to. Returns the greatest timestamp.
+result<std::int64_t> check_compressed_records(std::span<const std::uint8_t> bytes, std::size_t max_bytes) {
   const std::uint8_t* b = bytes.data();
-  const auto count = static_cast<std::uint32_t>(load_be<std::int32_t>(b + kRecordCount));
+  const auto count = record_count(b);
   const auto base_ts = load_be<std::int64_t>(b + kBaseTimestamp);
-  const std::uint8_t* p = b + kHeaderSize;
-  const std::uint8_t* end = b + bytes.size();
-  // One buffer per thread for compressed records; a rare huge batch does
-  // not keep its memory.
-  thread_local std::vector<std::uint8_t> scratch;
+  constexpr std::size_t kWindow = 256u << 10;
+  thread_local std::vector<std::uint8_t, UninitializedAllocator<std::uint8_t>> window;
   struct Shrink {
     ~Shrink() {
-      scratch.clear();
-      if (scratch.capacity() > (8u << 20)) scratch.shrink_to_fit();
+      if (window.capacity() > 4 * kWindow) {
+        window.clear();
+        window.shrink_to_fit();
+      }
     }
   } shrink;
-  if (const Codec c = codec(b); c != Codec::none) {
-    if (status st = decompress(c, {p, end}, &scratch); !st.ok()) return st;
-    p = scratch.data();
-    end = scratch.data() + scratch.size();
-  }
+  if (window.size() < kWindow) window.resize(kWindow);
+  Decompressor in(codec(b), bytes.subspan(kHeaderSize), max_bytes);
+  std::size_t begin = 0;
+  std::size_t filled = 0;
   std::int64_t max_ts = std::numeric_limits<std::int64_t>::min();
   RecordFields rec;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    p = parse_record(p, end, 0, base_ts, i, &rec);
-    if (p == nullptr) return corrupt(fmt::format("record {} of the batch is malformed", i));
-    max_ts = std::max(max_ts, rec.timestamp_ms);
+  std::uint32_t i = 0;
+  for (;;) {
+    // Every whole record in the window.
+    std::size_t need = 0;  // bytes the next record needs, when it is not whole yet
+    while (i < count) {
+      const std::uint8_t* p = window.data() + begin;
+      const std::uint8_t* end = window.data() + filled;
+      std::int64_t length = 0;
+      const std::uint8_t* body = read_varint(p, end, &length);
+      if (body == nullptr) {
+        if (end - p >= 10) return corrupt(fmt::format("record {} of the batch is malformed", i));
+        need = static_cast<std::size_t>(end - p) + 1;
+        break;
+      }
+      if (length < 1) return corrupt(fmt::format("record {} of the batch is malformed", i));
+      if (static_cast<std::uint64_t>(length) > max_bytes)
+        return {errc::batch_too_large, fmt::format("record {} of the batch is over the limit of {} bytes", i, max_bytes)};
+      if (length > end - body) {
+        need = static_cast<std::size_t>(body - p) + static_cast<std::size_t>(length);
+        break;
+      }
+      p = parse_record(p, end, 0, base_ts, i, &rec);
+      if (p == nullptr) return corrupt(fmt::format("record {} of the batch is malformed", i));
+      max_ts = std::max(max_ts, rec.timestamp_ms);
+      begin = static_cast<std::size_t>(p - window.data());
+      ++i;
+    }
+    if (i == count && begin != filled) return corrupt("batch has bytes after its last record");
+    if (in.done()) break;
+    // Keep the unread part at the front, room for the next record behind.
+    if (begin != 0) {
+      std::memmove(window.data(), window.data() + begin, filled - begin);
+      filled -= begin;
+      begin = 0;
+    }
+    if (need > window.size()) window.resize(need);
+    if (filled == window.size()) window.resize(window.size() * 2);
+    auto n = in.read({window.data() + filled, window.size() - filled});
+    if (!n) return n.error();
+    filled += *n;
   }
-  if (p != end) return corrupt("batch has bytes after its last record");
+  if (i < count) return corrupt(fmt::format("record {} of the batch is malformed", i));
+  if (begin != filled) return corrupt("batch has bytes after its last record");
+  return max_ts;
+}
+
+}  // namespace
+
+status validate(std::span<const std::uint8_t> bytes, BatchInfo* info, std::size_t max_bytes) {
+  if (bytes.size() > max_bytes)
+    return {errc::batch_too_large, fmt::format("batch of {} bytes is over the limit of {}", bytes.size(), max_bytes)};
+  if (status st = check_header(bytes); !st.ok()) return st;
+  const std::uint8_t* b = bytes.data();
+  const auto count = record_count(b);
+  const auto base_ts = load_be<std::int64_t>(b + kBaseTimestamp);
+  std::int64_t max_ts = std::numeric_limits<std::int64_t>::min();
+  if (codec(b) != Codec::none) {
+    auto ts = check_compressed_records(bytes, max_bytes);
+    if (!ts) return ts.error();
+    max_ts = *ts;
+  } else {
+    const std::uint8_t* p = b + kHeaderSize;
+    const std::uint8_t* end = b + bytes.size();
+    RecordFields rec;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      p = parse_record(p, end, 0, base_ts, i, &rec);
+      if (p == nullptr) return corrupt(fmt::format("record {} of the batch is malformed", i));
+      max_ts = std::max(max_ts, rec.timestamp_ms);
+    }
+    if (p != end) return corrupt("batch has bytes after its last record");
+  }
   if (max_ts != load_be<std::int64_t>(b + kMaxTimestamp))
     return corrupt("batch max timestamp does not match its records");
   info->record_count = count;

@@ -48,9 +48,12 @@ struct BatchInfo {
 
 // Full check of a batch as a producer sent it: header fields, length, CRC,
 // and the framing of every record (decompressed first when compressed). On
-// failure returns corrupt_batch with what was wrong. Cost is one pass over
-// the bytes, plus the decompression.
-status validate(std::span<const std::uint8_t> bytes, BatchInfo* info);
+// failure returns corrupt_batch with what was wrong, or batch_too_large when
+// the batch, or its records once decompressed, pass max_bytes. Cost is one
+// pass over the bytes, plus the decompression, which streams through a
+// window: memory stays near 256 KiB plus the largest record.
+status validate(std::span<const std::uint8_t> bytes, BatchInfo* info,
+                std::size_t max_bytes = kMaxDecompressedBytes);
 
 // Header accessors; the caller has checked size >= kHeaderSize.
 std::int64_t base_offset(const std::uint8_t* batch) noexcept;

@@ -20,7 +20,7 @@
 #include "base/mutex.h"
 #include "broker/auth/acl.h"
 #include "broker/auth/byte_rate_quota.h"
-#include "broker/auth/failure_delay.h"
+#include "broker/auth/login_limiter.h"
 #include "protocol/sasl/scram.h"
 #include "wharf/errors.h"
 
@@ -53,6 +53,10 @@ struct SecurityOptions {
   // Per user, 0: unlimited.
   std::uint64_t produce_bytes_per_second = 0;
   std::uint64_t fetch_bytes_per_second = 0;
+  // Failed logins allowed per user and per address before a lockout.
+  LoginLimiter::Limits login_limits;
+  // Receives a line per lockout.
+  std::function<void(std::string_view)> log;
 };
 
 class SecurityEngine {
@@ -72,7 +76,7 @@ class SecurityEngine {
   // PLAIN: the password checked against the user's stored SCRAM key.
   bool check_password(std::string_view user, std::string_view password) const;
   Principal principal_of(std::string_view user) const;
-  AuthFailureDelay& failure_delay() noexcept { return delays_; }
+  LoginLimiter& logins() noexcept { return logins_; }
   void count_failure() noexcept { failures_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
 
@@ -103,6 +107,7 @@ class SecurityEngine {
   SecurityEngine(storage::Storage& storage, SecurityOptions options)
       : storage_(storage),
         options_(std::move(options)),
+        logins_(options_.login_limits, options_.log),
         produce_quota_(options_.produce_bytes_per_second),
         fetch_quota_(options_.fetch_bytes_per_second) {}
   status load();
@@ -111,7 +116,7 @@ class SecurityEngine {
 
   storage::Storage& storage_;
   SecurityOptions options_;
-  AuthFailureDelay delays_;
+  LoginLimiter logins_;
   ByteRateQuota produce_quota_;
   ByteRateQuota fetch_quota_;
   std::atomic<std::uint64_t> failures_{0};

@@ -40,6 +40,21 @@ bool host_allowed(std::string_view host_header, std::string_view listen_host) {
   return host.find_first_not_of("0123456789.") == std::string_view::npos;  // an IPv4 literal
 }
 
+// A change made without a session (the login) carries no CSRF token, so a
+// page of another site could post one (login CSRF: the victim's browser
+// logged in as the attacker). Browsers say where a request comes from
+// (Sec-Fetch-Site, Origin); a body of JSON type cannot be sent across
+// sites without a preflight this API never grants. So: JSON only, and
+// where the browser names the origin, it must be this one.
+bool same_origin(const httplib::Request& req, bool tls) {
+  const std::string type = req.get_header_value("Content-Type");
+  if (type.rfind("application/json", 0) != 0) return false;
+  const std::string site = req.get_header_value("Sec-Fetch-Site");
+  if (!site.empty() && site != "same-origin" && site != "none") return false;
+  const std::string origin = req.get_header_value("Origin");
+  return origin.empty() || origin == std::string(tls ? "https://" : "http://") + req.get_header_value("Host");
+}
+
 TrafficTotals read_totals(const AdminSources& src) {
   TrafficTotals t;
   for (const auto& topic : src.logs.list_topics())
@@ -174,6 +189,9 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
     if (!caller && needs_session) return send_error(res, 401, "authentication_required", "log in first");
     if (method != "GET" && needs_session && !same_secret(req.get_header_value(kCsrfHeader), caller->csrf))
       return send_error(res, 403, "csrf_failed", "the request lacks the session's X-CSRF-Token header");
+    if (method != "GET" && !needs_session && !same_origin(req, ctx.tls))
+      return send_error(res, 403, "cross_origin",
+                        "a login must be JSON (Content-Type: application/json) sent from this console's origin");
     try {
       Call call{req, caller ? caller->who : auth::Principal{}, nlohmann::json::object(), std::nullopt};
       if (caller) call.csrf = std::move(caller->csrf);

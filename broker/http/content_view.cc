@@ -80,12 +80,15 @@ nlohmann::json content_view(std::string_view bytes) {
   } else {
     truncated = bytes.size() > kMaxShownBytes;
     if (!truncated && looks_like_json_document(bytes)) {
-      auto doc = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+      // Keys stay in the order they were written: a reader compares what
+      // they see with what they sent.
+      auto doc = nlohmann::ordered_json::parse(bytes, nullptr, /*allow_exceptions=*/false);
       if (!doc.is_discarded()) {
         std::string pretty = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
         if (pretty.size() <= kMaxShownBytes) {
           out["format"] = "json";
           out["text"] = std::move(pretty);
+          out["raw"] = std::string(bytes);
           return out;
         }
       }

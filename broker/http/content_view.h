@@ -12,7 +12,9 @@ namespace wharf::http {
 
 inline constexpr std::size_t kMaxShownBytes = 64u << 10;
 
-// {"format": "json"|"text"|"hex", "text": ..., "size": N[, "truncated": true]}
+// {"format": "json"|"text"|"hex", "text": ..., "size": N[, "truncated": true]};
+// "json" adds "raw": the bytes as stored (text is them pretty-printed, keys
+// in their order).
 nlohmann::json content_view(std::string_view bytes);
 
 bool valid_utf8(std::string_view s) noexcept;

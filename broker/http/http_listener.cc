@@ -45,6 +45,7 @@ status HttpListener::start(const std::string& host, std::uint16_t port, const ne
     if (!context) return context.error();
     server_ = std::make_unique<httplib::SSLServer>([tls](SSL_CTX& ctx) {
       SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+      if (!net::set_tls12_ciphers(&ctx, tls)) return false;
       if (SSL_CTX_use_certificate_chain_file(&ctx, tls.cert_file.c_str()) != 1) return false;
       if (SSL_CTX_use_PrivateKey_file(&ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) return false;
       if (!tls.client_ca_file.empty()) {
@@ -82,7 +83,7 @@ status HttpListener::start(const std::string& host, std::uint16_t port, const ne
   });
   const bool over_tls = tls.enabled();
   s.Get("/metrics", [this, over_tls](const httplib::Request& req, httplib::Response& res) {
-    if (routes_.authorize && !routes_.authorize(req.get_header_value("Authorization"), over_tls)) {
+    if (routes_.authorize && !routes_.authorize(req.get_header_value("Authorization"), req.remote_addr, over_tls)) {
       res.status = 401;
       res.set_header("WWW-Authenticate", "Basic realm=\"wharf\"");
       res.set_content("authentication required: a user with cluster describe (basic auth over TLS) or the token\n",

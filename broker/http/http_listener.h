@@ -26,7 +26,7 @@ struct HttpRoutes {
   std::function<status()> ready;
   // Whether a request with this Authorization header may read /metrics;
   // `tls`: the listener speaks TLS. Empty: everyone may.
-  std::function<bool(const std::string& authorization, bool tls)> authorize;
+  std::function<bool(const std::string& authorization, const std::string& peer, bool tls)> authorize;
   // Adds more routes before the server starts; `tls` as above.
   std::function<void(httplib::Server&, bool tls)> extra;
 };

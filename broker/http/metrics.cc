@@ -223,6 +223,9 @@ std::string render_metrics(const MetricsSources& src) {
                 writer.histograms().sync_seconds.snapshot());
   out.counter("wharf_auth_failures_total", "Failed logins (both protocols and HTTP).", {},
               static_cast<double>(src.auth_failures));
+  out.counter("wharf_auth_lockouts_total",
+              "Lockouts begun: a user name or address reached its failed-login limit (logins refused unchecked).", {},
+              static_cast<double>(src.auth_lockouts));
   if (src.native) add_listener(out, "native", *src.native);
   if (src.kafka) add_listener(out, "kafka", *src.kafka);
   LogEnds ends;

@@ -36,6 +36,7 @@ struct MetricsSources {
   std::string version;
   std::chrono::system_clock::time_point started;
   std::uint64_t auth_failures = 0;
+  std::uint64_t auth_lockouts = 0;
 };
 
 // The scrape's text; a part whose engine does not answer within a few

@@ -38,14 +38,15 @@ ApiResult login(ApiContext& ctx, const Call& call) {
   const std::string user = call.body.value("user", "");
   const std::string password = call.body.value("password", "");
   auto& security = ctx.src.security;
-  if (user.empty() || !security.check_password(user, password)) {
+  const auto now = auth::LoginLimiter::Clock::now();
+  // Counted and limited as the protocols' logins are.
+  auto attempt = security.logins().begin(user, call.req.remote_addr, now);
+  if (!attempt.allowed() || user.empty() || !security.check_password(user, password)) {
     security.count_failure();
-    // The same slowdown as the protocols give a peer that keeps guessing.
-    std::this_thread::sleep_for(
-        security.failure_delay().on_failure(call.req.remote_addr, auth::AuthFailureDelay::Clock::now()));
+    std::this_thread::sleep_for(attempt.allowed() ? attempt.failed(now) : security.logins().max_delay());
     return status(errc::authentication_failed, "wrong user name or password");
   }
-  security.failure_delay().on_success(call.req.remote_addr);
+  attempt.succeeded();
   auto s = ctx.sessions.open(user, ConsoleSessions::Clock::now());
   ApiReply reply{200, session_json(ctx, security.principal_of(user), s.csrf)};
   reply.headers.emplace_back(

@@ -193,6 +193,12 @@ ApiResult records(ApiContext& ctx, const Call& call) {
       }
     });
     if (!err.error.ok()) {
+      // Below the log start (retention or a delete moved it): start there,
+      // as a Kafka consumer resetting to earliest does.
+      if (err.error.code() == errc::offset_out_of_range && next < err.log_start) {
+        next = err.log_start;
+        continue;
+      }
       if (err.error.code() == errc::offset_out_of_range)
         return status(errc::offset_out_of_range,
                       fmt::format("offset {} is outside [{}, {}]", next, err.log_start, err.high_watermark));

@@ -91,9 +91,14 @@ Encoded encode(KafkaSession& s, const FetchCall& call, std::vector<std::uint8_t>
                               for (const auto& b : view.batches) {
                                 if (v >= 4) {
                                   w.raw(b.data(), b.size());
-                                } else if (!pk::downconvert_batch(b, v <= 1 ? 0 : 1, p.fetch_offset, w).ok()) {
-                                  break;
+                                  continue;
                                 }
+                                // Converted messages may be bigger than the stored
+                                // batches: the limit applies to what is sent.
+                                const std::size_t sent = w.size() - records_at - 4;
+                                if (sent >= limit ||
+                                    !pk::downconvert_batch(b, v <= 1 ? 0 : 1, p.fetch_offset, w, limit - sent).ok())
+                                  break;
                               }
                               fw.records_end(records_at);
                               const std::size_t n = w.size() - records_at - 4;

@@ -17,7 +17,9 @@ inline protocol::kafka::Error to_kafka_error(const status& st) {
     case errc::topic_exists: return E::topic_already_exists;
     case errc::offset_out_of_range: return E::offset_out_of_range;
     case errc::corrupt_batch: return E::corrupt_message;
-    case errc::frame_too_large: return E::message_too_large;
+    case errc::frame_too_large:
+    case errc::batch_too_large: return E::message_too_large;
+    case errc::unsupported_compression: return E::unsupported_compression_type;
     // Retriable on both sides: the client retries after space is freed.
     case errc::storage_full:
     case errc::storage_failed:

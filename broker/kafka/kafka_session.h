@@ -86,8 +86,9 @@ class KafkaSession final : public net::Session {
     return context_.security.allowed(principal_, type, name, op);
   }
   void set_principal(auth::Principal p) { principal_ = std::move(p); }
-  // Answers a failed login after the peer's delay, then closes.
-  void refuse_login(Ticket ticket, std::string why, std::function<void(KafkaSession&, Ticket)> answer);
+  // Answers a failed login after `delay` (the login limiter's), then closes.
+  void refuse_login(Ticket ticket, std::string why, std::chrono::milliseconds delay,
+                    std::function<void(KafkaSession&, Ticket)> answer);
 
   // Logs why, then closes once queued responses are sent.
   void reject(std::string_view why);

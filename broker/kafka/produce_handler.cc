@@ -1,6 +1,7 @@
 // Produce (and InitProducerId): each partition's record set becomes one stored batch (v2 as
-// sent; magic 0/1 message sets converted up), appended through the log
-// engine and answered after the durable commit. acks=0 gets no response;
+// sent; magic 0/1 message sets converted up, off the I/O thread as
+// compressed batches are checked), appended through the log engine and
+// answered after the durable commit. acks=0 gets no response;
 // a failure then closes the connection, as Kafka does, so the client
 // notices.
 #include <fmt/format.h>
@@ -28,21 +29,24 @@ struct ProduceCall {
   bool acks0 = false;
   std::size_t bytes = 0;
   pk::ProduceResponse response;
-  // Per partition of the response, in order: the batch to append.
+  // Per partition of the response, in order: the batch to append, and
+  // whether it is an old message set still to be converted.
   std::vector<std::vector<std::uint8_t>> batches;
+  std::vector<bool> legacy;
   Countdown countdown;
   status first_error;
 };
 
-// One partition's record set as the single v2 batch to store.
-result<std::vector<std::uint8_t>> to_batch(std::span<const std::uint8_t> records) {
+// One partition's record set, checked for its framing: a v2 batch, or an
+// old message set (magic 0/1) to be converted before the append.
+status check_record_set(std::span<const std::uint8_t> records) {
   const std::int8_t magic = pk::record_set_magic(records);
   if (magic == protocol::batch::kMagicV2) {
     if (records.size() < protocol::batch::kHeaderSize || protocol::batch::total_size(records.data()) != records.size())
       return status(errc::corrupt_batch, "a produce must carry exactly one record batch per partition");
-    return std::vector<std::uint8_t>(records.begin(), records.end());
+    return {};
   }
-  if (magic == 0 || magic == 1) return pk::upconvert_message_set(records, wall_clock_ms());
+  if (magic == 0 || magic == 1) return {};
   return status(errc::corrupt_batch, fmt::format("record set magic {} is unknown", magic));
 }
 
@@ -64,21 +68,35 @@ void set_error(ProduceCall& call, pk::ProducePartitionResult& result, const stat
 void append_all(KafkaSession& s, const std::shared_ptr<ProduceCall>& call) {
   auto& logs = s.context().logs;
   call->countdown.last = [call = call.get()](KafkaSession& session) { finish(session, *call); };
+  const log::LogEngine::Source source = &s;
   std::size_t i = 0;
   for (auto& topic : call->response.topics) {
     for (auto& part : topic.partitions) {
+      const bool legacy = call->legacy[i];
       auto& batch = call->batches[i++];
       if (part.error != pk::Error::none) continue;
       ++call->countdown.left;
-      logs.produce(topic.name, static_cast<std::uint32_t>(part.index), std::move(batch),
-                   back_on(s, [call, &part](KafkaSession& session, result<std::uint64_t> base) {
-                     if (base) {
-                       part.base_offset = static_cast<std::int64_t>(*base);
-                     } else {
-                       set_error(*call, part, base.error());
-                     }
-                     call->countdown.arrive(session);
-                   }));
+      auto done = back_on(s, [call, &part](KafkaSession& session, result<std::uint64_t> base) {
+        if (base) {
+          part.base_offset = static_cast<std::int64_t>(*base);
+        } else {
+          set_error(*call, part, base.error());
+        }
+        call->countdown.arrive(session);
+      });
+      const auto index = static_cast<std::uint32_t>(part.index);
+      if (!legacy) {
+        logs.produce(source, topic.name, index, std::move(batch), std::move(done));
+        continue;
+      }
+      // Decompressing an old message set costs what checking a compressed
+      // batch does: it runs where those checks run.
+      logs.run_checked(source, [&logs, source, name = topic.name, index, set = std::move(batch),
+                                done = std::move(done)]() mutable {
+        auto converted = pk::upconvert_message_set(set, wall_clock_ms(), logs.max_batch_bytes());
+        if (!converted) return done(result<std::uint64_t>(converted.error()));
+        logs.produce(source, name, index, std::move(*converted), std::move(done));
+      });
     }
   }
   call->countdown.arrive(s);
@@ -117,6 +135,7 @@ bool handle_produce(KafkaSession& s, const RequestHeader& h, Reader& body) {
       auto& part = topic.partitions.emplace_back();
       part.index = p.index;
       auto& batch = call->batches.emplace_back();
+      call->legacy.push_back(false);
       if (!allowed) {
         set_error(*call, part, status(errc::not_authorized, fmt::format("may not write topic '{}'", t.name)));
         continue;
@@ -130,12 +149,13 @@ bool handle_produce(KafkaSession& s, const RequestHeader& h, Reader& body) {
         set_error(*call, part, status(errc::unknown_partition, fmt::format("partition {}", p.index)));
         continue;
       }
-      auto converted = to_batch(p.records.value_or(std::span<const std::uint8_t>()));
-      if (!converted) {
-        set_error(*call, part, converted.error());
+      const auto records = p.records.value_or(std::span<const std::uint8_t>());
+      if (status st = check_record_set(records); !st.ok()) {
+        set_error(*call, part, st);
         continue;
       }
-      batch = std::move(*converted);
+      batch.assign(records.begin(), records.end());
+      call->legacy.back() = pk::record_set_magic(records) != protocol::batch::kMagicV2;
     }
   }
   if (!refused.ok()) {

@@ -31,39 +31,14 @@ std::optional<Mechanism> mechanism_of(std::string_view name, const KafkaSession&
   return std::nullopt;
 }
 
-// One step of the exchange: the token to send back, or (failed) why not.
+// One step of the exchange: the token to send back, or (failed) why not
+// and how long to hold the answer back.
 struct Step {
   enum Outcome { continue_, succeeded, failed } outcome = failed;
   std::string reply;
   std::string error;
-  std::string user;
+  std::chrono::milliseconds delay{0};
 };
-
-Step run_step(KafkaSession& s, std::string_view token) {
-  auto& sasl = s.sasl();
-  auth::SecurityEngine& security = s.context().security;
-  if (sasl.mechanism == Mechanism::plain) {
-    std::string error;
-    auto creds = sasl::parse_sasl_plain(token, &error);
-    if (!creds) return {Step::failed, {}, error, {}};
-    if (!security.check_password(creds->user, creds->password))
-      return {Step::failed, {}, "invalid user name or password", {}};
-    return {Step::succeeded, {}, {}, creds->user};
-  }
-  if (!sasl.scram) {
-    const auto m = sasl.mechanism == Mechanism::scram_sha_512 ? sasl::ScramMechanism::sha512
-                                                               : sasl::ScramMechanism::sha256;
-    sasl.scram = std::make_unique<sasl::ScramServer>(
-        m, [&security, m](std::string_view user) { return security.credential(user, m); });
-  }
-  auto step = sasl.scram->step(token);
-  switch (step.outcome) {
-    case sasl::ScramServer::Step::continue_: return {Step::continue_, std::move(step.reply), {}, {}};
-    case sasl::ScramServer::Step::succeeded: return {Step::succeeded, std::move(step.reply), {}, sasl.scram->user()};
-    case sasl::ScramServer::Step::failed: break;
-  }
-  return {Step::failed, {}, std::move(step.error), {}};
-}
 
 // Sets the principal once the exchange succeeded; false if the user is gone.
 bool log_in(KafkaSession& s, const std::string& user) {
@@ -72,8 +47,57 @@ bool log_in(KafkaSession& s, const std::string& user) {
   s.set_principal(std::move(principal));
   s.sasl().scram.reset();
   s.sasl().raw_tokens = false;
-  s.context().security.failure_delay().on_success(s.peer_address());
   return true;
+}
+
+// The step that checks the password, counted by the login limiter: refused
+// unchecked while the user or the address is locked out.
+template <typename Check>
+Step checked_step(KafkaSession& s, const std::string& user, Check check) {
+  auth::LoginLimiter& logins = s.context().security.logins();
+  const auto now = auth::LoginLimiter::Clock::now();
+  auto attempt = logins.begin(user, s.peer_address(), now);
+  if (!attempt.allowed()) return {Step::failed, {}, attempt.refusal(), logins.max_delay()};
+  Step step = check();
+  if (step.outcome == Step::succeeded && !log_in(s, user))
+    step = {Step::failed, {}, fmt::format("user '{}' was deleted", user), {}};
+  if (step.outcome == Step::failed) {
+    step.delay = attempt.failed(now);
+  } else {
+    attempt.succeeded();
+  }
+  return step;
+}
+
+Step run_step(KafkaSession& s, std::string_view token) {
+  auto& sasl = s.sasl();
+  auth::SecurityEngine& security = s.context().security;
+  const auto now = auth::LoginLimiter::Clock::now();
+  if (sasl.mechanism == Mechanism::plain) {
+    std::string error;
+    auto creds = sasl::parse_sasl_plain(token, &error);
+    if (!creds) return {Step::failed, {}, error, security.logins().record_failure({}, s.peer_address(), now)};
+    return checked_step(s, creds->user, [&]() -> Step {
+      if (!security.check_password(creds->user, creds->password))
+        return {Step::failed, {}, "invalid user name or password", {}};
+      return {Step::succeeded, {}, {}, {}};
+    });
+  }
+  if (!sasl.scram) {
+    const auto m = sasl.mechanism == Mechanism::scram_sha_512 ? sasl::ScramMechanism::sha512
+                                                               : sasl::ScramMechanism::sha256;
+    sasl.scram = std::make_unique<sasl::ScramServer>(
+        m, [&security, m](std::string_view user) { return security.credential(user, m); });
+    auto first = sasl.scram->step(token);
+    if (first.outcome == sasl::ScramServer::Step::continue_) return {Step::continue_, std::move(first.reply), {}, {}};
+    return {Step::failed, {}, std::move(first.error), security.logins().record_failure({}, s.peer_address(), now)};
+  }
+  const std::string claimed = sasl.scram->claimed_user();
+  return checked_step(s, claimed, [&]() -> Step {
+    auto step = sasl.scram->step(token);
+    if (step.outcome != sasl::ScramServer::Step::succeeded) return {Step::failed, {}, std::move(step.error), {}};
+    return {Step::succeeded, std::move(step.reply), {}, {}};
+  });
 }
 
 std::span<const std::uint8_t> as_bytes(const std::string& s) {
@@ -90,14 +114,12 @@ void encode_authenticate(pk::Writer& w, std::int16_t version, pk::Error error, s
 
 }  // namespace
 
-void KafkaSession::refuse_login(Ticket ticket, std::string why, std::function<void(KafkaSession&, Ticket)> answer) {
-  auth::SecurityEngine& security = context_.security;
-  security.count_failure();
+void KafkaSession::refuse_login(Ticket ticket, std::string why, std::chrono::milliseconds delay,
+                                std::function<void(KafkaSession&, Ticket)> answer) {
+  context_.security.count_failure();
   sasl_.failed = true;
   sasl_.scram.reset();
-  const std::string peer = peer_address();
-  log(fmt::format("authentication failed from {}: {}", peer, why));
-  const auto delay = security.failure_delay().on_failure(peer, std::chrono::steady_clock::now());
+  log(fmt::format("authentication failed from {}: {}", peer_address(), why));
   auto timer = std::make_shared<asio::steady_timer>(executor(), delay);
   track_timer(timer);
   timer->async_wait([weak = std::weak_ptr<KafkaSession>(self()), ticket, timer, answer = std::move(answer)](
@@ -144,13 +166,10 @@ bool handle_sasl_authenticate(KafkaSession& s, const RequestHeader& h, Reader& b
     return true;
   }
   Step step = run_step(s, {reinterpret_cast<const char*>(token.data()), token.size()});
-  if (step.outcome == Step::succeeded && !log_in(s, step.user)) {
-    step = {Step::failed, {}, fmt::format("user '{}' was deleted", step.user), {}};
-  }
   if (step.outcome == Step::failed) {
     const std::int16_t version = h.api_version;
     const std::int32_t correlation_id = reply.correlation_id;
-    s.refuse_login(reply.ticket, step.error, [version, correlation_id](KafkaSession& session, KafkaSession::Ticket t) {
+    s.refuse_login(reply.ticket, step.error, step.delay, [version, correlation_id](KafkaSession& session, KafkaSession::Ticket t) {
       session.respond(t, correlation_id, [&](pk::Writer& w) {
         encode_authenticate(w, version, pk::Error::sasl_authentication_failed,
                             "Authentication failed: invalid user name or password", {});
@@ -167,12 +186,9 @@ bool handle_sasl_authenticate(KafkaSession& s, const RequestHeader& h, Reader& b
 void handle_raw_sasl_token(KafkaSession& s, std::span<const std::uint8_t> token) {
   const auto ticket = s.reserve();
   Step step = run_step(s, {reinterpret_cast<const char*>(token.data()), token.size()});
-  if (step.outcome == Step::succeeded && !log_in(s, step.user)) {
-    step = {Step::failed, {}, fmt::format("user '{}' was deleted", step.user), {}};
-  }
   if (step.outcome == Step::failed) {
     // Kafka answers a failed raw exchange by closing the connection.
-    s.refuse_login(ticket, step.error, [](KafkaSession& session, KafkaSession::Ticket t) { session.fulfil(t, {}); });
+    s.refuse_login(ticket, step.error, step.delay, [](KafkaSession& session, KafkaSession::Ticket t) { session.fulfil(t, {}); });
     return;
   }
   std::vector<std::uint8_t> out = s.take_buffer();

@@ -60,8 +60,8 @@ constexpr std::size_t kPurgeKeysPerOp = 4096;
 
 }  // namespace
 
-result<std::unique_ptr<LogEngine>> LogEngine::open(storage::Storage& storage) {
-  std::unique_ptr<LogEngine> engine(new LogEngine(storage));
+result<std::unique_ptr<LogEngine>> LogEngine::open(storage::Storage& storage, std::size_t max_batch_bytes) {
+  std::unique_ptr<LogEngine> engine(new LogEngine(storage, max_batch_bytes));
   if (status st = engine->load(); !st.ok()) return st;
   storage.writer().add_listener(engine.get());
   return engine;
@@ -157,8 +157,21 @@ result<TopicDescription> LogEngine::describe_topic(std::string_view name) const 
 // ---------------------------------------------------------------------------
 // Data
 
-void LogEngine::produce(std::string_view topic_name, std::uint32_t partition, std::vector<std::uint8_t> batch,
-                        ProduceDone done) {
+void LogEngine::produce(Source source, std::string_view topic_name, std::uint32_t partition,
+                        std::vector<std::uint8_t> batch, ProduceDone done) {
+  const bool compressed =
+      batch.size() >= protocol::batch::kHeaderSize && protocol::batch::codec(batch.data()) != protocol::Codec::none;
+  if (!compressed && !checker_.pending(source)) return append_batch(topic_name, partition, std::move(batch), std::move(done));
+  checker_.run(source, [this, topic = std::string(topic_name), partition, batch = std::move(batch),
+                        done = std::move(done)]() mutable {
+    append_batch(topic, partition, std::move(batch), std::move(done));
+  });
+}
+
+void LogEngine::run_checked(Source source, std::function<void()> job) { checker_.run(source, std::move(job)); }
+
+void LogEngine::append_batch(std::string_view topic_name, std::uint32_t partition, std::vector<std::uint8_t> batch,
+                             ProduceDone done) {
   auto prepared = prepare_append(topic_name, partition, batch);
   if (!prepared) return done(prepared.error());
   const std::size_t size = batch.size();
@@ -183,7 +196,7 @@ result<LogEngine::PreparedAppend> LogEngine::prepare_append(std::string_view top
   if (!topic) return unknown_topic(topic_name);
   if (partition >= topic->partitions.size()) return unknown_partition(topic_name, partition, topic->partitions.size());
   PreparedAppend p;
-  if (status st = protocol::batch::validate(batch, &p.info); !st.ok()) return st;
+  if (status st = protocol::batch::validate(batch, &p.info, max_batch_bytes_); !st.ok()) return st;
   p.partition = topic->partitions[partition];
   p.topic = std::move(topic);
   return p;
@@ -368,9 +381,13 @@ std::size_t LogEngine::enforce_retention(std::int64_t now) {
       if (!storage_.logs().oldest_batches(*txn, t->record.id, p->index, kRetentionBatchesPerOp, &oldest).ok())
         continue;
       std::uint64_t new_start = 0;
+      const std::uint64_t end = p->high_watermark.load(std::memory_order_acquire);
       for (const auto& b : oldest) {
         const bool expired = time_limited && b.append_ms < now - t->record.retention_ms;
         if (!expired && excess == 0) break;
+        // Size never takes the newest batch, even one bigger than the limit:
+        // a partition is never emptied to make room it already has.
+        if (!expired && b.base_offset + b.records >= end) break;
         new_start = b.base_offset + b.records;
         excess -= std::min(excess, b.bytes);
       }

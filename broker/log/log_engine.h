@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "broker/log/batch_checker.h"
 #include "broker/log/topic.h"
 #include "broker/log/wait_list.h"
 #include "broker/storage/storage.h"
@@ -117,8 +118,10 @@ class LogEngine final : public storage::GroupListener {
   using ProduceDone = std::function<void(result<std::uint64_t>)>;
 
   // Loads topics and partition state; registers with the writer (the caller
-  // starts the writer afterwards).
-  static result<std::unique_ptr<LogEngine>> open(storage::Storage& storage);
+  // starts the writer afterwards). A batch bigger than max_batch_bytes, as
+  // sent or once decompressed, is refused (batch_too_large).
+  static result<std::unique_ptr<LogEngine>> open(storage::Storage& storage,
+                                                 std::size_t max_batch_bytes = protocol::kMaxDecompressedBytes);
   ~LogEngine() override;
 
   // --- topics ---
@@ -131,10 +134,21 @@ class LogEngine final : public storage::GroupListener {
   result<TopicDescription> describe_topic(std::string_view name) const;
 
   // --- data ---
-  // Validates the batch (corrupt_batch), appends it, and reports the base
-  // offset after the commit. `batch` is taken over.
-  void produce(std::string_view topic, std::uint32_t partition, std::vector<std::uint8_t> batch,
+  // Validates the batch (corrupt_batch, batch_too_large), appends it, and
+  // reports the base offset after the commit. `batch` is taken over. A
+  // compressed batch is checked on the BatchChecker's thread; batches of
+  // one `source` (a connection) are appended in the order given.
+  using Source = BatchChecker::Source;
+  void produce(Source source, std::string_view topic, std::uint32_t partition, std::vector<std::uint8_t> batch,
                ProduceDone done);
+  // Runs `job` on the BatchChecker's thread, in order with the source's
+  // produces: for front-end work as costly as a compressed batch's check
+  // (converting an old message format). Runs it at once once stopping.
+  void run_checked(Source source, std::function<void()> job);
+  // Finishes the queued checks (their appends reach the writer); later
+  // produces are checked on the caller's thread. Before the writer stops.
+  void stop_checks() { checker_.stop(); }
+  std::size_t max_batch_bytes() const noexcept { return max_batch_bytes_; }
   // A producer id never handed out before, durable before `done` runs:
   // batches carrying it are deduplicated per partition by sequence.
   void init_producer_id(std::function<void(result<std::int64_t>)> done);
@@ -205,7 +219,11 @@ class LogEngine final : public storage::GroupListener {
   void after_abort() override;
 
  private:
-  explicit LogEngine(storage::Storage& storage) : storage_(storage) {}
+  LogEngine(storage::Storage& storage, std::size_t max_batch_bytes)
+      : storage_(storage), max_batch_bytes_(max_batch_bytes) {}
+  // Validates and submits one batch (produce()'s work after the checker).
+  void append_batch(std::string_view topic, std::uint32_t partition, std::vector<std::uint8_t> batch,
+                    ProduceDone done);
   status load();
   std::shared_ptr<Topic> find_topic(std::string_view name) const;
   static std::shared_ptr<Topic> make_topic(const storage::TopicRecord& record);
@@ -241,6 +259,8 @@ class LogEngine final : public storage::GroupListener {
   static std::uint64_t durable_end(const Partition& p, const storage::PartitionRecord& snapshot);
 
   storage::Storage& storage_;
+  const std::size_t max_batch_bytes_;
+  BatchChecker checker_;
 
   mutable SharedMutex mu_;
   std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_ WHARF_GUARDED_BY(mu_);

@@ -94,7 +94,9 @@ class Dispatcher {
   void change_acl(Connection& conn, const wire::Frame& frame);
   void list_acls(Connection& conn, const wire::Frame& frame);
   void hello_ok(Connection& conn, std::uint64_t correlation_id, std::string_view sasl_data);
-  Handshake refuse_login(Connection& conn, std::uint64_t correlation_id, const std::string& why);
+  // Answers a failed login after `delay` (the login limiter's), then closes.
+  Handshake refuse_login(Connection& conn, std::uint64_t correlation_id, const std::string& why,
+                         std::chrono::milliseconds delay);
 
   log::LogEngine& logs_;
   queue::QueueEngine& queues_;

@@ -139,7 +139,7 @@ void Dispatcher::produce(Connection& conn, const wire::Frame& frame) {
       security_.produce_quota().record(conn.principal().user, bytes, std::chrono::steady_clock::now());
   conn.throttle(throttle);
   std::vector<std::uint8_t> batch(req->batch()->begin(), req->batch()->end());
-  logs_.produce(str(req->topic()), req->partition(), std::move(batch),
+  logs_.produce(&conn, str(req->topic()), req->partition(), std::move(batch),
                 reply_later<std::uint64_t>(conn, corr, bytes,
                                            [throttle = static_cast<std::uint32_t>(throttle.count())](
                                                Builder& fbb, std::uint64_t base) {

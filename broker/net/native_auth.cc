@@ -58,7 +58,9 @@ Dispatcher::Handshake Dispatcher::hello(Connection& conn, const wire::Frame& fra
   conn.scram() = std::make_unique<sasl::ScramServer>(
       *m, [security, m = *m](std::string_view user) { return security->credential(user, m); });
   auto step = conn.scram()->step(bytes_of(req->sasl_data()));
-  if (step.outcome != sasl::ScramServer::Step::continue_) return refuse_login(conn, corr, step.error);
+  if (step.outcome != sasl::ScramServer::Step::continue_)
+    return refuse_login(conn, corr, step.error,
+                        security_.logins().record_failure({}, conn.peer_address(), auth::LoginLimiter::Clock::now()));
   auto& fbb = conn.builder();
   auto data = fbb.CreateVector(reinterpret_cast<const std::uint8_t*>(step.reply.data()), step.reply.size());
   conn.reply(corr, wire::CreateSaslChallenge(fbb, data));
@@ -67,15 +69,21 @@ Dispatcher::Handshake Dispatcher::hello(Connection& conn, const wire::Frame& fra
 
 Dispatcher::Handshake Dispatcher::sasl_response(Connection& conn, const wire::Frame& frame) {
   const auto* req = frame.body_as_SaslResponse();
+  // The step that checks the password, counted by the login limiter.
+  const auto now = auth::LoginLimiter::Clock::now();
+  auto attempt = security_.logins().begin(conn.scram()->claimed_user(), conn.peer_address(), now);
+  if (!attempt.allowed())
+    return refuse_login(conn, frame.correlation_id(), attempt.refusal(), security_.logins().max_delay());
   auto step = conn.scram()->step(bytes_of(req->data()));
-  if (step.outcome != sasl::ScramServer::Step::succeeded) return refuse_login(conn, frame.correlation_id(), step.error);
+  if (step.outcome != sasl::ScramServer::Step::succeeded)
+    return refuse_login(conn, frame.correlation_id(), step.error, attempt.failed(now));
   const std::string user = conn.scram()->user();
   conn.scram().reset();
   auth::Principal principal = security_.principal_of(user);
   if (!principal.authenticated())  // deleted during the exchange
-    return refuse_login(conn, frame.correlation_id(), fmt::format("user '{}' was deleted", user));
+    return refuse_login(conn, frame.correlation_id(), fmt::format("user '{}' was deleted", user), attempt.failed(now));
+  attempt.succeeded();
   conn.set_principal(std::move(principal));
-  security_.failure_delay().on_success(conn.peer_address());
   hello_ok(conn, frame.correlation_id(), step.reply);
   return Handshake::handshaken;
 }
@@ -90,13 +98,11 @@ void Dispatcher::hello_ok(Connection& conn, std::uint64_t correlation_id, std::s
                                                  durability, data, user));
 }
 
-Dispatcher::Handshake Dispatcher::refuse_login(Connection& conn, std::uint64_t correlation_id,
-                                               const std::string& why) {
+Dispatcher::Handshake Dispatcher::refuse_login(Connection& conn, std::uint64_t correlation_id, const std::string& why,
+                                               std::chrono::milliseconds delay) {
   security_.count_failure();
   conn.scram().reset();
-  const std::string peer = conn.peer_address();
-  const auto delay = security_.failure_delay().on_failure(peer, std::chrono::steady_clock::now());
-  conn.server().log_event(conn, fmt::format("authentication failed from {}: {}", peer, why));
+  conn.server().log_event(conn, fmt::format("authentication failed from {}: {}", conn.peer_address(), why));
   auto timer = std::make_shared<asio::steady_timer>(conn.executor(), delay);
   conn.track_timer(timer);
   timer->async_wait([weak = conn.weak_from_this(), correlation_id, timer](asio::error_code) {

@@ -16,6 +16,8 @@ result<std::shared_ptr<asio::ssl::context>> make_server_tls_context(const TlsFil
   if (files.key_file.empty()) return status(errc::invalid_argument, "a TLS certificate needs its key (tls-key)");
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  if (!set_tls12_ciphers(ctx->native_handle(), files))
+    return status(errc::invalid_argument, fmt::format("TLS ciphers '{}': OpenSSL knows none of them", files.ciphers));
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression |
                    asio::ssl::context::single_dh_use);
   asio::error_code ec;
@@ -34,6 +36,10 @@ result<std::shared_ptr<asio::ssl::context>> make_server_tls_context(const TlsFil
     ctx->set_verify_mode(asio::ssl::verify_none);
   }
   return ctx;
+}
+
+bool set_tls12_ciphers(SSL_CTX* ctx, const TlsFiles& files) {
+  return SSL_CTX_set_cipher_list(ctx, files.ciphers.empty() ? kDefaultTlsCiphers : files.ciphers.c_str()) == 1;
 }
 
 }  // namespace wharf::net

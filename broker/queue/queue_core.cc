@@ -591,6 +591,7 @@ status Core::dead_letter(WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m) {
   moved.expires_ms = 0;
   moved.priority = std::min<std::uint8_t>(moved.priority, static_cast<std::uint8_t>(dlq->levels.size() - 1));
   q.msgs.erase(id);
+  q.lease_expired_from.erase(id);
   Msg& added = dlq->msgs.insert(id, moved);
   states_.to_ready(*dlq, id, added, true);
   states_.watch_expiry(*dlq, id, added);
@@ -605,6 +606,7 @@ status Core::drop(WriteTxn& txn, Queue& q, std::uint64_t id) {
   if (m != nullptr && m->history > 0)
     if (status st = store_.delete_history(txn, id); !st.ok()) return st;
   q.msgs.erase(id);
+  q.lease_expired_from.erase(id);
   return {};
 }
 

@@ -155,6 +155,8 @@ class Core {
   // Delivery (queue_delivery.cc).
   status dispatch(storage::WriteTxn& txn, Queue& q, std::int64_t now);
   status deliver_one(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Subscription& s, std::int64_t now);
+  // A subscription of q other than `not_this` that can take a delivery now.
+  Subscription* other_with_room(Queue& q, const Subscription& not_this) const;
   status record_attempt(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, storage::MessageView* view);
   void cancel(Subscription& s);
   void throttle(Queue& q, std::int64_t now);

@@ -138,10 +138,25 @@ status Core::dispatch(storage::WriteTxn& txn, Queue& q, std::int64_t now) {
       continue;
     }
     --budget;
+    if (!q.lease_expired_from.empty()) {
+      // A consumer that let the lease expire may be stuck: another one with
+      // room gets the message, as RabbitMQ and SQS hand it on.
+      if (auto it = q.lease_expired_from.find(id); it != q.lease_expired_from.end()) {
+        if (it->second == s->id)
+          if (Subscription* other = other_with_room(q, *s); other != nullptr) s = other;
+        q.lease_expired_from.erase(it);
+      }
+    }
     if (status st = deliver_one(txn, q, id, m, *s, now); !st.ok()) return st;
   }
   if (budget == 0) states_.mark_dispatch(q);
   return {};
+}
+
+Subscription* Core::other_with_room(Queue& q, const Subscription& not_this) const {
+  for (Subscription* c : q.subs)
+    if (c != &not_this && c->has_room() && c->group_bytes < kMaxDeliveryBytesPerGroup && c->sink->accepting()) return c;
+  return nullptr;
 }
 
 status Core::deliver_one(storage::WriteTxn& txn, Queue& q, std::uint64_t id, Msg& m, Subscription& s,

@@ -8,6 +8,15 @@
 #include "broker/queue/queue_records.h"
 
 namespace wharf::queue {
+namespace {
+
+// History outcomes that close a delivery the application saw.
+bool ends_attempt(storage::Outcome o) {
+  using storage::Outcome;
+  return o == Outcome::nack || o == Outcome::reject || o == Outcome::timeout || o == Outcome::disconnected;
+}
+
+}  // namespace
 
 result<MessageInfo> Core::info(storage::Txn& txn, const std::string& queue, std::uint64_t id) {
   assert_writer_thread();
@@ -46,6 +55,13 @@ result<MessageInfo> Core::info(storage::Txn& txn, const std::string& queue, std:
   auto history = store_.history(txn, id);
   if (!history) return history.error();
   for (const auto& e : *history) info.history.push_back(to_event(e));
+  if (m.dead_lettered) {
+    // Its count starts again in the dead-letter queue (for that queue's
+    // max deliveries); a reader wants every attempt it had.
+    const auto ended = std::count_if(history->begin(), history->end(),
+                                     [](const storage::HistoryEntry& e) { return ends_attempt(e.outcome); });
+    info.attempts = static_cast<std::uint32_t>(ended) + (m.state == MessageState::in_flight ? 1 : 0);
+  }
   return info;
 }
 

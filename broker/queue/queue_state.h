@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <queue>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/queue/message_table.h"
@@ -73,6 +74,10 @@ struct Queue {
   std::uint64_t in_flight = 0;
   std::vector<Subscription*> subs;
   std::size_t next_sub = 0;
+  // Messages whose lease expired, waiting for their next delivery: the
+  // subscription that let it expire, which gets them again only when no
+  // other has room. Entries leave at that delivery or with the message.
+  std::unordered_map<std::uint64_t, std::uint64_t> lease_expired_from;
   storage::QueueStats stats;
   bool stats_dirty = false;
   // What max length counts: messages waiting for a consumer (as in

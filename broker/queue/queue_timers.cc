@@ -53,7 +53,11 @@ status Core::run_timers(storage::WriteTxn& txn, std::int64_t now) {
         *counted = true;
         Msg& m = q.msgs.at(e.id);
         const std::string who = m.holder != nullptr ? m.holder->sink->name() : "";
-        return end_attempt(txn, q, e.id, m, storage::Outcome::timeout, who, "ack deadline passed", -1);
+        const std::uint64_t holder = m.holder != nullptr ? m.holder->id : 0;
+        status ended = end_attempt(txn, q, e.id, m, storage::Outcome::timeout, who, "ack deadline passed", -1);
+        // Still here (not dead-lettered): its next delivery avoids the holder.
+        if (ended.ok() && holder != 0 && q.msgs.contains(e.id)) q.lease_expired_from[e.id] = holder;
+        return ended;
       });
     // Time to live passed. In flight, the consumer may still ack it: look
     // again in a second.

@@ -74,6 +74,10 @@ struct TlsServerOptions {
   std::string cert_file;       // PEM certificate chain; empty: plaintext listeners
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // non-empty: clients must present a certificate this CA signed (mTLS)
+  // The TLS 1.2 cipher suites, in OpenSSL's syntax; empty: ECDHE key
+  // exchange with AEAD ciphers only (Mozilla's "intermediate" list). TLS
+  // 1.3 suites are not affected.
+  std::string ciphers;
 };
 
 // Users and permissions (docs/SECURITY.md).
@@ -88,6 +92,14 @@ struct AuthOptions {
   // password is given; the password is stored only as salted SCRAM keys.
   std::string admin_user = "admin";
   std::string admin_password;
+  // Password guessing: a user name with this many failed logins within the
+  // window (from any address), or an address with login_failures_per_address,
+  // is locked out until its oldest failure leaves the window: its logins
+  // are refused unchecked. Attempts under way count, and a success clears
+  // nothing (docs/SECURITY.md).
+  std::uint32_t login_failures_per_user = 10;
+  std::uint32_t login_failures_per_address = 30;
+  std::chrono::milliseconds login_failure_window{60000};
 };
 
 // Consumer groups, shared by Kafka clients and Wharf's own consumers.
@@ -110,6 +122,9 @@ struct BrokerOptions {
   std::filesystem::path data_dir = "wharf-data";
   Durability durability = Durability::sync;
   std::uint32_t max_frame_bytes = 8u << 20;
+  // Largest record batch, as sent and once decompressed: a produce over it
+  // fails with batch_too_large, and decompression stops there.
+  std::uint32_t max_batch_bytes = 8u << 20;
   // Largest size the data file may reach (LMDB map size).
   std::uint64_t map_size = 8ull << 30;
   unsigned io_threads = 0;  // 0: one per hardware thread

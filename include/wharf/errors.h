@@ -65,7 +65,9 @@ namespace wharf {
   X(not_authorized, 43, false, "not authorized")                                   \
   X(user_exists, 44, false, "user already exists")                                 \
   X(unknown_user, 45, false, "unknown user")                                       \
-  X(unknown_acl, 46, false, "no such ACL entry")
+  X(unknown_acl, 46, false, "no such ACL entry")                                   \
+  X(batch_too_large, 47, false, "record batch is larger than the broker accepts")  \
+  X(unsupported_compression, 48, false, "compression codec not allowed in this message format")
 
 enum class errc : std::uint16_t {
 #define WHARF_ERRC_ENUM(name, number, retryable, message) name = number,

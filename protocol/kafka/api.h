@@ -93,6 +93,7 @@ enum class Error : std::int16_t {
   unknown_producer_id = 59,
   non_empty_group = 68,
   group_id_not_found = 69,
+  unsupported_compression_type = 76,
   member_id_required = 79,
   fenced_instance_id = 82,
 };

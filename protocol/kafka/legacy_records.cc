@@ -29,9 +29,10 @@ struct Message {
 };
 
 // Parses a message set, calling `sink` per message; compressed messages
-// are unpacked one level deep (Kafka never nests them further).
+// are unpacked one level deep (Kafka never nests them further), each
+// within what is left of `*budget` decompressed bytes.
 status parse_set(std::span<const std::uint8_t> set, bool inner, std::vector<std::vector<std::uint8_t>>& buffers,
-                 const std::function<void(const Message&)>& sink) {
+                 std::size_t* budget, const std::function<status(const Message&)>& sink) {
   std::size_t pos = 0;
   std::size_t count = 0;
   while (pos < set.size()) {
@@ -57,11 +58,16 @@ status parse_set(std::span<const std::uint8_t> set, bool inner, std::vector<std:
     if (codec != 0) {
       if (inner) return corrupt("nested compressed message");
       if (!value) return corrupt("compressed message without a value");
+      // As Kafka: zstd needs the v2 format.
+      if (codec == static_cast<int>(Codec::zstd))
+        return {errc::unsupported_compression, "zstd is allowed only in record batches (magic 2)"};
+      if (codec > static_cast<int>(kMaxCodec)) return corrupt(fmt::format("compression codec {} is unknown", codec));
       auto& plain = buffers.emplace_back();
-      if (status st = decompress(static_cast<Codec>(codec), *value, &plain); !st.ok()) return st;
-      if (status st = parse_set(plain, true, buffers, sink); !st.ok()) return st;
-    } else {
-      sink(m);
+      if (status st = decompress(static_cast<Codec>(codec), *value, &plain, *budget); !st.ok()) return st;
+      *budget -= plain.size();
+      if (status st = parse_set(plain, true, buffers, budget, sink); !st.ok()) return st;
+    } else if (status st = sink(m); !st.ok()) {
+      return st;
     }
     pos += kLogOverhead + static_cast<std::size_t>(size);
     ++count;
@@ -77,14 +83,19 @@ std::int8_t record_set_magic(std::span<const std::uint8_t> set) noexcept {
   return static_cast<std::int8_t>(set[kMagicOffset]);
 }
 
-result<std::vector<std::uint8_t>> upconvert_message_set(std::span<const std::uint8_t> set, std::int64_t now_ms) {
+result<std::vector<std::uint8_t>> upconvert_message_set(std::span<const std::uint8_t> set, std::int64_t now_ms,
+                                                        std::size_t max_bytes) {
   std::vector<std::vector<std::uint8_t>> buffers;  // decompressed values the views point into
   batch::Builder builder;
-  status st = parse_set(set, false, buffers, [&](const Message& m) {
+  std::size_t budget = max_bytes;
+  status st = parse_set(set, false, buffers, &budget, [&](const Message& m) -> status {
     ProducerRecord r;
     r.key = m.key;
     r.value = m.value.value_or(std::string_view());
+    if (builder.size_with(r) > max_bytes)
+      return {errc::batch_too_large, fmt::format("the message set converts to more than {} bytes", max_bytes)};
     builder.add(r, m.timestamp < 0 ? now_ms : m.timestamp);
+    return {};
   });
   if (!st.ok()) return st;
   auto bytes = builder.finish();
@@ -92,12 +103,16 @@ result<std::vector<std::uint8_t>> upconvert_message_set(std::span<const std::uin
 }
 
 status downconvert_batch(std::span<const std::uint8_t> batch, std::int8_t magic, std::int64_t from_offset,
-                         Writer& out) {
+                         Writer& out, std::size_t max_bytes) {
   std::vector<std::uint8_t> plain;
   batch::Reader reader(batch, &plain);
   batch::RecordFields rec;
+  const std::size_t start = out.size();
   while (reader.next(&rec)) {
     if (rec.offset < from_offset) continue;
+    const std::size_t size = kLogOverhead + 4 + 2 + (magic == 1 ? 8 : 0) + 4 + (rec.key ? rec.key->size() : 0) + 4 +
+                             rec.value.size();
+    if (out.size() != start && out.size() - start + size > max_bytes) break;
     out.i64(rec.offset);
     const std::size_t size_at = out.placeholder_i32();
     const std::size_t crc_at = out.placeholder_i32();

@@ -10,6 +10,7 @@
 // bits 0-2) holds a whole message set, compressed, as its value.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -20,14 +21,20 @@
 namespace wharf::protocol::kafka {
 
 // The records of a magic 0/1 message set as one uncompressed v2 batch.
-// Records without a timestamp (magic 0, or -1) get `now_ms`. Errors:
-// corrupt_batch (a bad CRC, magic, length or compressed value; an empty set).
-result<std::vector<std::uint8_t>> upconvert_message_set(std::span<const std::uint8_t> set, std::int64_t now_ms);
+// Records without a timestamp (magic 0, or -1) get `now_ms`. Everything
+// decompressed, and the batch built, stay within max_bytes. Errors:
+// corrupt_batch (a bad CRC, magic, length or compressed value; an empty
+// set), batch_too_large (over max_bytes, found while decompressing),
+// unsupported_compression (zstd, which Kafka allows only in v2 batches).
+result<std::vector<std::uint8_t>> upconvert_message_set(std::span<const std::uint8_t> set, std::int64_t now_ms,
+                                                        std::size_t max_bytes);
 
 // Writes the records of one stored v2 batch at or after `from_offset` as
-// uncompressed messages of `magic` (0 or 1). Errors: corrupt_batch.
+// uncompressed messages of `magic` (0 or 1), stopping before the message
+// that would take the output past max_bytes (the first one is always
+// written). Errors: corrupt_batch.
 status downconvert_batch(std::span<const std::uint8_t> batch, std::int8_t magic, std::int64_t from_offset,
-                         Writer& out);
+                         Writer& out, std::size_t max_bytes = SIZE_MAX);
 
 // The magic byte of the first message or batch in a record set (both keep
 // it at byte 16); -1 when too short.

@@ -118,6 +118,9 @@ class ScramServer {
 
   // The authenticated user name; empty until step() returned succeeded.
   const std::string& user() const { return user_; }
+  // The name the client-first-message gave (whether or not it exists);
+  // empty before it. For counting failed logins per user.
+  const std::string& claimed_user() const { return candidate_user_; }
 
  private:
   enum class State { expect_client_first, expect_client_final, finished };

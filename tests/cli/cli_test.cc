@@ -164,7 +164,7 @@ TEST_F(CliTest, QueuePublishConsumeNackRejectRedriveAndLookup) {
   r = wharf("queue redrive jobs.dlq --all");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("redrove 1"), std::string::npos);
-  r = wharf("queue consume jobs");
+  r = wharf("queue consume jobs --idle 1s");
   EXPECT_TRUE(r.out == "b\nc\n" || r.out == "c\nb\n") << r.out;
   r = wharf("queue list --json");
   ASSERT_EQ(r.exit_code, 0);

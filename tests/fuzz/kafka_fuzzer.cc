@@ -61,9 +61,9 @@ void decode_everything(std::span<const std::uint8_t> body) {
     if (pk::decode(r, v, &produce))
       for (const auto& t : produce.topics)
         for (const auto& p : t.partitions)
-          if (p.records) (void)pk::upconvert_message_set(*p.records, 0);
+          if (p.records) (void)pk::upconvert_message_set(*p.records, 0, 1u << 20);
   }
-  (void)pk::upconvert_message_set(body, 0);
+  (void)pk::upconvert_message_set(body, 0, 1u << 20);
   (void)pk::decode_subscription(body);
   (void)pk::decode_assignment(body);
   protocol::batch::BatchInfo info;

@@ -241,7 +241,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto p = in.ConsumeIntegralInRange<std::uint32_t>(0, 1);
         std::vector<std::string> values(in.ConsumeIntegralInRange<int>(1, 5));
         for (auto& v : values) v = in.ConsumeRandomLengthString(64);
-        auto base = wait<result<std::uint64_t>>([&](auto done) { w.logs->produce(m.topic, p, batch_of(values), done); });
+        auto base = wait<result<std::uint64_t>>([&](auto done) { w.logs->produce(&w, m.topic, p, batch_of(values), done); });
         CHECK(base.ok());
         CHECK(*base == m.records[p].size());
         for (auto& v : values) m.records[p].push_back(v);

@@ -128,5 +128,30 @@ TEST_F(ConsoleAuth, TheUsersAclsAreEnforced) {
   EXPECT_EQ(bob.get("/api/v1/topics").status, 401);
 }
 
+// Issue 21: a login posted by another site's page (login CSRF) is
+// refused; the console's own request and a JSON client without an Origin
+// log in.
+TEST_F(ConsoleAuth, ALoginFromAnotherSiteIsRefused) {
+  httplib::Client http("127.0.0.1", tb_.broker().http_port());
+  const std::string host = "127.0.0.1:" + std::to_string(tb_.broker().http_port());
+  const std::string body = std::string(R"({"user":"admin","password":")") + kAdminPassword + R"("})";
+  const auto login = [&](httplib::Headers headers, const char* type) {
+    auto r = http.Post("/api/v1/login", headers, body, type);
+    EXPECT_TRUE(r);
+    return r ? r->status : 0;
+  };
+  // A cross-site form can send text/plain without a preflight.
+  EXPECT_EQ(login({}, "text/plain"), 403);
+  EXPECT_EQ(login({{"Origin", "http://evil.example"}}, "application/json"), 403);
+  EXPECT_EQ(login({{"Sec-Fetch-Site", "cross-site"}}, "application/json"), 403);
+  EXPECT_EQ(login({{"Origin", "http://" + host}, {"Sec-Fetch-Site", "same-origin"}}, "application/json"), 200);
+  EXPECT_EQ(login({}, "application/json"), 200);
+  auto refused = http.Post("/api/v1/login", {{"Origin", "null"}}, body, "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_TRUE(refused->get_header_value("Set-Cookie").empty());
+  EXPECT_NE(refused->body.find("cross_origin"), std::string::npos) << refused->body;
+}
+
 }  // namespace
 }  // namespace wharf

@@ -21,6 +21,18 @@ TEST(ContentView, ChoosesTheFormatFromTheBytes) {
   EXPECT_FALSE(bin.contains("truncated"));
 }
 
+// Issue 21: pretty-printing re-sorted keys, and nothing showed the value as
+// it was stored.
+TEST(ContentView, JsonKeepsItsKeyOrderAndTheRawBytes) {
+  const std::string stored = R"({"zebra":1,"apple":{"y":true,"b":null},"mango":[3,1]})";
+  auto j = content_view(stored);
+  EXPECT_EQ(j["format"], "json");
+  EXPECT_EQ(j["text"], "{\n  \"zebra\": 1,\n  \"apple\": {\n    \"y\": true,\n    \"b\": null\n  },\n"
+                       "  \"mango\": [\n    3,\n    1\n  ]\n}");
+  EXPECT_EQ(j["raw"], stored);
+  EXPECT_FALSE(content_view("plain text").contains("raw")) << "text is already shown as stored";
+}
+
 TEST(ContentView, RejectsInvalidUtf8) {
   EXPECT_TRUE(valid_utf8("plain \xe2\x82\xac"));
   EXPECT_FALSE(valid_utf8("\xc0\xaf"));          // overlong

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <limits>
+#include <thread>
 #include <memory>
 
 #include "protocol/record_batch.h"
@@ -51,7 +53,7 @@ class Engine {
   result<std::uint64_t> produce(const std::string& topic, std::uint32_t partition, int records,
                                 std::int64_t ts = 1000) {
     std::promise<result<std::uint64_t>> p;
-    engine_->produce(topic, partition, batch_of(records, ts), [&](result<std::uint64_t> r) { p.set_value(r); });
+    engine_->produce(this, topic, partition, batch_of(records, ts), [&](result<std::uint64_t> r) { p.set_value(r); });
     return p.get_future().get();
   }
 
@@ -90,7 +92,7 @@ TEST(LogEngine, TypedErrorsForBadRequests) {
   EXPECT_EQ(e.produce("nope", 0, 1).code(), errc::unknown_topic);
   EXPECT_EQ(e.produce("t", 1, 1).code(), errc::unknown_partition);
   std::promise<result<std::uint64_t>> p;
-  e->produce("t", 0, {1, 2, 3}, [&](result<std::uint64_t> r) { p.set_value(r); });
+  e->produce(&p, "t", 0, {1, 2, 3}, [&](result<std::uint64_t> r) { p.set_value(r); });
   EXPECT_EQ(p.get_future().get().code(), errc::corrupt_batch);
   auto err = e->fetch("t", 0, 5, 1 << 20, [](const FetchView&) { FAIL() << "no data expected"; });
   EXPECT_EQ(err.error.code(), errc::offset_out_of_range);
@@ -125,6 +127,27 @@ TEST(LogEngine, RetentionBySizeDeletesOldestBatches) {
   EXPECT_EQ(err.error.code(), errc::offset_out_of_range);
   EXPECT_EQ(err.log_start, d.partitions[0].log_start);
   EXPECT_EQ(*e.produce("r", 0, 1), 100u);
+}
+
+// Issue 21: a limit smaller than one batch emptied the partition.
+TEST(LogEngine, RetentionBySizeAlwaysKeepsTheNewestBatch) {
+  test::TempDir dir;
+  Engine e(dir.path());
+  ASSERT_TRUE(e.create("small", 1, -1, 100).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(e.produce("small", 0, 50).ok());  // each batch far over 100 bytes
+  ASSERT_TRUE(retain_until(*e, [&] { return e->describe_topic("small")->partitions[0].log_start == 100; }));
+  // More passes change nothing: the newest batch stays.
+  for (int i = 0; i < 5; ++i) {
+    e->enforce_retention(std::numeric_limits<std::int64_t>::max() / 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto d = *e->describe_topic("small");
+  EXPECT_EQ(d.partitions[0].log_start, 100u);
+  EXPECT_EQ(d.partitions[0].high_watermark, 150u);
+  EXPECT_GT(d.partitions[0].bytes, 100u);
+  std::size_t records = 0;
+  EXPECT_TRUE(e->fetch("small", 0, 100, 1 << 20, [&](const FetchView& v) { records = v.batches.size(); }).error.ok());
+  EXPECT_EQ(records, 1u);
 }
 
 TEST(LogEngine, RetentionByAgeEmptiesThePartitionButKeepsOffsets) {

@@ -71,11 +71,64 @@ TEST(ProtocolCompression, OutputPastTheLimitIsRefused) {
     ASSERT_LT(packed.size(), 1u << 20) << codec_name(c);  // a small input that expands a lot
     std::vector<std::uint8_t> out;
     auto st = decompress(c, packed, &out, 1u << 20);
-    EXPECT_EQ(st.code(), errc::corrupt_batch) << codec_name(c);
+    EXPECT_EQ(st.code(), errc::batch_too_large) << codec_name(c);
     EXPECT_NE(st.message().find("more than"), std::string::npos) << st.message();
     EXPECT_TRUE(out.empty());
     EXPECT_TRUE(decompress(c, packed, &out, 8u << 20).ok()) << codec_name(c);  // exactly the limit fits
   }
+}
+
+// A reader holds a window, never the whole output: any window size gives
+// the same bytes, and no read writes past its window.
+TEST(ProtocolCompression, TheDecompressorStreamsThroughAnyWindow) {
+  const auto in = sample(300000);
+  for (Codec c : {Codec::none, Codec::gzip, Codec::snappy, Codec::lz4, Codec::zstd}) {
+    std::vector<std::uint8_t> packed;
+    ASSERT_TRUE(compress(c, in, &packed).ok());
+    for (std::size_t window : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, std::size_t{1u << 20}}) {
+      Decompressor d(c, packed, in.size());
+      std::vector<std::uint8_t> out;
+      std::vector<std::uint8_t> buf(window + 1, 0xEE);
+      while (!d.done()) {
+        auto n = d.read(std::span(buf).first(window));
+        ASSERT_TRUE(n.ok()) << codec_name(c) << " " << window << ": " << n.error().to_string();
+        ASSERT_LE(*n, window);
+        ASSERT_EQ(buf[window], 0xEE) << "wrote past the window";
+        out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*n));
+      }
+      EXPECT_EQ(out, in) << codec_name(c) << " window " << window;
+      EXPECT_EQ(d.produced(), in.size());
+    }
+    // One byte less than the output is over the limit, found while streaming.
+    Decompressor small(c, packed, in.size() - 1);
+    std::vector<std::uint8_t> buf(64u << 10);
+    status st;
+    while (!small.done()) {
+      auto n = small.read(buf);
+      if (!n) {
+        st = n.error();
+        break;
+      }
+    }
+    EXPECT_EQ(st.code(), errc::batch_too_large) << codec_name(c);
+    EXPECT_LE(small.produced(), in.size()) << codec_name(c);
+  }
+}
+
+// zstd frames name the window their decoder must hold: a frame asking for
+// more than the limit needs is refused, not allocated.
+TEST(ProtocolCompression, ZstdFramesAskingForAHugeWindowAreRefused) {
+  // Magic, a descriptor without content size, window log 26 (64 MiB, which
+  // zstd's own default would allocate), then one last, empty raw block.
+  const std::vector<std::uint8_t> frame = {0x28, 0xB5, 0x2F, 0xFD, 0x00, (26 - 10) << 3, 0x01, 0x00, 0x00};
+  std::vector<std::uint8_t> out;
+  EXPECT_EQ(decompress(Codec::zstd, frame, &out, 8u << 20).code(), errc::corrupt_batch);
+  EXPECT_TRUE(out.empty());
+  // The same frame with a window the limit allows reads as empty.
+  std::vector<std::uint8_t> fine = frame;
+  fine[5] = (20 - 10) << 3;
+  EXPECT_TRUE(decompress(Codec::zstd, fine, &out, 8u << 20).ok());
+  EXPECT_TRUE(out.empty());
 }
 
 TEST(ProtocolCompression, SnappyReadsJavaClientsXerialFraming) {

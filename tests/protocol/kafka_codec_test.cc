@@ -179,7 +179,7 @@ TEST(KafkaCodec, OldMessageSetsConvertUpIncludingACompressedWrapper) {
   std::vector<std::uint8_t> set;
   append_message(set, 0, 0, 0, false, as_bytes("plain-v0"));
   append_message(set, 1, 1, 7002, false, packed);  // gzip wrapper
-  auto batch = upconvert_message_set(set, 123456);
+  auto batch = upconvert_message_set(set, 123456, 1u << 20);
   ASSERT_TRUE(batch.ok()) << batch.error().message();
   batch::BatchInfo info;
   ASSERT_TRUE(batch::validate(*batch, &info).ok());
@@ -196,8 +196,8 @@ TEST(KafkaCodec, OldMessageSetsConvertUpIncludingACompressedWrapper) {
   EXPECT_EQ(times, (std::vector<std::int64_t>{123456, 7000, 7001})) << "magic 0 has no time: now";
 
   set[set.size() - 1] ^= 1;  // CRC mismatch
-  EXPECT_EQ(upconvert_message_set(set, 0).code(), errc::corrupt_batch);
-  EXPECT_EQ(upconvert_message_set({}, 0).code(), errc::corrupt_batch);
+  EXPECT_EQ(upconvert_message_set(set, 0, 1u << 20).code(), errc::corrupt_batch);
+  EXPECT_EQ(upconvert_message_set({}, 0, 1u << 20).code(), errc::corrupt_batch);
 }
 
 TEST(KafkaCodec, StoredBatchesConvertDownAndBackFromAnOffset) {
@@ -219,7 +219,7 @@ TEST(KafkaCodec, StoredBatchesConvertDownAndBackFromAnOffset) {
     ASSERT_TRUE(downconvert_batch(stored, magic, 101, w).ok());
     EXPECT_EQ(record_set_magic(set), magic);
     EXPECT_EQ(load_be<std::int64_t>(set.data()), 101) << "offsets kept";
-    auto back = upconvert_message_set(set, 1);
+    auto back = upconvert_message_set(set, 1, 1u << 20);
     ASSERT_TRUE(back.ok());
     batch::Reader reader(*back);
     batch::RecordFields rec;

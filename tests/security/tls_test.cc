@@ -186,5 +186,45 @@ TEST_F(TlsTest, HttpListenerServesMetricsOverTls) {
   EXPECT_NE(r.err.find("CERTIFICATE_VERIFY_FAILED"), std::string::npos) << r.err;
 }
 
+// Issue 21: TLS 1.2 offers forward-secret AEAD suites only, on every
+// listener, and the list can be set. An RSA certificate, since static-RSA
+// key exchange needs one.
+TEST_F(TlsTest, OnlyForwardSecretAeadSuitesAreOffered) {
+  BrokerOptions o = tls_options("rsa-server");
+  o.kafka.listen = true;
+  o.http.listen = true;
+  test::TestBroker tb(o);
+  // Whether a TLS 1.2 handshake offering only `cipher` succeeds.
+  const auto accepts = [&](std::uint16_t port, const std::string& cipher) {
+    auto r = test::run_command("timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                               " -tls1_2 -cipher " + cipher + " -CAfile " + certs_.path("ca.pem"),
+                               "");
+    return r.exit_code == 0 && r.out.find("Cipher is " + cipher) != std::string::npos;
+  };
+  for (std::uint16_t port : {tb.broker().port(), tb.broker().kafka_port(), tb.broker().http_port()}) {
+    SCOPED_TRACE(port);
+    EXPECT_TRUE(accepts(port, "ECDHE-RSA-AES128-GCM-SHA256"));
+    EXPECT_TRUE(accepts(port, "ECDHE-RSA-AES256-GCM-SHA384"));
+    EXPECT_TRUE(accepts(port, "ECDHE-RSA-CHACHA20-POLY1305"));
+    for (const char* weak : {"AES128-SHA", "AES256-GCM-SHA384", "AES128-SHA256", "ECDHE-RSA-AES128-SHA",
+                             "ECDHE-RSA-AES256-SHA384", "DHE-RSA-AES128-GCM-SHA256"})
+      EXPECT_FALSE(accepts(port, weak)) << weak;
+  }
+  // A list of one's own.
+  tb.stop();
+  BrokerOptions narrow = tls_options("rsa-server");
+  narrow.tls.ciphers = "ECDHE-RSA-AES256-GCM-SHA384";
+  test::TestBroker one(narrow);
+  EXPECT_TRUE(accepts(one.broker().port(), "ECDHE-RSA-AES256-GCM-SHA384"));
+  EXPECT_FALSE(accepts(one.broker().port(), "ECDHE-RSA-AES128-GCM-SHA256"));
+  // One OpenSSL does not know stops the broker from starting.
+  BrokerOptions bad = tls_options("rsa-server");
+  bad.tls.ciphers = "NO-SUCH-CIPHER";
+  bad.data_dir = certs_.path("bad-data");
+  auto refused = Broker::start(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("NO-SUCH-CIPHER"), std::string::npos) << refused.error().to_string();
+}
+
 }  // namespace
 }  // namespace wharf

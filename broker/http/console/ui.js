@@ -140,14 +140,33 @@ export function badge(text, kind) {
 // Shown as the API spells it (dead_lettered), coloured by state.
 export const stateBadge = (state) => badge(String(state ?? '—'), String(state ?? '').toLowerCase());
 
-// A shown key/value/payload: {"format","text","size","truncated"}.
+// A shown key/value/payload: {"format","text","size","truncated"[,"raw"]}.
+// JSON shows pretty-printed (keys in their order) with a Raw tab that shows
+// the bytes as stored.
 export function contentView(v, preId) {
   if (v == null) return preId ? h('pre', {id: preId}) : h('span.muted', null, 'null');
   const fmt = ['json', 'text', 'hex'].includes(v.format) ? v.format : 'other';
+  const pretty = h('pre', {id: preId, class: 'fmt-' + fmt}, v.text ?? '');
+  let tabs = null;
+  let raw = null;
+  if (v.raw != null) {
+    raw = h('pre.content-raw.fmt-text', {hidden: true}, v.raw);
+    const prettyTab = h('button.content-tab.active', {type: 'button'}, 'Pretty');
+    const rawTab = h('button.content-tab.content-tab-raw', {type: 'button'}, 'Raw');
+    const show = (showRaw) => {
+      pretty.hidden = showRaw;
+      raw.hidden = !showRaw;
+      prettyTab.classList.toggle('active', !showRaw);
+      rawTab.classList.toggle('active', showRaw);
+    };
+    prettyTab.addEventListener('click', () => show(false));
+    rawTab.addEventListener('click', () => show(true));
+    tabs = h('span.content-tabs', null, prettyTab, rawTab);
+  }
   return h('div.content', null,
     h('div.content-meta', null, badge(v.format, 'fmt-' + fmt), ' ', h('span.muted', null, fmtBytes(v.size)),
-      v.truncated ? [' ', badge('truncated', 'truncated')] : null),
-    h('pre', {id: preId, class: 'fmt-' + fmt}, v.text ?? ''));
+      v.truncated ? [' ', badge('truncated', 'truncated')] : null, tabs ? [' ', tabs] : null),
+    pretty, raw);
 }
 
 // A queue message's payload, headers and attempt history, for the message

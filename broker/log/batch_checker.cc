@@ -1,0 +1,78 @@
+#include "broker/log/batch_checker.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace wharf::log {
+namespace {
+// Below the I/O threads and the writer: a flood of compressed batches
+// slows itself, not everyone.
+constexpr int kNice = 10;
+}  // namespace
+
+BatchChecker::BatchChecker() : thread_([this] { loop(); }) {}
+
+BatchChecker::~BatchChecker() { stop(); }
+
+void BatchChecker::run(Source source, std::function<void()> job) {
+  {
+    MutexLock lock(mu_);
+    if (!stopping_) {
+      SourceJobs& jobs = sources_[source];
+      if (jobs.queued.empty() && !jobs.running) turns_.push_back(source);
+      jobs.queued.push_back(std::move(job));
+      wake_.notify_one();
+      return;
+    }
+  }
+  job();
+}
+
+bool BatchChecker::pending(Source source) const {
+  MutexLock lock(mu_);
+  return sources_.contains(source);
+}
+
+void BatchChecker::stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void BatchChecker::loop() {
+  // Linux gives each thread its own nice value.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), kNice);
+  for (;;) {
+    Source source = nullptr;
+    std::function<void()> job;
+    {
+      MutexLock lock(mu_);
+      while (turns_.empty()) {
+        if (stopping_) return;
+        wake_.wait(mu_);
+      }
+      source = turns_.front();
+      turns_.pop_front();
+      SourceJobs& jobs = sources_[source];
+      job = std::move(jobs.queued.front());
+      jobs.queued.pop_front();
+      jobs.running = true;
+    }
+    job();
+    job = nullptr;
+    MutexLock lock(mu_);
+    SourceJobs& jobs = sources_[source];
+    jobs.running = false;
+    if (jobs.queued.empty()) {
+      sources_.erase(source);
+    } else {
+      turns_.push_back(source);
+    }
+  }
+}
+
+}  // namespace wharf::log
