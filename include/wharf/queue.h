@@ -86,6 +86,9 @@ struct MessageInfo {
   std::string queue;  // where it is now (its dead-letter queue, if dead-lettered)
   std::uint64_t id = 0;
   std::string state;  // ready, delayed, in_flight, dead_lettered
+  // Delivery attempts so far; for a dead letter every attempt it had, in
+  // its queue and since (deliveries from the dead-letter queue number their
+  // own attempts from 1).
   std::uint32_t attempts = 0;
   std::int64_t deadline_ms = 0;
   std::uint8_t priority = 0;
