@@ -144,8 +144,12 @@ status start_http(Broker::Impl& impl) {
       impl.options.listen ? impl.server.get() : nullptr, impl.kafka_server.get(), std::string(Broker::version()),
       impl.options.durability == Durability::sync ? "sync" : "relaxed", impl.started, impl.options.http.host});
   routes.extra = [admin = impl.admin.get()](httplib::Server& server, bool tls) { admin->install(server, tls); };
-  impl.http = std::make_unique<http::HttpListener>(std::move(routes));
-  return impl.http->start(impl.options.http.host, impl.options.http.port, impl.net_options.tls);
+  impl.http = std::make_unique<http::HttpListener>(
+      std::move(routes), [raw](LogLevel level, std::string_view line) { raw->log(level, line); });
+  net::NetOptions n = impl.net_options;
+  n.host = impl.options.http.host;
+  n.port = impl.options.http.port;
+  return impl.http->start(*impl.io, std::move(n));
 }
 
 }  // namespace

@@ -45,6 +45,8 @@ std::chrono::milliseconds LoginLimiter::Attempt::failed(Clock::time_point now) {
 }
 
 LoginLimiter::Attempt LoginLimiter::begin(std::string_view user, std::string_view address, Clock::time_point now) {
+  // One address whichever listener names it ("/10.0.0.1" or "10.0.0.1").
+  if (!address.empty() && address.front() == '/') address.remove_prefix(1);
   MutexLock lock(mu_);
   Entry& a = entry(addresses_, address);
   prune(a, now);

@@ -77,7 +77,8 @@ class LoginLimiter {
   };
 
   // `user` may be empty when the protocol gives none (then only the
-  // address counts); `address` is the peer's IP without its port.
+  // address counts); `address` is the peer's IP without its port (a
+  // leading '/', as the protocols' sessions write it, is ignored).
   Attempt begin(std::string_view user, std::string_view address, Clock::time_point now);
   // A failure found before an attempt could begin (a malformed exchange):
   // counted as one, and the answer delay returned.

@@ -1,16 +1,16 @@
 #include "broker/http/http_listener.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 
-#include <fmt/format.h>
+#include <algorithm>
+
+#include "broker/http/http_service.h"
+#include "broker/http/http_session.h"
+#include "broker/net/server.h"
 
 namespace wharf::http {
 namespace {
-// cpp-httplib gives each keep-alive connection a thread until it idles
-// out: a browser opens up to six at once, so room for a few browsers, and
-// a short idle timeout so a connection over the limit waits little.
-constexpr std::size_t kThreads = 16;
-constexpr std::chrono::seconds kKeepAlive{1};
 constexpr std::size_t kMaxRequestBytes = 64u << 10;
 constexpr const char* kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
 // An Accept-Encoding value without its "br" entries.
@@ -33,37 +33,17 @@ std::string without_brotli(const std::string& accepted) {
 
 }  // namespace
 
-HttpListener::HttpListener(HttpRoutes routes) : routes_(std::move(routes)) {}
+HttpListener::HttpListener(HttpRoutes routes, Logger logger)
+    : routes_(std::move(routes)), logger_(std::move(logger)) {}
 
 HttpListener::~HttpListener() { stop(); }
 
-status HttpListener::start(const std::string& host, std::uint16_t port, const net::TlsFiles& tls) {
-  if (tls.enabled()) {
-    // The same context rules as the other listeners (TLS 1.2+, mTLS with a
-    // client CA), checked before binding.
-    auto context = net::make_server_tls_context(tls);
-    if (!context) return context.error();
-    server_ = std::make_unique<httplib::SSLServer>([tls](SSL_CTX& ctx) {
-      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-      if (!net::set_tls12_ciphers(&ctx, tls)) return false;
-      if (SSL_CTX_use_certificate_chain_file(&ctx, tls.cert_file.c_str()) != 1) return false;
-      if (SSL_CTX_use_PrivateKey_file(&ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) return false;
-      if (!tls.client_ca_file.empty()) {
-        if (SSL_CTX_load_verify_locations(&ctx, tls.client_ca_file.c_str(), nullptr) != 1) return false;
-        SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-      }
-      return true;
-    });
-  } else {
-    server_ = std::make_unique<httplib::Server>();
-  }
-  httplib::Server& s = *server_;
-  s.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+std::size_t HttpListener::connection_count() const { return server_ ? server_->connection_count() : 0; }
+
+status HttpListener::start(net::IoPool& pool, net::NetOptions options) {
+  service_ = std::make_unique<HttpService>(kWorkers);
+  httplib::Server& s = service_->router();
   s.set_payload_max_length(kMaxRequestBytes);
-  // Headers and body go out in separate writes: without this, Nagle holds
-  // the body back for the client's delayed ack (40 ms a keep-alive call).
-  s.set_tcp_nodelay(true);
-  s.set_keep_alive_timeout(kKeepAlive.count());
   // cpp-httplib compresses with Brotli at its slowest quality (25-35 ms
   // for a 20 KB script, measured); gzip takes 1 ms and is nearly as small.
   // The request is httplib's own non-const object, seen here through const.
@@ -73,15 +53,13 @@ status HttpListener::start(const std::string& host, std::uint16_t port, const ne
     for (auto it = first; it != last; ++it) it->second = without_brotli(it->second);
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  s.set_read_timeout(std::chrono::seconds(10));
-  s.set_write_timeout(std::chrono::seconds(10));
   s.Get("/livez", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   s.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
     const status st = routes_.ready();
     res.status = st.ok() ? 200 : 503;
     res.set_content(st.ok() ? std::string("ready\n") : st.to_string() + "\n", "text/plain");
   });
-  const bool over_tls = tls.enabled();
+  const bool over_tls = options.tls.enabled();
   s.Get("/metrics", [this, over_tls](const httplib::Request& req, httplib::Response& res) {
     if (routes_.authorize && !routes_.authorize(req.get_header_value("Authorization"), req.remote_addr, over_tls)) {
       res.status = 401;
@@ -93,23 +71,35 @@ status HttpListener::start(const std::string& host, std::uint16_t port, const ne
     res.set_content(routes_.metrics(), kPrometheusText);
   });
   if (routes_.extra) routes_.extra(s, over_tls);
-  const int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
-  if (bound <= 0) {
+
+  // A request is framed and read within these, whatever the client does.
+  options.handshake_timeout = std::min(options.handshake_timeout, kRequestDeadline);
+  options.frame_timeout = std::min(options.frame_timeout, kRequestDeadline);
+  HttpService* service = service_.get();
+  server_ = std::make_unique<net::Server>(
+      options, pool,
+      [service](net::Server& server, net::Session::Socket socket, std::uint64_t id) {
+        return std::make_shared<HttpSession>(server, std::move(socket), id, *service);
+      },
+      [logger = logger_](LogLevel level, std::string_view line) {
+        if (logger) logger(level, fmt::format("http {}", line));
+      });
+  if (status st = server_->start(); !st.ok()) {
     server_.reset();
-    return status(errc::io_error, fmt::format("cannot listen for HTTP on {}:{}", host, port));
+    service_.reset();
+    return st;
   }
-  port_ = static_cast<std::uint16_t>(bound);
-  thread_ = std::thread([&s] { s.listen_after_bind(); });
-  // stop() only stops a server that is running: wait until it is.
-  for (int i = 0; i < 5000 && !s.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  port_ = server_->local_endpoint().port();
   return {};
 }
 
 void HttpListener::stop() {
   if (!server_) return;
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  server_->stop_reading();
+  service_->stop();  // requests in progress are answered
+  server_->close_all();
   server_.reset();
+  service_.reset();
 }
 
 }  // namespace wharf::http
