@@ -190,10 +190,15 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   so.map_size = o.map_size;
   so.durability = o.durability == Durability::sync ? storage::Durability::sync : storage::Durability::relaxed;
   so.faults = &impl->faults;
+  so.compact_on_start = o.compact_on_start;
   so.log = [raw](std::string_view line) { raw->log(LogLevel::error, line); };
   auto st = storage::Storage::open(so);
   if (!st) return st.error();
   impl->storage = std::move(*st);
+  if (const auto& c = impl->storage->compacted())
+    raw->log(LogLevel::info, fmt::format("compacted the data file: {} -> {} bytes ({} returned to the file system)",
+                                         c->bytes_before, c->bytes_after,
+                                         c->bytes_before - std::min(c->bytes_before, c->bytes_after)));
 
   auto logs = log::LogEngine::open(*impl->storage, o.max_batch_bytes);
   if (!logs) return logs.error();

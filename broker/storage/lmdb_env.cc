@@ -1,8 +1,10 @@
 #include "broker/storage/lmdb_env.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <algorithm>
@@ -87,6 +89,31 @@ result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const StorageOptions& options) {
   }
   if (int rc = mdb_txn_commit(txn); rc != 0) return lmdb_status(rc, "opening tables");
   return self;
+}
+
+status LmdbEnv::copy_compacted(const std::filesystem::path& file) const {
+  if (int rc = mdb_env_copy2(env_, file.c_str(), MDB_CP_COMPACT); rc != 0)
+    return lmdb_status(rc, fmt::format("copying the data file to {}", file.string()));
+  // LMDB writes the copy without flushing it.
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    return status(errc::io_error, fmt::format("flushing {}: {}", file.string(), std::strerror(err)));
+  }
+  ::close(fd);
+  return sync_directory(file.parent_path());
+}
+
+status sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    return status(errc::io_error, fmt::format("flushing directory {}: {}", dir.string(), std::strerror(err)));
+  }
+  ::close(fd);
+  return {};
 }
 
 LmdbEnv::~LmdbEnv() {

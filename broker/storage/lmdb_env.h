@@ -58,6 +58,11 @@ class LmdbEnv {
   std::uint64_t disk_size_bytes() const noexcept { return disk_size_; }
   // Clears reader slots left by dead processes.
   void check_readers();
+  // Writes a compacted copy of the last committed state to `file` (free
+  // pages left out, pages renumbered: the file is as small as the data),
+  // flushed to disk before this returns. Runs in a read snapshot of its
+  // own, so writes go on meanwhile. `file` must not exist.
+  status copy_compacted(const std::filesystem::path& file) const;
 
  private:
   LmdbEnv() = default;
@@ -69,6 +74,9 @@ class LmdbEnv {
   std::uint64_t disk_size_ = UINT64_MAX;
   std::uint64_t read_disk_size() const;
 };
+
+// Flushes a directory's entries (after a file in it was created or renamed).
+status sync_directory(const std::filesystem::path& dir);
 
 // Maps an LMDB or errno return code to a typed status naming `what` failed.
 status lmdb_status(int rc, std::string_view what);

@@ -1,9 +1,43 @@
 #include "broker/storage/storage.h"
 
+#include <fmt/format.h>
+
 #include "broker/storage/function_op.h"
 #include "broker/storage/lmdb_env.h"
 
 namespace wharf::storage {
+namespace {
+
+constexpr const char* kDataFile = "data.mdb";
+constexpr const char* kCompactingFile = "data.mdb.compacting";
+
+// Rewrites the data file compacted: LMDB reuses freed pages but never
+// returns them, so after large deletes the file stays as big as it ever
+// was. The copy is complete and flushed before it replaces the original
+// (a rename), so a crash at any point leaves one whole data file.
+result<Storage::Compaction> compact(const StorageOptions& options) {
+  const auto data = options.dir / kDataFile;
+  const auto copy = options.dir / kCompactingFile;
+  std::error_code ec;
+  Storage::Compaction sizes;
+  sizes.bytes_before = std::filesystem::file_size(data, ec);
+  if (ec) return status(errc::io_error, fmt::format("reading the size of {}: {}", data.string(), ec.message()));
+  {
+    auto env = LmdbEnv::open(options);
+    if (!env) return env.error();
+    if (status st = (*env)->copy_compacted(copy); !st.ok()) {
+      std::filesystem::remove(copy, ec);
+      return st;
+    }
+  }
+  std::filesystem::rename(copy, data, ec);
+  if (ec) return status(errc::io_error, fmt::format("replacing {}: {}", data.string(), ec.message()));
+  if (status st = sync_directory(options.dir); !st.ok()) return st;
+  sizes.bytes_after = std::filesystem::file_size(data, ec);
+  return sizes;
+}
+
+}  // namespace
 
 result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options) {
   std::unique_ptr<Storage> self(new Storage());
@@ -11,6 +45,14 @@ result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options) {
   auto lock = DataDirLock::acquire(options.dir);
   if (!lock) return lock.error();
   self->lock_ = std::move(*lock);
+  // A compaction cut short by a crash left its partial copy.
+  std::error_code ignored;
+  std::filesystem::remove(options.dir / kCompactingFile, ignored);
+  if (options.compact_on_start && std::filesystem::exists(options.dir / kDataFile)) {
+    auto sizes = compact(options);
+    if (!sizes) return sizes.error();
+    self->compacted_ = *sizes;
+  }
   auto env = LmdbEnv::open(options);
   if (!env) return env.error();
   self->env_ = std::move(*env);

@@ -2,7 +2,9 @@
 // the typed stores. The narrow door between the engines and LMDB.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "broker/storage/data_dir_lock.h"
 #include "broker/storage/log_store.h"
@@ -41,6 +43,12 @@ class Storage {
   std::uint64_t used_bytes() const noexcept;
   // Clears stale reader slots; call now and then.
   void check_readers();
+  // With compact_on_start: the data file's size before and after.
+  struct Compaction {
+    std::uint64_t bytes_before = 0;
+    std::uint64_t bytes_after = 0;
+  };
+  const std::optional<Compaction>& compacted() const noexcept { return compacted_; }
 
  private:
   Storage() = default;
@@ -52,6 +60,7 @@ class Storage {
   std::unique_ptr<SecurityStore> security_;
   std::unique_ptr<QueueStore> queues_;
   std::unique_ptr<Writer> writer_;
+  std::optional<Compaction> compacted_;
 };
 
 }  // namespace wharf::storage

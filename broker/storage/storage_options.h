@@ -28,6 +28,8 @@ struct StorageOptions {
   FaultInjector* faults = nullptr;
   // Where storage reports failures (the broker's log).
   std::function<void(std::string_view)> log;
+  // Before opening, rewrite the data file compacted (Storage::compacted).
+  bool compact_on_start = false;
 };
 
 }  // namespace wharf::storage

@@ -127,6 +127,10 @@ struct BrokerOptions {
   std::uint32_t max_batch_bytes = 8u << 20;
   // Largest size the data file may reach (LMDB map size).
   std::uint64_t map_size = 8ull << 30;
+  // The data file reuses the space of deleted data but never shrinks: with
+  // this set, start() first rewrites it compacted (as large as the data it
+  // holds), which takes about as long as copying that data once.
+  bool compact_on_start = false;
   unsigned io_threads = 0;  // 0: one per hardware thread
   std::size_t max_connections = 10000;
   // Connections from one IP address (per listener); 0: no limit.
