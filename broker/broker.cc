@@ -117,6 +117,18 @@ bool http_authorized(const Broker::Impl& impl, const std::string& header, const 
                                 auth::Operation::describe);
 }
 
+// The storage's online backup, reported as the client API shows it.
+net::BackupWriter backup_writer(storage::Storage& storage) {
+  return [&storage](std::string dir, std::function<void(result<BackupInfo>)> done) {
+    storage.backup(std::move(dir), [done = std::move(done)](result<storage::BackupSummary> s) {
+      if (!s) return done(s.error());
+      BackupInfo b{s->dir, s->created_ms, s->bytes, s->sha256, {}, s->queues};
+      for (const auto& p : s->partitions) b.partitions.push_back({p.topic, p.partition, p.log_start, p.next_offset});
+      done(std::move(b));
+    });
+  };
+}
+
 status start_http(Broker::Impl& impl) {
   const Broker::Impl* raw = &impl;
   http::HttpRoutes routes;
@@ -271,7 +283,8 @@ result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options) {
   impl->io = std::make_unique<net::IoPool>(o.io_threads == 0 ? std::max(1u, std::thread::hardware_concurrency())
                                                               : o.io_threads);
   impl->dispatcher =
-      std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, *impl->groups, *impl->security, n,
+      std::make_unique<net::Dispatcher>(*impl->logs, *impl->queues, *impl->groups, *impl->security,
+                                        backup_writer(*impl->storage), n,
                                         std::string(version()));
   net::Dispatcher* dispatcher = impl->dispatcher.get();
   impl->server = std::make_unique<net::Server>(

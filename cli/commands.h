@@ -4,6 +4,7 @@
 // object (or one per line for streams of records and messages).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,7 +20,11 @@ struct Context {
   TlsClientOptions tls;
   std::string user;
   std::string password;
+  std::chrono::milliseconds request_timeout{0};  // 0: the client's default
 };
+
+// --- operations (backup_command.cc) ---
+int backup(const Context& ctx, const std::string& dir);
 
 // --- users and ACLs (security_commands.cc) ---
 struct UserArgs {

@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
   std::string password_file;
   app.add_option("--password-file", password_file, "Read the password from the first line of this file");
 
+  std::string backup_dir;
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "Have the broker write a consistent copy of its data directory into DIR (on its machine) while it serves");
+  backup_cmd->add_option("dir", backup_dir, "Directory on the broker's machine: new, or empty")->required();
+  add_json(backup_cmd, ctx);
+
   auto* user_cmd = app.add_subcommand("user", "Create, list, delete users and change passwords");
   user_cmd->require_subcommand(1);
   UserArgs user_args;
@@ -268,6 +274,7 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (backup_cmd->parsed()) return backup(ctx, backup_dir);
   if (u_create->parsed()) return user_create(ctx, user_args);
   if (u_list->parsed()) return user_list(ctx);
   if (u_delete->parsed()) return user_delete(ctx, user_args);

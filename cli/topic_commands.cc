@@ -14,6 +14,7 @@ std::unique_ptr<Client> connect(const Context& ctx) {
   o.tls = ctx.tls;
   o.user = ctx.user;
   o.password = ctx.password;
+  if (ctx.request_timeout.count() > 0) o.request_timeout = ctx.request_timeout;
   auto c = Client::connect(o);
   if (!c) {
     std::fprintf(stderr, "wharf: %s (broker %s)\n", c.error().to_string().c_str(), ctx.broker.c_str());

@@ -239,6 +239,7 @@ void AdminApi::install(httplib::Server& server, bool tls) {
   ctx_->tls = tls;
   Router r(server, *ctx_);
   add_session_routes(r);
+  add_backup_routes(r);
   add_topic_routes(r);
   add_group_routes(r);
   add_queue_routes(r);

@@ -162,5 +162,6 @@ void add_session_routes(Router& r);
 void add_topic_routes(Router& r);
 void add_group_routes(Router& r);
 void add_queue_routes(Router& r);
+void add_backup_routes(Router& r);
 
 }  // namespace wharf::http

@@ -85,6 +85,7 @@ std::vector<Need> needs(const wire::Frame& f) {
         for (const auto* p : *r->produces()) out.push_back({topic, text(p->topic()), Operation::write});
       return out;
     }
+    case wire::Body::Backup:
     case wire::Body::CreateUser:
     case wire::Body::DeleteUser:
     case wire::Body::AddAcl:

@@ -96,6 +96,8 @@ void Dispatcher::handle(Connection& conn, const wire::Frame& frame) {
       return change_acl(conn, frame);
     case wire::Body::ListAcls:
       return list_acls(conn, frame);
+    case wire::Body::Backup:
+      return backup(conn, frame);
     case wire::Body::Hello:
       return conn.send_error(frame.correlation_id(),
                              status(errc::unsupported_request, "the handshake is already done"));

@@ -4,9 +4,11 @@
 // Error with the same correlation id.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "broker/net/net_options.h"
+#include "wharf/client.h"
 
 namespace wharf::log {
 class LogEngine;
@@ -20,6 +22,7 @@ class GroupCoordinator;
 namespace wharf::auth {
 class SecurityEngine;
 }
+
 namespace wharf::wire {
 struct Frame;
 struct Fetch;
@@ -29,14 +32,20 @@ namespace wharf::net {
 
 class Connection;
 
+// Writes an online backup into a directory and reports it (from another
+// thread); the composition root gives the storage's.
+using BackupWriter = std::function<void(std::string dir, std::function<void(result<BackupInfo>)> done)>;
+
 class Dispatcher {
  public:
   Dispatcher(log::LogEngine& logs, queue::QueueEngine& queues, groups::GroupCoordinator& groups,
-             auth::SecurityEngine& security, const NetOptions& options, std::string broker_version)
+             auth::SecurityEngine& security, BackupWriter backups, const NetOptions& options,
+             std::string broker_version)
       : logs_(logs),
         queues_(queues),
         groups_(groups),
         security_(security),
+        backups_(std::move(backups)),
         options_(options),
         broker_version_(std::move(broker_version)) {}
 
@@ -93,6 +102,8 @@ class Dispatcher {
   void list_users(Connection& conn, const wire::Frame& frame);
   void change_acl(Connection& conn, const wire::Frame& frame);
   void list_acls(Connection& conn, const wire::Frame& frame);
+  // Online backup: backup_requests.cc.
+  void backup(Connection& conn, const wire::Frame& frame);
   void hello_ok(Connection& conn, std::uint64_t correlation_id, std::string_view sasl_data);
   // Answers a failed login after `delay` (the login limiter's), then closes.
   Handshake refuse_login(Connection& conn, std::uint64_t correlation_id, const std::string& why,
@@ -102,6 +113,7 @@ class Dispatcher {
   queue::QueueEngine& queues_;
   groups::GroupCoordinator& groups_;
   auth::SecurityEngine& security_;
+  BackupWriter backups_;
   const NetOptions& options_;
   std::string broker_version_;
 };

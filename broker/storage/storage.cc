@@ -76,7 +76,23 @@ result<std::unique_ptr<Storage>> Storage::open(const StorageOptions& options) {
   return self;
 }
 
+void Storage::backup(std::filesystem::path dir, std::function<void(result<BackupSummary>)> done) {
+  if (backup_running_.exchange(true))
+    return done(status(errc::too_many_requests, "a backup is already being written; try again when it is done"));
+  MutexLock lock(backup_mu_);
+  if (backup_thread_.joinable()) backup_thread_.join();  // the last one, finished
+  backup_thread_ = std::thread([this, dir = std::move(dir), done = std::move(done)] {
+    auto summary = write_backup(*env_, options_, dir);
+    backup_running_.store(false);
+    done(std::move(summary));
+  });
+}
+
 Storage::~Storage() {
+  {
+    MutexLock lock(backup_mu_);
+    if (backup_thread_.joinable()) backup_thread_.join();
+  }
   if (writer_) writer_->stop();
   writer_.reset();
   logs_.reset();

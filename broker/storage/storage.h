@@ -2,10 +2,16 @@
 // the typed stores. The narrow door between the engines and LMDB.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 
+#include "base/mutex.h"
+#include "broker/storage/backup.h"
 #include "broker/storage/data_dir_lock.h"
 #include "broker/storage/log_store.h"
 #include "broker/storage/producer_store.h"
@@ -50,6 +56,11 @@ class Storage {
   };
   const std::optional<Compaction>& compacted() const noexcept { return compacted_; }
 
+  // Writes an online backup of the data directory to `dir` (backup.h) on a
+  // thread of its own while writes go on, then calls `done` there. One at
+  // a time: too_many_requests while one runs.
+  void backup(std::filesystem::path dir, std::function<void(result<BackupSummary>)> done);
+
  private:
   Storage() = default;
   StorageOptions options_;
@@ -61,6 +72,9 @@ class Storage {
   std::unique_ptr<QueueStore> queues_;
   std::unique_ptr<Writer> writer_;
   std::optional<Compaction> compacted_;
+  std::atomic<bool> backup_running_{false};
+  Mutex backup_mu_;
+  std::thread backup_thread_ WHARF_GUARDED_BY(backup_mu_);
 };
 
 }  // namespace wharf::storage

@@ -71,6 +71,23 @@ struct UserSummary {
   std::vector<std::string> mechanisms;  // "SCRAM-SHA-256", "SCRAM-SHA-512"
 };
 
+// An online backup the broker wrote (Client::backup): its directory on the
+// broker's machine, the data file's size and SHA-256, and what it holds.
+struct BackupInfo {
+  struct Partition {
+    std::string topic;
+    std::uint32_t partition = 0;
+    std::uint64_t log_start = 0;
+    std::uint64_t next_offset = 0;  // the backup holds [log_start, next_offset)
+  };
+  std::string dir;
+  std::int64_t created_ms = 0;
+  std::uint64_t bytes = 0;
+  std::string sha256;
+  std::vector<Partition> partitions;
+  std::vector<std::string> queues;
+};
+
 // One ACL entry (docs/SECURITY.md). Deny wins over allow; with auth on,
 // nothing is allowed unless granted.
 struct AclRule {
@@ -195,6 +212,17 @@ class Client {
   status add_acl(const AclRule& rule);
   status remove_acl(const AclRule& rule);
   result<std::vector<AclRule>> list_acls();
+
+  // --- operations ---
+  // Has the broker write a consistent, compacted copy of its data directory
+  // into `dir` (on the broker's machine; created, or empty) while it keeps
+  // serving, with a manifest, backup.json. `wharfd --data-dir DIR` serves
+  // the copy (docs/OPERATIONS.md, "Backup and restore"). Takes as long as
+  // copying the data once: raise ClientOptions::request_timeout for large
+  // brokers. Errors: invalid_argument (no directory, or not empty),
+  // too_many_requests (a backup is being written; retry later),
+  // not_authorized (needs cluster alter), io_error.
+  result<BackupInfo> backup(std::string_view dir);
 
   // --- queues (see wharf/queue.h) ---
   // Errors: invalid_name, invalid_argument (an option out of range),

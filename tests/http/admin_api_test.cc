@@ -2,12 +2,15 @@
 // typed errors, and that what it changes is what the native client sees.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include <future>
 #include <thread>
 
 #include "api_client.h"
+#include "support/temp_dir.h"
 #include "broker/http/console_assets.h"
 #include "wharf/producer.h"
 #include "wharf/queue.h"
@@ -72,6 +75,22 @@ TEST_F(AdminApi, TopicLifecycleAndErrors) {
   EXPECT_EQ(gone.error_code(), "unknown_topic");
   EXPECT_EQ(api_.del("/api/v1/topics/orders").status, 404);
   EXPECT_EQ(api_.get("/api/v1/nothing").error_code(), "not_found");
+}
+
+// Issue 21: an online backup through the admin API.
+TEST_F(AdminApi, BackupWritesACopyAndItsManifest) {
+  ASSERT_EQ(api_.post("/api/v1/topics", {{"name", "saved"}, {"partitions", 1}}).status, 201);
+  test::TempDir dir;
+  const auto target = dir.path() / "copy";
+  auto a = api_.post("/api/v1/backup", {{"dir", target.string()}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.body["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(a.body["partitions"][0]["topic"], "saved");
+  EXPECT_TRUE(std::filesystem::exists(target / "data.mdb"));
+  EXPECT_TRUE(std::filesystem::exists(target / "backup.json"));
+  EXPECT_EQ(api_.post("/api/v1/backup", {{"dir", target.string()}}).error_code(), "invalid_argument")
+      << "not into a directory that is not empty";
+  EXPECT_EQ(api_.post("/api/v1/backup", nlohmann::json::object()).status, 400);
 }
 
 TEST_F(AdminApi, TopicListPaginatesAndFilters) {
