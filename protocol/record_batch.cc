@@ -151,7 +151,6 @@ result<std::int64_t> check_compressed_records(std::span<const std::uint8_t> byte
   std::uint32_t i = 0;
   for (;;) {
     // Every whole record in the window.
-    std::size_t need = 0;  // bytes the next record needs, when it is not whole yet
     while (i < count) {
       const std::uint8_t* p = window.data() + begin;
       const std::uint8_t* end = window.data() + filled;
@@ -159,16 +158,12 @@ result<std::int64_t> check_compressed_records(std::span<const std::uint8_t> byte
       const std::uint8_t* body = read_varint(p, end, &length);
       if (body == nullptr) {
         if (end - p >= 10) return corrupt(fmt::format("record {} of the batch is malformed", i));
-        need = static_cast<std::size_t>(end - p) + 1;
-        break;
+        break;  // its length is not whole yet
       }
       if (length < 1) return corrupt(fmt::format("record {} of the batch is malformed", i));
       if (static_cast<std::uint64_t>(length) > max_bytes)
         return {errc::batch_too_large, fmt::format("record {} of the batch is over the limit of {} bytes", i, max_bytes)};
-      if (length > end - body) {
-        need = static_cast<std::size_t>(body - p) + static_cast<std::size_t>(length);
-        break;
-      }
+      if (length > end - body) break;  // not whole yet
       p = parse_record(p, end, 0, base_ts, i, &rec);
       if (p == nullptr) return corrupt(fmt::format("record {} of the batch is malformed", i));
       max_ts = std::max(max_ts, rec.timestamp_ms);
@@ -183,8 +178,11 @@ result<std::int64_t> check_compressed_records(std::span<const std::uint8_t> byte
       filled -= begin;
       begin = 0;
     }
-    if (need > window.size()) window.resize(need);
-    if (filled == window.size()) window.resize(window.size() * 2);
+    // Grown as bytes arrive, not to what a record claims: a length field
+    // alone allocates nothing.
+    if (filled == window.size()) window.resize(std::max(window.size(), std::min(window.size() * 2, max_bytes + 1)));
+    if (filled == window.size())
+      return {errc::batch_too_large, fmt::format("a record of the batch is over the limit of {} bytes", max_bytes)};
     auto n = in.read({window.data() + filled, window.size() - filled});
     if (!n) return n.error();
     filled += *n;

@@ -101,13 +101,21 @@ class WithoutAuth(ConsoleTest):
         described = json.loads(b.cli("topic", "describe", "web-orders", "--json"))
         self.assertEqual(described["partitions"], 2)
 
-        payloads = ["hello console", '{"total": 12, "items": [1, 2]}', "<script>alert('x')</script><b>bold?</b>"]
+        payloads = ["hello console", '{"total": 12, "items": [1, 2], "alpha": true}',
+                    "<script>alert('x')</script><b>bold?</b>"]
         b.cli("produce", "web-orders", "--partition", "0", "--key", "k", stdin="\n".join(payloads) + "\n")
         self.driver.get(b.url + "/topics/web-orders")
         records = self.rows("#records-table tr.record", 3)
         values = [r.find_element(By.CSS_SELECTOR, ".record-value").text for r in records]
         self.assertIn("hello console", values[0])
         self.assertIn('"items": [', values[1])  # pretty-printed JSON
+        # Keys in the order they were written, and the stored bytes a click away.
+        self.assertLess(values[1].index('"total"'), values[1].index('"alpha"'), values[1])
+        value_cell = records[1].find_element(By.CSS_SELECTOR, ".record-value")
+        value_cell.find_element(By.CSS_SELECTOR, ".content-tab-raw").click()
+        raw = value_cell.find_element(By.CSS_SELECTOR, ".content-raw")
+        self.wait(lambda d: raw.is_displayed(), "the raw view shows")
+        self.assertEqual(raw.text, payloads[1])
         self.assertIn("<script>alert('x')</script><b>bold?</b>", values[2])
         self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, "#records-table script, #records-table b"), [])
         self.no_alert()
