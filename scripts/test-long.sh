@@ -37,14 +37,14 @@ for part in $parts; do
       CC=clang CXX=clang++ build $dir -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWHARF_SANITIZE="${FUZZ_SANITIZE:=undefined}" \
         -DWHARF_BUILD_FUZZERS=ON -DWHARF_BUILD_TESTS=OFF -DWHARF_BUILD_BENCHMARKS=OFF
       procs=${FUZZ_PROCS:-$jobs}
-      for t in ${FUZZ_TARGETS:-frame dispatch ops kafka}; do
+      for t in ${FUZZ_TARGETS:-frame dispatch ops kafka http}; do
         echo "== fuzz $t ($FUZZ_SANITIZE): ${FUZZ_RUNS:=10000000} executions in $procs processes"
         corpus=$dir/long-corpus-$t
         rm -rf "$corpus" && mkdir -p "$corpus" && cp -r "tests/fuzz/corpus/$t/." "$corpus"
         pids=
         for i in $(seq "$procs"); do
           ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 "$dir/tests/fuzz/${t}_fuzzer" "$corpus" \
-            -runs=$((FUZZ_RUNS / procs)) -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+            -runs=$((FUZZ_RUNS / procs)) -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb=64 -print_final_stats=1 \
             -artifact_prefix="$dir/$t-$i-" > "$dir/$t-$i.log" 2>&1 &
           pids="$pids $!"
         done

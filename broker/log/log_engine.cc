@@ -67,7 +67,8 @@ result<std::unique_ptr<LogEngine>> LogEngine::open(storage::Storage& storage, st
   return engine;
 }
 
-LogEngine::~LogEngine() = default;
+// Checks still queued finish while the topics they look up exist.
+LogEngine::~LogEngine() { checker_.stop(); }
 
 status LogEngine::load() {
   auto txn = storage_.read();

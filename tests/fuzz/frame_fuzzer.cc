@@ -16,6 +16,9 @@ namespace {
 
 using namespace wharf;
 
+// As the broker validates: BrokerOptions::max_batch_bytes by default.
+constexpr std::size_t kBatchLimit = 8u << 20;
+
 struct Outcome {
   std::vector<std::vector<std::uint8_t>> payloads;
   protocol::DecodeState last = protocol::DecodeState::need_more;
@@ -59,14 +62,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // A produce carries a batch the broker validates.
       if (const auto* p = f->body_as_Produce(); p != nullptr && p->batch() != nullptr) {
         protocol::batch::BatchInfo info;
-        (void)protocol::batch::validate({p->batch()->data(), p->batch()->size()}, &info);
+        (void)protocol::batch::validate({p->batch()->data(), p->batch()->size()}, &info, kBatchLimit);
       }
     }
     rest = rest.subspan(protocol::kFrameHeaderSize + d.payload.size());
   }
   // The same bytes as a record batch, and as fetched batches a client reads.
   protocol::batch::BatchInfo info;
-  (void)protocol::batch::validate({data, size}, &info);
+  (void)protocol::batch::validate({data, size}, &info, kBatchLimit);
   std::span<const std::uint8_t> batches(data, size);
   for (auto b = protocol::batch::next_batch(&batches); !b.empty(); b = protocol::batch::next_batch(&batches)) {
     protocol::batch::Reader reader(b);

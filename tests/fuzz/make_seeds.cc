@@ -1,7 +1,10 @@
 // Writes the seed corpora of the fuzzers: one real frame payload per
 // request type (dispatch), the same as framed bytes plus every prefix of
 // one frame (frame), short operation scripts (ops), and Kafka requests
-// (kafka: header and body, at the versions clients send).
+// (kafka: header and body, at the versions clients send), every record
+// format and codec among them (v2 batches with each codec; magic 0 and 1
+// message sets, plain and as gzip/snappy/lz4/zstd wrappers), and HTTP
+// requests for the framing fuzzer (http).
 //   make_seeds OUT_DIR
 #include <flatbuffers/flatbuffers.h>
 
@@ -13,6 +16,9 @@
 #include <tuple>
 #include <vector>
 
+#include <zlib.h>
+
+#include "protocol/compression.h"
 #include "protocol/frame.h"
 #include "protocol/kafka/codec.h"
 #include "protocol/record_batch.h"
@@ -29,7 +35,7 @@ void write(const std::filesystem::path& p, const std::uint8_t* data, std::size_t
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n));
 }
 
-std::vector<std::uint8_t> batch() {
+std::vector<std::uint8_t> batch(protocol::Codec codec = protocol::Codec::none) {
   protocol::batch::Builder b;
   std::vector<Header> headers = {{"k", "v"}};
   ProducerRecord r;
@@ -38,8 +44,66 @@ std::vector<std::uint8_t> batch() {
   r.headers = headers;
   b.add(r, 1700000000000);
   b.add(r, 1700000000001);
-  auto bytes = b.finish();
-  return {bytes.begin(), bytes.end()};
+  auto bytes = b.finish(codec);
+  return {bytes->begin(), bytes->end()};
+}
+
+// A magic 0/1 message; a compressed one (codec != none) holds `value`, a
+// message set, compressed.
+std::vector<std::uint8_t> legacy_message(std::int8_t magic, protocol::Codec codec, std::span<const std::uint8_t> value) {
+  std::vector<std::uint8_t> packed;
+  if (codec != protocol::Codec::none) (void)protocol::compress(codec, value, &packed);
+  const std::span<const std::uint8_t> body = codec == protocol::Codec::none ? value : std::span(packed);
+  std::vector<std::uint8_t> out;
+  protocol::kafka::Writer w(out);
+  w.i64(0);
+  const auto size_at = w.placeholder_i32();
+  const auto crc_at = w.placeholder_i32();
+  w.i8(magic);
+  w.i8(static_cast<std::int8_t>(codec));
+  if (magic == 1) w.i64(1700000000000);
+  w.bytes(std::vector<std::uint8_t>{'k'});
+  w.bytes(std::vector<std::uint8_t>(body.begin(), body.end()));
+  w.patch_i32(size_at, static_cast<std::int32_t>(out.size() - size_at - 4));
+  w.patch_i32(crc_at, static_cast<std::int32_t>(::crc32(0, out.data() + crc_at + 4,
+                                                        static_cast<uInt>(out.size() - crc_at - 4))));
+  return out;
+}
+
+// The record sets a produce may carry: v2 batches with each codec, and old
+// message sets (magic 0 and 1), plain and wrapped in each codec.
+std::vector<std::pair<std::string, std::vector<std::uint8_t>>> record_sets() {
+  using protocol::Codec;
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> out;
+  for (Codec c : {Codec::none, Codec::gzip, Codec::snappy, Codec::lz4, Codec::zstd})
+    out.emplace_back("v2_" + std::string(protocol::codec_name(c)), batch(c));
+  const std::vector<std::uint8_t> value = {'l', 'e', 'g', 'a', 'c', 'y'};
+  for (std::int8_t magic : {0, 1}) {
+    auto plain = legacy_message(magic, Codec::none, value);
+    plain.insert(plain.end(), plain.begin(), plain.end());  // two messages
+    out.emplace_back("magic" + std::to_string(magic) + "_none", plain);
+    for (Codec c : {Codec::gzip, Codec::snappy, Codec::lz4, Codec::zstd})
+      out.emplace_back("magic" + std::to_string(magic) + "_" + std::string(protocol::codec_name(c)),
+                       legacy_message(magic, c, plain));
+  }
+  return out;
+}
+
+// Attacks that once worked: small inputs that decompress far past the
+// broker's limits (an old-format gzip wrapper and a v2 zstd batch of 32 MiB).
+std::vector<std::pair<std::string, std::vector<std::uint8_t>>> with_bombs(
+    std::vector<std::pair<std::string, std::vector<std::uint8_t>>> sets) {
+  using protocol::Codec;
+  const std::vector<std::uint8_t> zeros(32u << 20, 0);
+  const auto inner = legacy_message(1, Codec::none, zeros);
+  sets.emplace_back("magic1_gzip_bomb", legacy_message(1, Codec::gzip, inner));
+  protocol::batch::Builder b;
+  ProducerRecord r;
+  r.value = std::string_view(reinterpret_cast<const char*>(zeros.data()), zeros.size());
+  b.add(r, 1700000000000);
+  auto bomb = b.finish(Codec::zstd);
+  sets.emplace_back("v2_zstd_bomb", std::vector<std::uint8_t>(bomb->begin(), bomb->end()));
+  return sets;
 }
 
 using KafkaBody = std::function<void(protocol::kafka::Writer&)>;
@@ -85,7 +149,7 @@ void write_kafka_seeds(const std::filesystem::path& dir, const std::vector<std::
        }},
       {"offset_fetch_v5", 9, 5, [](Writer& w) { w.string("g"); w.i32(-1); }},
   };
-  for (const auto& [name, key, version, body] : requests) {
+  const auto write_request = [&](const std::string& name, std::int16_t key, std::int16_t version, const KafkaBody& body) {
     std::vector<std::uint8_t> out;
     Writer w(out);
     w.i16(key);
@@ -94,7 +158,30 @@ void write_kafka_seeds(const std::filesystem::path& dir, const std::vector<std::
     w.string("seed");
     body(w);
     write(dir / name, out.data(), out.size());
+  };
+  for (const auto& [name, key, version, body] : requests) write_request(name, key, version, body);
+  // Produce of every record format and codec, at a version that carries it.
+  for (const auto& entry : with_bombs(record_sets())) {
+    const std::string& name = entry.first;
+    const std::vector<std::uint8_t>& set = entry.second;
+    const std::int16_t version = name.rfind("v2_", 0) == 0 ? 7 : 2;
+    write_request("produce_" + name, 0, version, [&set, version](Writer& w) {
+      if (version >= 3) w.nullable_string(std::nullopt);
+      w.i16(-1); w.i32(1000); w.array(1); w.string("t"); w.array(1); w.i32(0); w.bytes(set);
+    });
   }
+}
+
+void write_http_seeds(const std::filesystem::path& dir) {
+  const std::vector<std::pair<std::string, std::string>> requests = {
+      {"get", "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"},
+      {"post", "POST /api/v1/login HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"},
+      {"chunked", "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2;x=y\r\n{}\r\n0\r\nT: 1\r\n\r\n"},
+      {"pipelined", "GET / HTTP/1.1\r\n\r\nGET /metrics HTTP/1.0\r\nConnection: close\r\n\r\n"},
+      {"bad_length", "POST /a HTTP/1.1\r\nContent-Length: -1\r\n\r\n"},
+  };
+  for (const auto& [name, text] : requests)
+    write(dir / name, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
 }
 
 }  // namespace
@@ -102,7 +189,7 @@ void write_kafka_seeds(const std::filesystem::path& dir, const std::vector<std::
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const std::filesystem::path out = argv[1];
-  for (const char* d : {"frame", "dispatch", "ops", "kafka"}) std::filesystem::create_directories(out / d);
+  for (const char* d : {"frame", "dispatch", "ops", "kafka", "http"}) std::filesystem::create_directories(out / d);
   const auto b = batch();
   std::vector<std::pair<std::string, Build>> requests = {
       {"hello", [](auto& f) { protocol::finish_frame(f, 1, wire::CreateHello(f, 1)); }},
@@ -161,6 +248,14 @@ int main(int argc, char** argv) {
   }
   write(out / "frame" / "all_requests", stream.data(), stream.size());
   write(out / "frame" / "batch", b.data(), b.size());
+  for (const auto& [name, set] : with_bombs(record_sets())) {
+    write(out / "frame" / ("batch_" + name), set.data(), set.size());
+    if (name.rfind("v2_", 0) != 0) continue;
+    flatbuffers::FlatBufferBuilder fbb;
+    protocol::finish_frame(fbb, 3, wire::CreateProduce(fbb, fbb.CreateString("t"), 0, fbb.CreateVector(set)));
+    write(out / "dispatch" / ("produce_" + name), fbb.GetBufferPointer(), fbb.GetSize());
+  }
+  write_http_seeds(out / "http");
   // Ops scripts: bytes select operations; a few shapes to start from.
   const std::vector<std::vector<std::uint8_t>> scripts = {
       {0, 0, 2, 'a', 'b', 1, 0, 0, 8, 1, 1, 0},
