@@ -19,7 +19,9 @@ void BatchChecker::run(Source source, std::function<void()> job) {
   {
     MutexLock lock(mu_);
     if (!stopping_) {
-      SourceJobs& jobs = sources_[source];
+      auto [it, added] = sources_.try_emplace(source);
+      if (added) busy_sources_.fetch_add(1, std::memory_order_release);
+      SourceJobs& jobs = it->second;
       if (jobs.queued.empty() && !jobs.running) turns_.push_back(source);
       jobs.queued.push_back(std::move(job));
       wake_.notify_one();
@@ -30,6 +32,9 @@ void BatchChecker::run(Source source, std::function<void()> job) {
 }
 
 bool BatchChecker::pending(Source source) const {
+  // A source's jobs are added by its own thread, the one asking: if it has
+  // any, this count cannot have gone to 0 meanwhile.
+  if (busy_sources_.load(std::memory_order_acquire) == 0) return false;
   MutexLock lock(mu_);
   return sources_.contains(source);
 }
@@ -69,6 +74,7 @@ void BatchChecker::loop() {
     jobs.running = false;
     if (jobs.queued.empty()) {
       sources_.erase(source);
+      busy_sources_.fetch_sub(1, std::memory_order_release);
     } else {
       turns_.push_back(source);
     }

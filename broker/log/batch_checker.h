@@ -13,6 +13,7 @@
 // Thread safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -54,6 +55,9 @@ class BatchChecker {
   };
   std::unordered_map<Source, SourceJobs> sources_ WHARF_GUARDED_BY(mu_);
   std::deque<Source> turns_ WHARF_GUARDED_BY(mu_);  // sources with queued jobs, next first
+  // sources_.size(), readable without the lock: pending() on the produce
+  // path of uncompressed batches costs one load while nothing is checked.
+  std::atomic<std::size_t> busy_sources_{0};
   bool stopping_ WHARF_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

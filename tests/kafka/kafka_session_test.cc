@@ -450,28 +450,15 @@ TEST_F(KafkaSessionTest, OldMessageFormatsAreConvertedBothWays) {
   auto p = read_produce(*k.read());
   EXPECT_EQ(p.error, 0);
   EXPECT_EQ(p.base_offset, 0);
-  ASSERT_TRUE(k.send(kFetch, 2, 2, [](pk::Writer& w) {
-    w.i32(-1);
-    w.i32(0);
-    w.i32(1);
-    w.array(1);
-    w.string("old");
-    w.array(1);
-    w.i32(0);
-    w.i64(1);
-    w.i32(1 << 20);
-  }));
+  ASSERT_TRUE(k.send(kFetch, 2, 2, [](pk::Writer& w) { fetch_v2_body(w, "old", 0, 1, 1 << 20); }));
   auto r = k.read();
   ASSERT_TRUE(r.has_value());
   auto rd = r->reader();
-  rd.i32();  // throttle
-  rd.i32();
-  rd.string();
-  rd.i32();
-  rd.i32();
-  EXPECT_EQ(rd.i16(), 0);
-  EXPECT_EQ(rd.i64(), 3);
-  const auto size = rd.i32();
+  std::int16_t error = -1;
+  std::int64_t high_watermark = 0;
+  const auto size = read_fetch_v2_head(rd, &error, &high_watermark);
+  EXPECT_EQ(error, 0);
+  EXPECT_EQ(high_watermark, 3);
   EXPECT_GT(size, 0);
   // Offsets 1 and 2 only, as magic-1 messages with their timestamps.
   for (int i = 1; i <= 2; ++i) {

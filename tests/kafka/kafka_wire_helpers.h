@@ -106,6 +106,34 @@ inline void fetch_body(pk::Writer& w, const std::string& topic, std::int32_t par
   w.string("");
 }
 
+// Fetch v2 (what clients older than Kafka 0.11 send: magic 1 back) of one
+// partition.
+inline void fetch_v2_body(pk::Writer& w, const std::string& topic, std::int32_t partition, std::int64_t offset,
+                          std::int32_t max_bytes) {
+  w.i32(-1);
+  w.i32(0);
+  w.i32(1);
+  w.array(1);
+  w.string(topic);
+  w.array(1);
+  w.i32(partition);
+  w.i64(offset);
+  w.i32(max_bytes);
+}
+
+// Reads a Fetch v2 response of one partition up to its record set's size;
+// the reader is left at the record set.
+inline std::int32_t read_fetch_v2_head(pk::Reader& rd, std::int16_t* error, std::int64_t* high_watermark) {
+  rd.i32();  // throttle
+  rd.i32();
+  rd.string();
+  rd.i32();
+  rd.i32();
+  *error = rd.i16();
+  *high_watermark = rd.i64();
+  return rd.i32();
+}
+
 struct FetchedPartition {
   std::int16_t error = 0;
   std::int64_t high_watermark = 0;

@@ -206,28 +206,15 @@ TEST_F(Issue21Decompression, OldFormatFetchesKeepToMaxBytes) {
   // One stored batch of five 100 KB records, lz4-compressed to a few KB.
   ASSERT_EQ(produce(k, 7, "big", v2_batch(Codec::lz4, 5, 100'000)), std::vector<std::int16_t>{0});
   // Fetch v2 asks for messages of magic 1 and at most 250 KB.
-  ASSERT_TRUE(k.send(kFetch, 2, 9, [](pk::Writer& w) {
-    w.i32(-1);
-    w.i32(0);
-    w.i32(1);
-    w.array(1);
-    w.string("big");
-    w.array(1);
-    w.i32(0);
-    w.i64(0);
-    w.i32(250'000);
-  }));
+  ASSERT_TRUE(k.send(kFetch, 2, 9, [](pk::Writer& w) { fetch_v2_body(w, "big", 0, 0, 250'000); }));
   auto r = k.read();
   ASSERT_TRUE(r.has_value());
   auto rd = r->reader();
-  rd.i32();  // throttle
-  rd.i32();
-  rd.string();
-  rd.i32();
-  rd.i32();
-  EXPECT_EQ(rd.i16(), 0);
-  EXPECT_EQ(rd.i64(), 5);
-  const auto size = rd.i32();
+  std::int16_t error = -1;
+  std::int64_t high_watermark = 0;
+  const auto size = read_fetch_v2_head(rd, &error, &high_watermark);
+  EXPECT_EQ(error, 0);
+  EXPECT_EQ(high_watermark, 5);
   EXPECT_GT(size, 100'000) << "at least one message";
   EXPECT_LE(size, 250'000) << "two of the five messages fit";
 }
