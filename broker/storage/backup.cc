@@ -80,14 +80,9 @@ status write_file_synced(const std::filesystem::path& file, const std::string& t
   return {};
 }
 
-}  // namespace
-
-result<BackupSummary> write_backup(const LmdbEnv& env, const StorageOptions& options, const std::filesystem::path& dir) {
+result<BackupSummary> write_backup_files(const LmdbEnv& env, const StorageOptions& options,
+                                         const std::filesystem::path& dir) {
   std::error_code ec;
-  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))
-    return status(errc::invalid_argument, fmt::format("backup directory {} is not empty", dir.string()));
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return status(errc::io_error, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
   BackupSummary s;
   s.dir = std::filesystem::absolute(dir, ec).string();
   s.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -101,6 +96,24 @@ result<BackupSummary> write_backup(const LmdbEnv& env, const StorageOptions& opt
   if (status st = write_file_synced(dir / kBackupManifest, backup_manifest(s)); !st.ok()) return st;
   if (status st = sync_directory(dir); !st.ok()) return st;
   return s;
+}
+
+}  // namespace
+
+result<BackupSummary> write_backup(const LmdbEnv& env, const StorageOptions& options, const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))
+    return status(errc::invalid_argument, fmt::format("backup directory {} is not empty", dir.string()));
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return status(errc::io_error, fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  auto summary = write_backup_files(env, options, dir);
+  if (!summary) {
+    // The directory was empty: a failed backup leaves nothing that could
+    // pass for one, and the directory ready for another try.
+    std::error_code ignored;
+    for (const char* name : {"data.mdb", "data.mdb-lock", kBackupManifest}) std::filesystem::remove(dir / name, ignored);
+  }
+  return summary;
 }
 
 std::string backup_manifest(const BackupSummary& s) {

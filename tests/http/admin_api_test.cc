@@ -90,6 +90,7 @@ TEST_F(AdminApi, BackupWritesACopyAndItsManifest) {
   EXPECT_TRUE(std::filesystem::exists(target / "backup.json"));
   EXPECT_EQ(api_.post("/api/v1/backup", {{"dir", target.string()}}).error_code(), "invalid_argument")
       << "not into a directory that is not empty";
+  EXPECT_TRUE(std::filesystem::exists(target / "data.mdb")) << "and a refused backup touches nothing there";
   EXPECT_EQ(api_.post("/api/v1/backup", nlohmann::json::object()).status, 400);
 }
 

@@ -43,8 +43,9 @@ TEST(Issue21Backup, ABackupUnderLoadOfAKilledBrokerServesEveryRecordConfirmedBef
   {
     Publisher pub(*admin);
     for (int i = 0; i < 50; ++i) {
+      const std::string payload = "job-" + std::to_string(i);
       OutgoingMessage m;
-      m.payload = "job-" + std::to_string(i);
+      m.payload = payload;
       ASSERT_TRUE(pub.publish_and_wait("jobs", m).ok());
     }
   }
