@@ -118,7 +118,11 @@ TEST(Auth, ParallelGuessesAreLimitedPerUserAndLockOutUntilTheWindowPasses) {
   std::atomic<int> refused{0};
   for (int i = 0; i < 200; ++i)
     guessers.emplace_back([&, i] {
-      auto c = Client::connect(as_user(tb, "admin", "guess-" + std::to_string(i)));
+      // Refusals come after the longest delay (5 s): wait for them, however
+      // slow the machine.
+      ClientOptions o = as_user(tb, "admin", "guess-" + std::to_string(i));
+      o.connect_timeout = 60s;
+      auto c = Client::connect(o);
       if (!c.ok() && c.error().code() == errc::authentication_failed) ++refused;
     });
   // The right password too, while locked out (answered, late, as any refusal).
@@ -126,7 +130,9 @@ TEST(Auth, ParallelGuessesAreLimitedPerUserAndLockOutUntilTheWindowPasses) {
     std::lock_guard lock(log.mu);
     return log.text.find("login lockout: user 'admin'") != std::string::npos;
   }));
-  auto right = Client::connect(as_user(tb, "admin", kAdminPassword));
+  ClientOptions right_options = as_user(tb, "admin", kAdminPassword);
+  right_options.connect_timeout = 60s;
+  auto right = Client::connect(right_options);
   ASSERT_FALSE(right.ok());
   EXPECT_EQ(right.error().code(), errc::authentication_failed);
   for (auto& t : guessers) t.join();
