@@ -115,10 +115,7 @@ void start() {
   o.groups.initial_rebalance_delay = std::chrono::milliseconds(0);
   o.groups.min_session_timeout = std::chrono::milliseconds(100);
   o.groups.max_session_timeout = std::chrono::milliseconds(1000);
-  // Inputs per second matter more than each one's durability: no long
-  // polls, no flush per commit.
-  o.max_fetch_wait = std::chrono::milliseconds(0);
-  o.durability = Durability::relaxed;
+  o.max_fetch_wait = std::chrono::milliseconds(50);
   o.log = [](LogLevel, std::string_view) {};
   auto b = Broker::start(o);
   if (!b) std::abort();
