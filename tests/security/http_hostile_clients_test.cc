@@ -7,10 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "broker/broker_impl.h"
+#include "broker/http/http_listener.h"
 #include "support/raw_connection.h"
 #include "support/run_command.h"
 #include "support/test_broker.h"
@@ -43,6 +46,15 @@ std::pair<std::string, Clock::duration> livez(std::uint16_t port) {
   return {response.substr(0, response.find("\r\n")), Clock::now() - start};
 }
 
+// Waits until the listener holds `n` connections: the probes are timed
+// against the attack in place, not against the broker still accepting the
+// burst that opened it (the kernel completes connects before that).
+void await_connections(Broker& broker, std::size_t n) {
+  const auto deadline = Clock::now() + 60s;
+  while (broker.impl().http->connection_count() < n && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(broker.impl().http->connection_count(), n);
+}
+
 BrokerOptions with_http() {
   BrokerOptions o;
   o.http.listen = true;
@@ -60,6 +72,7 @@ TEST(HttpHostile, ThousandsOfIdleAndSlowHeaderConnectionsLeaveProbesAnswered) {
     slow.push_back(std::make_unique<test::RawConnection>(port));
     ASSERT_TRUE(slow.back()->send_bytes(half.data(), half.size()));
   }
+  await_connections(tb.broker(), idle.size() + slow.size());
   for (int i = 0; i < 5; ++i) {
     const auto [status_line, took] = livez(port);
     EXPECT_EQ(status_line, "HTTP/1.1 200 OK");
@@ -85,6 +98,7 @@ TEST(HttpHostile, HalfOpenTlsHandshakesLeaveProbesAnswered) {
     stuck.push_back(std::make_unique<test::RawConnection>(port));
     ASSERT_TRUE(stuck.back()->send_bytes(partial_hello, sizeof partial_hello));
   }
+  await_connections(tb.broker(), stuck.size());
   // A good client over TLS, timed inside the client (interpreter start-up aside).
   const std::string probe =
       "/usr/bin/python3 -c 'import ssl, sys, time, urllib.request\n"
