@@ -66,10 +66,11 @@ void start() {
   o.data_dir = dir + "/data";
   o.map_size = 256u << 20;
   o.io_threads = 1;
-  // Groups settle fast, so a join does not hold the connection for seconds.
+  // Groups settle fast: a join waits for the members earlier connections
+  // left behind until their sessions expire, so sessions are short.
   o.groups.initial_rebalance_delay = std::chrono::milliseconds(0);
-  o.groups.min_session_timeout = std::chrono::milliseconds(100);
-  o.groups.max_session_timeout = std::chrono::milliseconds(1000);
+  o.groups.min_session_timeout = std::chrono::milliseconds(10);
+  o.groups.max_session_timeout = std::chrono::milliseconds(100);
   // Inputs per second matter more than each one's durability: no long
   // polls, no flush per commit.
   o.max_fetch_wait = std::chrono::milliseconds(0);
@@ -106,12 +107,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size > 0) std::memcpy(frame.data() + protocol::kFrameHeaderSize, data, size);
   // A well-behaved request right behind it must still be answered, unless
   // the fuzzed frame made the broker close the connection.
+  // Its id changes with every input: a fuzzed frame that learned one (from
+  // the comparison in await_reply) would have its reply taken for the probe's.
+  static std::uint64_t probe_id = 0xC0FFEE0000;
+  ++probe_id;
   flatbuffers::FlatBufferBuilder fbb;
   auto body = wire::CreateListTopics(fbb);
-  protocol::finish_frame(fbb, 0xC0FFEE, body);
+  protocol::finish_frame(fbb, probe_id, body);
   auto probe = frame_of(fbb);
   frame.insert(frame.end(), probe.begin(), probe.end());
-  if (!g_conn.send_all(frame) || !await_reply(0xC0FFEE)) reconnect();
+  if (!g_conn.send_all(frame) || !await_reply(probe_id)) reconnect();
   if (!g_broker->health().ok()) std::abort();
   return 0;
 }
