@@ -164,16 +164,18 @@ result<GroupDescription> GroupCoordinator::describe(const std::string& group) {
 
 void GroupCoordinator::delete_group(const std::string& group, std::function<void(status)> done) {
   if (status st = protocol::validate_name(group, "group"); !st.ok()) return done(st);
+  bool has_members = false;
   {
     MutexLock lock(mu_);
     auto it = groups_.find(group);
     if (it != groups_.end()) {
-      if (it->second->has_members())
-        return done(status(errc::group_not_empty,
-                           fmt::format("group '{}' has members; stop them before deleting it", group)));
-      groups_.erase(it);
+      has_members = it->second->has_members();
+      if (!has_members) groups_.erase(it);
     }
   }
+  // Answered outside the lock, as every callback here.
+  if (has_members)
+    return done(status(errc::group_not_empty, fmt::format("group '{}' has members; stop them before deleting it", group)));
   logs_.delete_group_offsets(group, [done = std::move(done), group](result<std::size_t> deleted) {
     if (!deleted) return done(deleted.error());
     if (*deleted == 0) return done(status(errc::unknown_group, fmt::format("no group named '{}'", group)));
