@@ -3,7 +3,7 @@
 #   1,000 crash cycles, a 30-minute soak, 10 million executions per fuzzer.
 # Usage: scripts/test-long.sh [crash|soak|fuzz ...]   (default: all three)
 # Knobs: CYCLES, SEED (crash checker seed), SOAK_SECONDS, FUZZ_RUNS,
-# FUZZ_TARGETS (frame dispatch ops kafka), FUZZ_PROCS (cores), FUZZ_SANITIZE.
+# FUZZ_TARGETS (frame dispatch ops kafka http), FUZZ_PROCS (cores), FUZZ_SANITIZE.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

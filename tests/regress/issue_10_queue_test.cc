@@ -246,26 +246,37 @@ TEST_F(QueueIssue10, DeletingAQueueDeletesItsDefaultDeadLetterQueue) {
   EXPECT_EQ(client_->describe_queue("d")->options.dead_letter, DeadLetter::named);
 }
 
-// A long job extends its lease twice and is not redelivered.
+// A long job extends its lease twice and is not redelivered. No wait here
+// races a deadline: the extensions follow the delivery at once (the lease
+// is 2 s) and last a minute, and the test then waits for at least as long
+// as the first lease would have lasted, so a slow machine makes it
+// slower, never wrong.
 TEST_F(QueueIssue10, ExtendKeepsALongJobFromBeingRedelivered) {
   QueueOptions o = no_backoff(5);
-  o.ack_deadline = 400ms;
+  o.ack_deadline = 2s;
   ASSERT_TRUE(client_->create_queue("slow", o).ok());
   const auto id = publish("slow", "job");
   auto qc = QueueConsumer::subscribe(*client_, "slow", {5});
   ASSERT_TRUE(qc.ok());
   auto d = (*qc)->receive(5s);
   ASSERT_TRUE(d.ok());
-  for (int i = 0; i < 2; ++i) {
-    std::this_thread::sleep_for(250ms);
-    ASSERT_TRUE(wait_settled([&](auto done) { d->extend(-1ms, done); }).ok());
+  const std::int64_t first_deadline = d->deadline_ms();
+  std::int64_t deadline = first_deadline;
+  for (const auto extra : {60s, 120s}) {
+    ASSERT_TRUE(wait_settled([&](auto done) { d->extend(extra, done); }).ok());
     auto info = client_->get_message("slow", id);
     ASSERT_TRUE(info.ok());
     EXPECT_EQ(info->state, "in_flight");
-    EXPECT_GE(info->deadline_ms, now_ms() + 300) << "renewed for the ack deadline";
+    EXPECT_GT(info->deadline_ms, deadline) << "each extension pushes the deadline on";
+    deadline = info->deadline_ms;
   }
-  std::this_thread::sleep_for(250ms);  // 750 ms in all: past the first deadline twice over
+  while (now_ms() <= first_deadline + 500) std::this_thread::sleep_for(50ms);
   EXPECT_EQ((*qc)->receive(0ms).code(), errc::timeout) << "not redelivered";
+  auto info = client_->get_message("slow", id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->state, "in_flight");
+  EXPECT_EQ(info->attempts, 1u);
+  EXPECT_EQ(info->deadline_ms, deadline) << "still the lease of the last extension";
   EXPECT_TRUE(d->ack_and_wait().ok());
   EXPECT_TRUE(client_->get_message("slow", id).code() == errc::unknown_message);
 }

@@ -3,6 +3,8 @@
 // second), and `queue describe` says "unlimited"/"none" instead of -1.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <fstream>
 #include <thread>
 
@@ -30,16 +32,21 @@ TEST_F(CliIssue21, AnExecWorkerRunsUntilInterrupted) {
   test::TempDir dir;
   const std::string out = (dir.path() / "done").string();
   ASSERT_EQ(wharf("queue create jobs").exit_code, 0);
-  // SIGINT after 6 s; --preserve-status gives the worker's own exit code.
+  // Interrupted once the job is done (not at a fixed time a slow machine
+  // could reach first); --preserve-status gives the worker's own exit code
+  // and the 60 s timeout only guards against a worker that never stops.
+  const auto pid_file = dir.path() / "pid";
   test::CommandResult worker;
   std::thread t([&] {
-    worker = run_command("timeout --preserve-status -s INT 6 " + cli() + "queue consume jobs --exec 'cat >> " + out +
-                         "; echo >> " + out + "'");
+    worker = run_command("echo $$ > " + pid_file.string() + "; exec timeout --preserve-status -s INT 60 " + cli() +
+                         "queue consume jobs --exec 'cat >> " + out + "; echo >> " + out + "'");
   });
+  ASSERT_TRUE(test::wait_for([&] { return !test::slurp(pid_file).empty(); }, 10s));
   // Idle for well past the old one-second stop, then work arrives.
   std::this_thread::sleep_for(2500ms);
   ASSERT_EQ(wharf("queue publish jobs", "late job\n").exit_code, 0);
-  EXPECT_TRUE(test::wait_for([&] { return test::slurp(out) == "late job\n"; }, 3s)) << test::slurp(out);
+  EXPECT_TRUE(test::wait_for([&] { return test::slurp(out) == "late job\n"; }, 20s)) << test::slurp(out);
+  ::kill(std::stoi(test::slurp(pid_file)), SIGINT);
   t.join();
   EXPECT_EQ(worker.exit_code, 0) << worker.err;
   EXPECT_EQ(wharf("queue describe jobs --json").exit_code, 0);
