@@ -94,11 +94,14 @@ Encoded encode(KafkaSession& s, const FetchCall& call, std::vector<std::uint8_t>
                                   continue;
                                 }
                                 // Converted messages may be bigger than the stored
-                                // batches: the limit applies to what is sent.
+                                // batches: the limit applies to what is sent. A
+                                // batch cut short ends the set (what follows it
+                                // would make the consumer skip the rest).
                                 const std::size_t sent = w.size() - records_at - 4;
-                                if (sent >= limit ||
-                                    !pk::downconvert_batch(b, v <= 1 ? 0 : 1, p.fetch_offset, w, limit - sent).ok())
-                                  break;
+                                if (sent >= limit) break;
+                                auto whole = pk::downconvert_batch(b, v <= 1 ? 0 : 1, p.fetch_offset, w,
+                                                                   limit - sent, sent == 0);
+                                if (!whole.ok() || !*whole) break;
                               }
                               fw.records_end(records_at);
                               const std::size_t n = w.size() - records_at - 4;

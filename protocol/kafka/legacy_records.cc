@@ -102,17 +102,22 @@ result<std::vector<std::uint8_t>> upconvert_message_set(std::span<const std::uin
   return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
 }
 
-status downconvert_batch(std::span<const std::uint8_t> batch, std::int8_t magic, std::int64_t from_offset,
-                         Writer& out, std::size_t max_bytes) {
+result<bool> downconvert_batch(std::span<const std::uint8_t> batch, std::int8_t magic, std::int64_t from_offset,
+                               Writer& out, std::size_t max_bytes, bool at_least_one) {
   std::vector<std::uint8_t> plain;
   batch::Reader reader(batch, &plain);
   batch::RecordFields rec;
   const std::size_t start = out.size();
+  bool whole = true;
   while (reader.next(&rec)) {
     if (rec.offset < from_offset) continue;
     const std::size_t size = kLogOverhead + 4 + 2 + (magic == 1 ? 8 : 0) + 4 + (rec.key ? rec.key->size() : 0) + 4 +
                              rec.value.size();
-    if (out.size() != start && out.size() - start + size > max_bytes) break;
+    const bool may_exceed = at_least_one && out.size() == start;
+    if (!may_exceed && out.size() - start + size > max_bytes) {
+      whole = false;
+      break;
+    }
     out.i64(rec.offset);
     const std::size_t size_at = out.placeholder_i32();
     const std::size_t crc_at = out.placeholder_i32();
@@ -130,9 +135,10 @@ status downconvert_batch(std::span<const std::uint8_t> batch, std::int8_t magic,
     const std::uint8_t* body = out.buffer().data() + crc_at + 4;
     out.patch_i32(crc_at, static_cast<std::int32_t>(crc32_ieee(body, end - crc_at - 4)));
   }
+  if (!whole) return false;
   if (!reader.ok())
     return reader.error().ok() ? status(errc::corrupt_batch, "a stored batch has a malformed record") : reader.error();
-  return {};
+  return true;
 }
 
 }  // namespace wharf::protocol::kafka

@@ -31,10 +31,12 @@ result<std::vector<std::uint8_t>> upconvert_message_set(std::span<const std::uin
 
 // Writes the records of one stored v2 batch at or after `from_offset` as
 // uncompressed messages of `magic` (0 or 1), stopping before the message
-// that would take the output past max_bytes (the first one is always
-// written). Errors: corrupt_batch.
-status downconvert_batch(std::span<const std::uint8_t> batch, std::int8_t magic, std::int64_t from_offset,
-                         Writer& out, std::size_t max_bytes = SIZE_MAX);
+// that would take what this call writes past max_bytes; with
+// `at_least_one`, the first message is written whatever its size. Returns
+// whether every such record was written: when not, nothing of a later
+// batch may follow (the consumer would skip the rest). Errors: corrupt_batch.
+result<bool> downconvert_batch(std::span<const std::uint8_t> batch, std::int8_t magic, std::int64_t from_offset,
+                               Writer& out, std::size_t max_bytes = SIZE_MAX, bool at_least_one = true);
 
 // The magic byte of the first message or batch in a record set (both keep
 // it at byte 16); -1 when too short.

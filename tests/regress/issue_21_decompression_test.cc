@@ -219,6 +219,32 @@ TEST_F(Issue21Decompression, OldFormatFetchesKeepToMaxBytes) {
   EXPECT_LE(size, 250'000) << "two of the five messages fit";
 }
 
+// A batch cut short at max_bytes ends the message set: a message of the
+// next batch behind it made old consumers go on from there and skip the
+// rest of the cut one.
+TEST_F(Issue21Decompression, AnOldFormatFetchCutShortSkipsNothing) {
+  ASSERT_TRUE(tb_.client()->create_topic({"cut", 1}).ok());
+  KafkaWire k(tb_.kafka_port());
+  ASSERT_EQ(produce(k, 7, "cut", v2_batch(Codec::lz4, 5, 100'000)), std::vector<std::int16_t>{0});
+  ASSERT_EQ(produce(k, 7, "cut", v2_batch(Codec::none, 1, 10), 1, 2), std::vector<std::int16_t>{0});
+  ASSERT_TRUE(k.send(kFetch, 2, 9, [](pk::Writer& w) { fetch_v2_body(w, "cut", 0, 0, 250'000); }));
+  auto r = k.read();
+  ASSERT_TRUE(r.has_value());
+  auto rd = r->reader();
+  std::int16_t error = -1;
+  std::int64_t high_watermark = 0;
+  const auto size = read_fetch_v2_head(rd, &error, &high_watermark);
+  EXPECT_EQ(error, 0);
+  EXPECT_EQ(high_watermark, 6);
+  // The messages sent: offsets 0 and 1, nothing after.
+  std::vector<std::int64_t> offsets;
+  for (std::int32_t read = 0; read < size && rd.ok();) {
+    offsets.push_back(rd.i64());
+    read += 12 + static_cast<std::int32_t>(rd.bytes().size());
+  }
+  EXPECT_EQ(offsets, (std::vector<std::int64_t>{0, 1}));
+}
+
 // Item 2: sixteen zstd batches per request, each expanding past the limit,
 // sent back to back for three seconds on two connections, while another
 // client produces one small batch at a time with acks=all.
