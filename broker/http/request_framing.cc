@@ -13,6 +13,10 @@ namespace {
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kHeadEnd = "\r\n\r\n";
 constexpr std::size_t kMaxChunkLine = 1024;  // size, extensions and CRLF
+// Chunk lines are framing, not body: without these bounds 65,536 one-byte
+// chunks with 1 KiB lines carried a 64 KiB body in 67 MB, re-walked on
+// every read.
+constexpr std::size_t kMaxChunks = 1024;
 
 RequestCut bad(int http_status, std::string reason) {
   RequestCut c;
@@ -83,10 +87,16 @@ std::optional<RequestCut> read_headers(std::string_view lines, const RequestLimi
   return std::nullopt;
 }
 
-// The end of a chunked body starting at `pos`, or why not yet.
+// The end of a chunked body starting at `pos`, or why not yet. The body as
+// sent (chunk lines and CRLFs too) stays within max_body + max_head, in at
+// most kMaxChunks chunks.
 RequestCut cut_chunked(std::string_view all, std::size_t pos, const RequestLimits& limits) {
+  const std::size_t wire_limit = pos + limits.max_body + limits.max_head;
   std::size_t body = 0;
-  for (;;) {
+  for (std::size_t chunks = 0;; ++chunks) {
+    if (chunks > kMaxChunks) return bad(413, fmt::format("the chunked body has over {} chunks", kMaxChunks));
+    if (pos > wire_limit)
+      return bad(413, fmt::format("the chunked body is over {} bytes as sent", limits.max_body + limits.max_head));
     const std::string_view rest = all.substr(pos);
     const std::size_t eol = rest.substr(0, kMaxChunkLine).find(kCrlf);
     if (eol == std::string_view::npos)

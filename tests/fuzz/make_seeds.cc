@@ -180,6 +180,10 @@ void write_http_seeds(const std::filesystem::path& dir) {
       {"pipelined", "GET / HTTP/1.1\r\n\r\nGET /metrics HTTP/1.0\r\nConnection: close\r\n\r\n"},
       {"bad_length", "POST /a HTTP/1.1\r\nContent-Length: -1\r\n\r\n"},
   };
+  // The attack of many tiny chunks with long lines (framing past the body limit).
+  std::string flood = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 100; ++i) flood += "1;" + std::string(1000, 'e') + "\r\nx\r\n";
+  write(dir / "chunk_flood", reinterpret_cast<const std::uint8_t*>(flood.data()), flood.size());
   for (const auto& [name, text] : requests)
     write(dir / name, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
 }

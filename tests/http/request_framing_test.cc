@@ -55,5 +55,29 @@ TEST(HttpRequestFraming, ImpossibleFramingIsRefusedWithItsStatus) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nX: " + std::string(20000, 'x')), 431);
 }
 
+// Chunk lines count as sent bytes: 65,536 one-byte chunks with 1 KiB of
+// extensions each once made a 64 KiB body take 67 MB of buffer.
+TEST(HttpRequestFraming, ChunkFramingIsBoundedLikeTheBody) {
+  const std::string head = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string long_line_chunk = "1;" + std::string(1000, 'e') + "\r\nx\r\n";
+  std::string many_long;
+  for (int i = 0; i < 100; ++i) many_long += long_line_chunk;
+  auto c = cut(head + many_long);
+  EXPECT_EQ(c.state, RequestCut::bad) << "100 KB of framing for 100 bytes";
+  EXPECT_EQ(c.http_status, 413);
+  std::string many_short;
+  for (int i = 0; i < 1100; ++i) many_short += "1\r\nx\r\n";
+  c = cut(head + many_short);
+  EXPECT_EQ(c.state, RequestCut::bad) << "over 1,024 chunks";
+  EXPECT_EQ(c.http_status, 413);
+  // A full 64 KiB body in 1,024 chunks of 64 bytes is fine.
+  std::string full;
+  for (int i = 0; i < 1024; ++i) full += "40\r\n" + std::string(64, 'a') + "\r\n";
+  full += "0\r\n\r\n";
+  c = cut(head + full);
+  EXPECT_EQ(c.state, RequestCut::complete) << c.reason;
+  EXPECT_EQ(c.size, head.size() + full.size());
+}
+
 }  // namespace
 }  // namespace wharf::http
