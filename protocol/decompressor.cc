@@ -40,14 +40,17 @@ struct SpareContext {
   ~SpareContext() {
     if (ctx != nullptr) Free(ctx);
   }
-  static T* take() {
+  static SpareContext& slot() {
     thread_local SpareContext spare;
-    T* c = spare.ctx != nullptr ? std::exchange(spare.ctx, nullptr) : Create();
-    return c;
+    return spare;
+  }
+  static T* take() {
+    SpareContext& spare = slot();
+    return spare.ctx != nullptr ? std::exchange(spare.ctx, nullptr) : Create();
   }
   static void give_back(T* c) {
-    thread_local SpareContext spare;
     if (c == nullptr) return;
+    SpareContext& spare = slot();
     if (spare.ctx == nullptr) {
       spare.ctx = c;
     } else {
