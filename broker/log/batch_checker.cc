@@ -9,7 +9,10 @@ namespace {
 // Below the I/O threads and the writer: a flood of compressed batches
 // slows itself, not everyone.
 constexpr int kNice = 10;
+thread_local bool t_in_job = false;
 }  // namespace
+
+bool BatchChecker::in_job() noexcept { return t_in_job; }
 
 BatchChecker::BatchChecker() : thread_([this] { loop(); }) {}
 
@@ -67,7 +70,16 @@ void BatchChecker::loop() {
       jobs.queued.pop_front();
       jobs.running = true;
     }
-    job();
+    {
+      t_in_job = true;
+      // A job that throws (out of memory) loses its own answer, not the
+      // broker; the I/O threads treat a throwing request the same way.
+      try {
+        job();
+      } catch (...) {
+      }
+      t_in_job = false;
+    }
     job = nullptr;
     MutexLock lock(mu_);
     SourceJobs& jobs = sources_[source];

@@ -41,6 +41,9 @@ class BatchChecker {
   // Whether the source has jobs queued or running: its later work must go
   // through run() too to keep its order.
   bool pending(Source source) const;
+  // Whether the caller is a job running on the checker's thread: work it
+  // hands on for its own source keeps its place by running at once.
+  static bool in_job() noexcept;
   // Runs what is queued, then stops the thread; later run() calls fail.
   void stop();
 

@@ -143,7 +143,8 @@ class LogEngine final : public storage::GroupListener {
                ProduceDone done);
   // Runs `job` on the BatchChecker's thread, in order with the source's
   // produces: for front-end work as costly as a compressed batch's check
-  // (converting an old message format). Runs it at once once stopping.
+  // (converting an old message format). Runs it at once once stopping. A
+  // produce() from inside the job appends in the job's place.
   void run_checked(Source source, std::function<void()> job);
   // Finishes the queued checks (their appends reach the writer); later
   // produces are checked on the caller's thread. Before the writer stops.

@@ -219,6 +219,46 @@ TEST_F(Issue21Decompression, OldFormatFetchesKeepToMaxBytes) {
   EXPECT_LE(size, 250'000) << "two of the five messages fit";
 }
 
+// An old message set is converted on the checker's thread; a v2 batch
+// sent behind it on the same connection must still be stored after it
+// (the converted set once queued again behind the later batch).
+TEST_F(Issue21Decompression, OldAndNewFormatsFromOneConnectionKeepTheirOrder) {
+  ASSERT_TRUE(tb_.client()->create_topic({"mixed", 1}).ok());
+  KafkaWire k(tb_.kafka_port());
+  const auto send_produce = [&](std::int16_t version, std::int32_t correlation_id,
+                                const std::vector<std::uint8_t>& records) {
+    return k.send(kProduce, version, correlation_id, [&](pk::Writer& w) {
+      if (version >= 3) w.nullable_string(std::nullopt);
+      w.i16(-1);
+      w.i32(30000);
+      w.array(1);
+      w.string("mixed");
+      w.array(1);
+      w.i32(0);
+      w.bytes(records);
+    });
+  };
+  const auto base_offset = [&](std::int32_t correlation_id) -> std::int64_t {
+    auto r = k.read(60s);
+    if (!r) return -1;
+    EXPECT_EQ(r->correlation_id, correlation_id);
+    auto rd = r->reader();
+    rd.i32();
+    rd.string();
+    rd.i32();
+    rd.i32();
+    EXPECT_EQ(rd.i16(), 0);
+    return rd.i64();
+  };
+  for (int round = 0; round < 5; ++round) {
+    // A few MB to convert, then one small v2 record, back to back.
+    ASSERT_TRUE(send_produce(2, 10, legacy_wrapper(Codec::gzip, 4u << 20)));
+    ASSERT_TRUE(send_produce(7, 11, v2_batch(Codec::none, 1, 10)));
+    EXPECT_EQ(base_offset(10), 2 * round);
+    EXPECT_EQ(base_offset(11), 2 * round + 1);
+  }
+}
+
 // A batch cut short at max_bytes ends the message set: a message of the
 // next batch behind it made old consumers go on from there and skip the
 // rest of the cut one.
