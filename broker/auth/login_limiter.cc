@@ -47,14 +47,16 @@ std::chrono::milliseconds LoginLimiter::Attempt::failed(Clock::time_point now) {
 LoginLimiter::Attempt LoginLimiter::begin(std::string_view user, std::string_view address, Clock::time_point now) {
   // One address whichever listener names it ("/10.0.0.1" or "10.0.0.1").
   if (!address.empty() && address.front() == '/') address.remove_prefix(1);
+  user = user.substr(0, kMaxKeyBytes);
+  address = address.substr(0, kMaxKeyBytes);
   MutexLock lock(mu_);
-  Entry& a = entry(addresses_, address);
+  Entry& a = entry(addresses_, address, limits_.failures_per_address);
   prune(a, now);
   if (at_limit(a, limits_.failures_per_address, fmt::format("address {}", address), now))
     return Attempt(this, std::string(user), std::string(address), false,
                    fmt::format("address {} is locked out after {} failed logins", address, a.failures.size()));
   if (!user.empty()) {
-    Entry& u = entry(users_, user);
+    Entry& u = entry(users_, user, limits_.failures_per_user);
     prune(u, now);
     if (at_limit(u, limits_.failures_per_user, fmt::format("user '{}'", user), now))
       return Attempt(this, std::string(user), std::string(address), false,
@@ -81,15 +83,23 @@ std::size_t LoginLimiter::tracked() const {
   return users_.entries.size() + addresses_.entries.size();
 }
 
-LoginLimiter::Entry& LoginLimiter::entry(Table& table, std::string_view key) {
+LoginLimiter::Entry& LoginLimiter::entry(Table& table, std::string_view key, std::uint32_t limit) {
   auto found = table.entries.find(std::string(key));
-  if (found != table.entries.end()) {
-    table.order.splice(table.order.end(), table.order, found->second.in_order);
-    return found->second;
-  }
+  if (found != table.entries.end()) return found->second;
   if (table.entries.size() >= std::max<std::size_t>(limits_.max_tracked, 1)) {
-    table.entries.erase(table.order.front());
-    table.order.pop_front();
+    // Order is by last failure (finish() moves an entry back): forget the
+    // oldest that is neither locked out nor in the middle of an attempt.
+    auto victim = table.order.begin();
+    std::size_t scanned = 0;
+    for (auto it = table.order.begin(); it != table.order.end() && scanned < kEvictionScan; ++it, ++scanned) {
+      const Entry& e = table.entries.at(*it);
+      if (e.failures.size() < limit && e.in_flight == 0) {
+        victim = it;
+        break;
+      }
+    }
+    table.entries.erase(*victim);
+    table.order.erase(victim);
   }
   table.order.emplace_back(key);
   Entry& e = table.entries[std::string(key)];

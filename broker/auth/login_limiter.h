@@ -11,8 +11,11 @@
 // doubling with each failure of the address within the window.
 //
 // Memory stays bounded under a flood of names and addresses: at most
-// max_tracked of each are remembered, the least recently failed forgotten
-// first. Thread-safe: every connection shares one instance.
+// max_tracked of each are remembered, of at most kMaxKeyBytes each (longer
+// names are no one's and share one count), the least recently failed
+// forgotten first, except that a flood of new names does not push out a
+// locked-out one while the oldest kEvictionScan hold others to forget.
+// Thread-safe: every connection shares one instance.
 #pragma once
 
 #include <chrono>
@@ -41,6 +44,8 @@ struct LoginLimits {
 class LoginLimiter {
  public:
   using Clock = std::chrono::steady_clock;
+  static constexpr std::size_t kMaxKeyBytes = 256;
+  static constexpr std::size_t kEvictionScan = 64;
 
   using Limits = LoginLimits;
 
@@ -105,7 +110,9 @@ class LoginLimiter {
     std::list<std::string> order;
   };
 
-  Entry& entry(Table& table, std::string_view key) WHARF_REQUIRES(mu_);
+  // The entry of `key`, made if new (forgetting another when full; one
+  // with `limit` failures only when the oldest all have as many).
+  Entry& entry(Table& table, std::string_view key, std::uint32_t limit) WHARF_REQUIRES(mu_);
   void prune(Entry& e, Clock::time_point now) const;
   // Whether `e` is at its limit; logs and counts a lockout as it begins.
   bool at_limit(Entry& e, std::uint32_t limit, std::string_view what, Clock::time_point now) WHARF_REQUIRES(mu_);

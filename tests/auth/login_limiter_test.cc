@@ -116,5 +116,21 @@ TEST(AuthLoginLimiter, MemoryStaysBoundedUnderAFloodOfNamesAndAddresses) {
   EXPECT_LE(limiter.tracked(), 200u);
 }
 
+// A flood of junk names from many addresses does not make the limiter
+// forget a locked-out user, and very long names cost no more than short ones.
+TEST(AuthLoginLimiter, AFloodOfNewNamesNeitherFreesALockedUserNorGrowsWithNameLength) {
+  LoginLimiter::Limits l = limits(3, 3);
+  l.max_tracked = 100;
+  LoginLimiter limiter(l);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(fail(limiter, "admin", "10.0.0." + std::to_string(i)));
+  EXPECT_FALSE(fail(limiter, "admin", "10.0.1.1")) << "locked out";
+  const auto address = [](int i) { return "192.168." + std::to_string(i / 250) + "." + std::to_string(i % 250); };
+  for (int i = 0; i < 10'000; ++i) fail(limiter, "junk" + std::to_string(i), address(i));
+  EXPECT_FALSE(fail(limiter, "admin", "10.0.2.1")) << "still locked out after the flood";
+  for (int i = 0; i < 10'000; ++i) fail(limiter, std::string(1000, 'a') + std::to_string(i), address(i));
+  EXPECT_LE(limiter.tracked(), 200u);
+  EXPECT_FALSE(fail(limiter, std::string(LoginLimiter::kMaxKeyBytes + 1, 'a'), "10.0.3.1"));
+}
+
 }  // namespace
 }  // namespace wharf::auth
