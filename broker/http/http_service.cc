@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <utility>
 #include <cstring>
 
 namespace wharf::http {
@@ -64,14 +65,21 @@ HttpService::~HttpService() { stop(); }
 
 httplib::Server& HttpService::router() { return *router_; }
 
+namespace {
+thread_local std::chrono::milliseconds t_hold{0};  // set by hold_answer_for() on a worker
+}  // namespace
+
+void hold_answer_for(std::chrono::milliseconds delay) { t_hold = std::max(t_hold, delay); }
+
 void HttpService::serve(std::string request, std::string peer_ip, Answer answer) {
   MutexLock lock(mu_);
   if (!workers_) return;
   workers_->enqueue([this, request = std::move(request), peer_ip = std::move(peer_ip), answer = std::move(answer)] {
     std::string response;
     bool close = false;
+    t_hold = std::chrono::milliseconds(0);
     router_->run(request, peer_ip, &response, &close);
-    answer(std::move(response), close);
+    answer(std::move(response), close, std::exchange(t_hold, std::chrono::milliseconds(0)));
   });
 }
 

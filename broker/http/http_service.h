@@ -5,6 +5,7 @@
 // requests already framed and bounded.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -31,7 +32,8 @@ class HttpService {
 
   // The response to one whole request from `peer_ip`, and whether the
   // connection must close after it (the client asked, or HTTP/1.0).
-  using Answer = std::function<void(std::string response, bool close)>;
+  // `delay`: how long the answer is to be held back (hold_answer_for()).
+  using Answer = std::function<void(std::string response, bool close, std::chrono::milliseconds delay)>;
   // Serves `request` on a worker; `answer` runs there. After stop(), runs
   // nothing.
   void serve(std::string request, std::string peer_ip, Answer answer);
@@ -44,5 +46,9 @@ class HttpService {
   Mutex mu_;
   std::unique_ptr<httplib::ThreadPool> workers_ WHARF_GUARDED_BY(mu_);
 };
+
+// From a route handler: its answer leaves `delay` after it returns, held
+// by the connection rather than by a worker (a failed login's delay).
+void hold_answer_for(std::chrono::milliseconds delay);
 
 }  // namespace wharf::http

@@ -58,10 +58,22 @@ void HttpSession::on_frame(std::span<const std::uint8_t> payload) {
   auto self = std::static_pointer_cast<HttpSession>(shared_from_this());
   const std::size_t bytes = payload.size();
   service_.serve(std::string(reinterpret_cast<const char*>(payload.data()), payload.size()), std::move(peer),
-                 [self, bytes](std::string response, bool close) {
-                   net::post_to(self, [response = std::move(response), close, bytes](HttpSession& s) mutable {
-                     s.end_async(bytes);
-                     s.answered(std::move(response), close);
+                 [self, bytes](std::string response, bool close, std::chrono::milliseconds delay) {
+                   net::post_to(self, [response = std::move(response), close, bytes, delay](HttpSession& s) mutable {
+                     if (delay.count() <= 0) {
+                       s.end_async(bytes);
+                       return s.answered(std::move(response), close);
+                     }
+                     // Held on a timer, not a thread; a close cuts it short.
+                     auto timer = std::make_shared<asio::steady_timer>(s.executor(), delay);
+                     s.track_timer(timer);
+                     timer->async_wait([weak = s.weak_from_this(), timer, response = std::move(response), close,
+                                        bytes](asio::error_code) mutable {
+                       auto held = std::static_pointer_cast<HttpSession>(weak.lock());
+                       if (!held) return;
+                       held->end_async(bytes);
+                       held->answered(std::move(response), close);
+                     });
                    });
                  });
 }

@@ -3,9 +3,8 @@
 
 #include <fmt/format.h>
 
-#include <thread>
-
 #include "broker/http/api_router.h"
+#include "broker/http/http_service.h"
 #include "broker/log/log_engine.h"
 #include "broker/net/server.h"
 #include "broker/queue/queue_engine.h"
@@ -43,7 +42,7 @@ ApiResult login(ApiContext& ctx, const Call& call) {
   auto attempt = security.logins().begin(user, call.req.remote_addr, now);
   if (!attempt.allowed() || user.empty() || !security.check_password(user, password)) {
     security.count_failure();
-    std::this_thread::sleep_for(attempt.allowed() ? attempt.failed(now) : security.logins().max_delay());
+    hold_answer_for(attempt.allowed() ? attempt.failed(now) : security.logins().max_delay());
     return status(errc::authentication_failed, "wrong user name or password");
   }
   attempt.succeeded();

@@ -117,6 +117,37 @@ TEST(HttpHostile, HalfOpenTlsHandshakesLeaveProbesAnswered) {
   EXPECT_TRUE(stuck.front()->closed_by_peer(10s)) << "the handshake deadline closes it";
 }
 
+// A failed console login is answered late (up to 5 s) to slow guessing;
+// that wait once slept on one of the 16 workers, so 16 wrong logins at
+// once left /livez unanswered. It is now a timer on the connection.
+TEST(HttpHostile, ManyFailedLoginsAtOnceLeaveProbesAnswered) {
+  BrokerOptions o = with_http();
+  o.auth.required = true;
+  o.auth.admin_password = "right-password";
+  test::TestBroker tb(o);
+  const std::uint16_t port = tb.broker().http_port();
+  const std::string body = R"({"user":"admin","password":"wrong"})";
+  const std::string login = "POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::vector<std::unique_ptr<test::RawConnection>> guesses;
+  for (int i = 0; i < 64; ++i) {
+    guesses.push_back(std::make_unique<test::RawConnection>(port));
+    ASSERT_TRUE(guesses.back()->send_bytes(login.data(), login.size()));
+  }
+  std::this_thread::sleep_for(200ms);  // the logins are being answered late
+  for (int i = 0; i < 5; ++i) {
+    const auto [status_line, took] = livez(port);
+    EXPECT_EQ(status_line, "HTTP/1.1 200 OK");
+    EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  }
+  // The guesses are still answered, as failures.
+  std::string status_line;
+  std::uint8_t byte = 0;
+  while (status_line.find("\r\n") == std::string::npos && guesses.front()->read_exact(&byte, 1, 10s))
+    status_line.push_back(static_cast<char>(byte));
+  EXPECT_EQ(status_line, "HTTP/1.1 401 Unauthorized\r\n");
+}
+
 TEST(HttpHostile, ImpossibleLengthsAreRefusedAtOnce) {
   test::TestBroker tb(with_http());
   const std::uint16_t port = tb.broker().http_port();
