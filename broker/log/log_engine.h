@@ -146,6 +146,10 @@ class LogEngine final : public storage::GroupListener {
   // (converting an old message format). Runs it at once once stopping. A
   // produce() from inside the job appends in the job's place.
   void run_checked(Source source, std::function<void()> job);
+  // Whether the source has produces or jobs still waiting for their checks:
+  // work of its that must keep its place behind them goes through
+  // run_checked.
+  bool checks_pending(Source source) const { return checker_.pending(source); }
   // Finishes the queued checks (their appends reach the writer); later
   // produces are checked on the caller's thread. Before the writer stops.
   void stop_checks() { checker_.stop(); }

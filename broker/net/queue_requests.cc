@@ -1,10 +1,13 @@
 // Queue requests of the native protocol. Every reply is built on the
 // connection's thread, after the engine's commit.
+#include <algorithm>
+
 #include "broker/auth/security_engine.h"
 #include "broker/net/connection_sink.h"
 #include "broker/net/dispatcher.h"
 #include "broker/net/request_helpers.h"
 #include "broker/queue/queue_engine.h"
+#include "protocol/record_batch.h"
 
 namespace wharf::net {
 
@@ -128,16 +131,28 @@ void Dispatcher::ack_publish(Connection& conn, const wire::Frame& frame) {
       r.produces.push_back(std::move(out));
     }
   if (!begin(conn, frame.correlation_id(), bytes)) return;
-  queues_.ack_and_publish(std::move(r), conn.sink(),
-                          reply_later<queue::AckPublishResult>(
-                              conn, frame.correlation_id(), bytes,
-                              [](Builder& fbb, const queue::AckPublishResult& res) {
-                                std::vector<Offset<wire::PublishOk>> pubs;
-                                for (const auto& ids : res.message_ids) pubs.push_back(build_publish_ok(fbb, ids));
-                                auto pv = fbb.CreateVector(pubs);
-                                auto offsets = fbb.CreateVector(res.base_offsets);
-                                return wire::CreateAckPublishOk(fbb, pv, offsets);
-                              }));
+  auto reply = reply_later<queue::AckPublishResult>(
+      conn, frame.correlation_id(), bytes, [](Builder& fbb, const queue::AckPublishResult& res) {
+        std::vector<Offset<wire::PublishOk>> pubs;
+        for (const auto& ids : res.message_ids) pubs.push_back(build_publish_ok(fbb, ids));
+        auto pv = fbb.CreateVector(pubs);
+        auto offsets = fbb.CreateVector(res.base_offsets);
+        return wire::CreateAckPublishOk(fbb, pv, offsets);
+      });
+  // Its log batches are checked where a Produce's are when any is
+  // compressed (decompressing holds no I/O thread), and behind this
+  // connection's produces still being checked (its appends keep their order).
+  const bool compressed = std::any_of(r.produces.begin(), r.produces.end(), [](const auto& p) {
+    return p.batch.size() >= protocol::batch::kHeaderSize &&
+           protocol::batch::codec(p.batch.data()) != protocol::Codec::none;
+  });
+  if (!r.produces.empty() && (compressed || logs_.checks_pending(&conn))) {
+    logs_.run_checked(&conn, [this, r = std::move(r), sink = conn.sink(), reply = std::move(reply)]() mutable {
+      queues_.ack_and_publish(std::move(r), std::move(sink), std::move(reply));
+    });
+    return;
+  }
+  queues_.ack_and_publish(std::move(r), conn.sink(), std::move(reply));
 }
 
 void Dispatcher::peek_queue(Connection& conn, const wire::Frame& frame) {

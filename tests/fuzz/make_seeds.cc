@@ -258,6 +258,12 @@ int main(int argc, char** argv) {
     flatbuffers::FlatBufferBuilder fbb;
     protocol::finish_frame(fbb, 3, wire::CreateProduce(fbb, fbb.CreateString("t"), 0, fbb.CreateVector(set)));
     write(out / "dispatch" / ("produce_" + name), fbb.GetBufferPointer(), fbb.GetSize());
+    // The same batch appended through an AckPublish, checked on the same path.
+    flatbuffers::FlatBufferBuilder ack;
+    const auto append = wire::CreateLogAppend(ack, ack.CreateString("t"), 0, ack.CreateVector(set));
+    const auto appends = ack.CreateVector(std::vector<flatbuffers::Offset<wire::LogAppend>>{append});
+    protocol::finish_frame(ack, 3, wire::CreateAckPublish(ack, 0, 0, appends));
+    write(out / "dispatch" / ("ack_publish_" + name), ack.GetBufferPointer(), ack.GetSize());
   }
   write_http_seeds(out / "http");
   // Ops scripts: bytes select operations; a few shapes to start from.
