@@ -449,8 +449,10 @@ status Core::check_settlement(const Settlement& s, const DeliverySink* caller, H
     return {errc::lease_expired,
             fmt::format("delivery {} of message {} is no longer held: its lease expired or it was redelivered", s.tag,
                         s.message_id)};
-  if (s.action == SettleAction::nack && s.delay_ms < -1) return {errc::invalid_argument, "nack delay must be >= 0"};
-  if (s.action == SettleAction::extend && s.extend_ms < -1) return {errc::invalid_argument, "extension must be >= 0"};
+  if (s.action == SettleAction::nack && (s.delay_ms < -1 || s.delay_ms > kMaxDurationMs))
+    return {errc::invalid_argument, fmt::format("nack delay must be 0-{} ms", kMaxDurationMs)};
+  if (s.action == SettleAction::extend && (s.extend_ms < -1 || s.extend_ms > kMaxDurationMs))
+    return {errc::invalid_argument, fmt::format("extension must be 0-{} ms", kMaxDurationMs)};
   if (held != nullptr) *held = {&sub, q, found};
   return {};
 }
@@ -688,7 +690,7 @@ std::chrono::steady_clock::time_point Core::next_due() {
   }
   if (!throttled_.empty()) due = std::min(due, throttled_retry_ms_);
   if (due == INT64_MAX) return std::chrono::steady_clock::time_point::max();
-  return now + std::chrono::milliseconds(std::max<std::int64_t>(0, due - now_ms()));
+  return now + std::chrono::milliseconds(std::clamp<std::int64_t>(due - now_ms(), 0, kMaxDurationMs));
 }
 
 }  // namespace wharf::queue

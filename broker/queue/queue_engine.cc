@@ -45,14 +45,16 @@ status validate_config(const QueueConfig& c) {
   if (status st = protocol::validate_name(c.name, "queue"); !st.ok()) return st;
   if (c.dead_letter == DeadLetter::named)
     if (status st = protocol::validate_name(c.dlq, "dead-letter queue"); !st.ok()) return st;
-  if (c.ack_deadline_ms < 1) return {errc::invalid_argument, "ack deadline must be at least 1 ms"};
+  if (c.ack_deadline_ms < 1 || c.ack_deadline_ms > kMaxDurationMs)
+    return {errc::invalid_argument, fmt::format("ack deadline must be 1-{} ms", kMaxDurationMs)};
   if (c.max_deliveries < 1) return {errc::invalid_argument, "max deliveries must be at least 1"};
-  if (c.backoff_initial_ms < 0 || c.backoff_max_ms < c.backoff_initial_ms)
-    return {errc::invalid_argument, "backoff wants 0 <= initial <= maximum"};
+  if (c.backoff_initial_ms < 0 || c.backoff_max_ms < c.backoff_initial_ms || c.backoff_max_ms > kMaxDurationMs)
+    return {errc::invalid_argument, fmt::format("backoff wants 0 <= initial <= maximum <= {} ms", kMaxDurationMs)};
   if (!(c.backoff_multiplier >= 1.0) || c.backoff_multiplier > 1000)
     return {errc::invalid_argument, "backoff multiplier must be between 1 and 1000"};
   if (c.max_length == 0 || c.max_length < -1) return {errc::invalid_argument, "max length must be positive, or -1"};
-  if (c.ttl_ms == 0 || c.ttl_ms < -1) return {errc::invalid_argument, "ttl must be positive, or -1"};
+  if (c.ttl_ms == 0 || c.ttl_ms < -1 || c.ttl_ms > kMaxDurationMs)
+    return {errc::invalid_argument, fmt::format("ttl must be 1-{} ms, or -1", kMaxDurationMs)};
   if (c.priorities < 1 || c.priorities > 10) return {errc::invalid_argument, "priorities must be 1-10"};
   return {};
 }
@@ -60,8 +62,10 @@ status validate_config(const QueueConfig& c) {
 status validate_batch(const PublishBatch& b) {
   if (b.messages.empty()) return {errc::invalid_argument, "publish carries no messages"};
   for (const auto& m : b.messages) {
-    if (m.delay_ms < 0) return {errc::invalid_argument, "delay must be >= 0"};
-    if (m.ttl_ms < -1 || m.ttl_ms == 0) return {errc::invalid_argument, "message ttl must be positive, or -1"};
+    if (m.delay_ms < 0 || m.delay_ms > kMaxDurationMs)
+      return {errc::invalid_argument, fmt::format("delay must be 0-{} ms", kMaxDurationMs)};
+    if (m.ttl_ms < -1 || m.ttl_ms == 0 || m.ttl_ms > kMaxDurationMs)
+      return {errc::invalid_argument, fmt::format("message ttl must be 1-{} ms, or -1", kMaxDurationMs)};
   }
   return {};
 }

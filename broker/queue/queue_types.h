@@ -17,6 +17,10 @@
 
 namespace wharf::queue {
 
+// The longest delay, deadline, backoff or time to live a queue takes (100
+// years): added to the clock in ms, or in ns for a timer, it cannot overflow.
+inline constexpr std::int64_t kMaxDurationMs = 100LL * 365 * 24 * 3600 * 1000;
+
 // Where a queue's dead letters go.
 enum class DeadLetter : std::uint8_t {
   none,           // dropped (and counted)

@@ -1,7 +1,11 @@
 // Issue 21, items 7 and 8: a dead letter shows the attempts it really had,
 // and a message whose lease expired goes to another ready consumer rather
-// than back to the one that let it expire.
+// than back to the one that let it expire; and durations the queue clock
+// cannot hold are refused.
 #include <gtest/gtest.h>
+
+#include <future>
+#include <limits>
 
 #include "support/test_broker.h"
 #include "support/wait_for.h"
@@ -19,6 +23,48 @@ std::uint64_t publish(Client& c, const std::string& queue, const std::string& pa
   auto id = p.publish_and_wait(queue, m);
   EXPECT_TRUE(id.ok()) << id.error().to_string();
   return id.ok() ? *id : 0;
+}
+
+// Found by the dispatch fuzzer (UBSan): a delay of 2^51 ms made the writer
+// compute its next wake-up in nanoseconds past the range of the clock, and
+// nearer INT64_MAX a deadline overflowed the addition itself. Durations past
+// 100 years are refused; the broker stays healthy.
+TEST(Issue21Queue, AbsurdDurationsAreRefused) {
+  test::TestBroker tb;
+  auto c = tb.client();
+  const auto huge = std::chrono::milliseconds(std::int64_t{1} << 51);
+  QueueOptions o;
+  o.ack_deadline = huge;
+  EXPECT_EQ(c->create_queue("a", o).code(), errc::invalid_argument);
+  o = {};
+  o.backoff_max = huge;
+  EXPECT_EQ(c->create_queue("b", o).code(), errc::invalid_argument);
+  o = {};
+  o.ttl_ms = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(c->create_queue("c", o).code(), errc::invalid_argument);
+  ASSERT_TRUE(c->create_queue("jobs").ok());
+  Publisher p(*c);
+  OutgoingMessage m;
+  m.payload = "later";
+  m.delay = huge;
+  EXPECT_EQ(p.publish_and_wait("jobs", m).code(), errc::invalid_argument);
+  m.delay = 0ms;
+  m.ttl_ms = std::numeric_limits<std::int64_t>::max() - 1;
+  EXPECT_EQ(p.publish_and_wait("jobs", m).code(), errc::invalid_argument);
+  m.ttl_ms = -1;
+  ASSERT_TRUE(p.publish_and_wait("jobs", m).ok());
+  auto qc = QueueConsumer::subscribe(*c, "jobs", {.prefetch = 1});
+  ASSERT_TRUE(qc.ok());
+  auto d = (*qc)->receive(10s);
+  ASSERT_TRUE(d.ok());
+  std::promise<status> extended;
+  d->extend(huge, [&](status st) { extended.set_value(st); });
+  EXPECT_EQ(extended.get_future().get().code(), errc::invalid_argument);
+  std::promise<status> nacked;
+  d->nack(huge, [&](status st) { nacked.set_value(st); });
+  EXPECT_EQ(nacked.get_future().get().code(), errc::invalid_argument);
+  EXPECT_TRUE(d->ack_and_wait().ok());
+  EXPECT_TRUE(tb.broker().health().ok());
 }
 
 TEST(Issue21Queue, ADeadLetterShowsTheAttemptsItHad) {
