@@ -127,6 +127,29 @@ class Issue21Decompression : public ::testing::Test {
   TestBroker tb_;
 };
 
+// A Fetch v2 (magic 1 back) of partition 0 from offset 0: the partition's
+// error, high watermark, record set size and the offsets of its messages.
+struct OldFormatFetch {
+  std::int16_t error = -1;
+  std::int64_t high_watermark = 0;
+  std::int32_t size = 0;
+  std::vector<std::int64_t> offsets;
+};
+OldFormatFetch fetch_v2(KafkaWire& k, const std::string& topic, std::int32_t max_bytes) {
+  OldFormatFetch f;
+  EXPECT_TRUE(k.send(kFetch, 2, 9, [&](pk::Writer& w) { fetch_v2_body(w, topic, 0, 0, max_bytes); }));
+  auto r = k.read();
+  EXPECT_TRUE(r.has_value());
+  if (!r) return f;
+  auto rd = r->reader();
+  f.size = read_fetch_v2_head(rd, &f.error, &f.high_watermark);
+  for (std::int32_t read = 0; read < f.size && rd.ok();) {
+    f.offsets.push_back(rd.i64());
+    read += 12 + static_cast<std::int32_t>(rd.bytes().size());
+  }
+  return f;
+}
+
 TEST_F(Issue21Decompression, AnOldFormatGzipBombIsRefusedWhileItStreams) {
   ASSERT_TRUE(tb_.client()->create_topic({"bomb", 1}).ok());
   const auto set = legacy_wrapper(Codec::gzip, kBomb);
@@ -206,17 +229,11 @@ TEST_F(Issue21Decompression, OldFormatFetchesKeepToMaxBytes) {
   // One stored batch of five 100 KB records, lz4-compressed to a few KB.
   ASSERT_EQ(produce(k, 7, "big", v2_batch(Codec::lz4, 5, 100'000)), std::vector<std::int16_t>{0});
   // Fetch v2 asks for messages of magic 1 and at most 250 KB.
-  ASSERT_TRUE(k.send(kFetch, 2, 9, [](pk::Writer& w) { fetch_v2_body(w, "big", 0, 0, 250'000); }));
-  auto r = k.read();
-  ASSERT_TRUE(r.has_value());
-  auto rd = r->reader();
-  std::int16_t error = -1;
-  std::int64_t high_watermark = 0;
-  const auto size = read_fetch_v2_head(rd, &error, &high_watermark);
-  EXPECT_EQ(error, 0);
-  EXPECT_EQ(high_watermark, 5);
-  EXPECT_GT(size, 100'000) << "at least one message";
-  EXPECT_LE(size, 250'000) << "two of the five messages fit";
+  const auto f = fetch_v2(k, "big", 250'000);
+  EXPECT_EQ(f.error, 0);
+  EXPECT_EQ(f.high_watermark, 5);
+  EXPECT_GT(f.size, 100'000) << "at least one message";
+  EXPECT_LE(f.size, 250'000) << "two of the five messages fit";
 }
 
 // An old message set is converted on the checker's thread; a v2 batch
@@ -267,22 +284,11 @@ TEST_F(Issue21Decompression, AnOldFormatFetchCutShortSkipsNothing) {
   KafkaWire k(tb_.kafka_port());
   ASSERT_EQ(produce(k, 7, "cut", v2_batch(Codec::lz4, 5, 100'000)), std::vector<std::int16_t>{0});
   ASSERT_EQ(produce(k, 7, "cut", v2_batch(Codec::none, 1, 10), 1, 2), std::vector<std::int16_t>{0});
-  ASSERT_TRUE(k.send(kFetch, 2, 9, [](pk::Writer& w) { fetch_v2_body(w, "cut", 0, 0, 250'000); }));
-  auto r = k.read();
-  ASSERT_TRUE(r.has_value());
-  auto rd = r->reader();
-  std::int16_t error = -1;
-  std::int64_t high_watermark = 0;
-  const auto size = read_fetch_v2_head(rd, &error, &high_watermark);
-  EXPECT_EQ(error, 0);
-  EXPECT_EQ(high_watermark, 6);
+  const auto f = fetch_v2(k, "cut", 250'000);
+  EXPECT_EQ(f.error, 0);
+  EXPECT_EQ(f.high_watermark, 6);
   // The messages sent: offsets 0 and 1, nothing after.
-  std::vector<std::int64_t> offsets;
-  for (std::int32_t read = 0; read < size && rd.ok();) {
-    offsets.push_back(rd.i64());
-    read += 12 + static_cast<std::int32_t>(rd.bytes().size());
-  }
-  EXPECT_EQ(offsets, (std::vector<std::int64_t>{0, 1}));
+  EXPECT_EQ(f.offsets, (std::vector<std::int64_t>{0, 1}));
 }
 
 // Item 2: sixteen zstd batches per request, each expanding past the limit,
