@@ -3,8 +3,8 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <utility>
 #include <cstring>
+#include <utility>
 
 namespace wharf::http {
 namespace {

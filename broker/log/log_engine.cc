@@ -162,9 +162,9 @@ void LogEngine::produce(Source source, std::string_view topic_name, std::uint32_
                         std::vector<std::uint8_t> batch, ProduceDone done) {
   const bool compressed =
       batch.size() >= protocol::batch::kHeaderSize && protocol::batch::codec(batch.data()) != protocol::Codec::none;
-  // A job of run_checked holds its source's turn: what it produces goes at
-  // once, not behind that source's later jobs.
-  if (BatchChecker::in_job() || (!compressed && !checker_.pending(source)))
+  // The common case first. A job of run_checked holds its source's turn:
+  // what it produces goes at once, not behind that source's later jobs.
+  if ((!compressed && !checker_.pending(source)) || BatchChecker::in_job())
     return append_batch(topic_name, partition, std::move(batch), std::move(done));
   checker_.run(source, [this, topic = std::string(topic_name), partition, batch = std::move(batch),
                         done = std::move(done)]() mutable {
